@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// APIServer is the virtual API server: one namespace holding the KSM
+// StatefulSet, a global resourceVersion counter (etcd's revision: every
+// write bumps it) and the selector filtering of watches.
+type APIServer struct {
+	Namespace   string
+	StatefulSet *appsv1.StatefulSet // never modified in place: writes replace it
+	rv          uint64
+}
+
+// NewAPIServer creates the namespace's StatefulSet.
+func NewAPIServer(namespace string, ss StatefulSet) *APIServer {
+	a := &APIServer{Namespace: namespace}
+	replicas := *ss.Replicas
+	a.StatefulSet = &appsv1.StatefulSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: namespace, Labels: cloneLabels(ss.Labels)},
+		Spec:       appsv1.StatefulSetSpec{Replicas: &replicas},
+	}
+	a.StatefulSet.ResourceVersion = a.nextRV()
+	return a
+}
+
+func (a *APIServer) nextRV() string {
+	a.rv++
+	return strconv.FormatUint(a.rv, 10)
+}
+
+// Bump records a write to some other resource (the sharded objects): it
+// advances the global resourceVersion like any etcd write.
+func (a *APIServer) Bump() { a.rv++ }
+
+// Update writes a new version of the StatefulSet built by mutate from a
+// copy of the current one. An update that changes nothing is not written
+// (the API server short-circuits it: no new resourceVersion, no watch
+// event) and Update returns nil, nil. Otherwise it returns the old and
+// new objects.
+func (a *APIServer) Update(mutate func(*appsv1.StatefulSet)) (old, cur *appsv1.StatefulSet) {
+	next := a.StatefulSet.DeepCopy()
+	mutate(next)
+	if equalStatefulSet(a.StatefulSet, next) {
+		return nil, nil
+	}
+	next.ResourceVersion = a.nextRV()
+	old, a.StatefulSet = a.StatefulSet, next
+	return old, next
+}
+
+// List returns what a LIST with sel returns: the StatefulSets of the
+// namespace that pass it.
+func (a *APIServer) List(sel model.Selector) []*appsv1.StatefulSet {
+	if sel.Matches(a.StatefulSet) {
+		return []*appsv1.StatefulSet{a.StatefulSet}
+	}
+	return nil
+}
+
+// WatchEvent is what a watch with selector sel sees of the write old ->
+// cur, following the cacher's transition rules (k8s.io/apiserver
+// pkg/storage/cacher, cacheWatcher.convertToWatchEvent; the etcd3 watcher
+// does the same): old and new match -> MODIFIED; only the new matches ->
+// ADDED; only the old matches -> DELETED carrying the old object; neither
+// -> nothing (ok is false).
+func WatchEvent(sel model.Selector, old, cur *appsv1.StatefulSet) (ev model.Watched, ok bool) {
+	oldPasses, curPasses := sel.Matches(old), sel.Matches(cur)
+	switch {
+	case oldPasses && curPasses:
+		return model.Watched{Type: watch.Modified, Object: cur}, true
+	case !oldPasses && curPasses:
+		return model.Watched{Type: watch.Added, Object: cur}, true
+	case oldPasses && !curPasses:
+		return model.Watched{Type: watch.Deleted, Object: old}, true
+	}
+	return model.Watched{}, false
+}
+
+func equalStatefulSet(a, b *appsv1.StatefulSet) bool {
+	if len(a.Labels) != len(b.Labels) {
+		return false
+	}
+	for k, v := range a.Labels {
+		if w, ok := b.Labels[k]; !ok || w != v {
+			return false
+		}
+	}
+	return *a.Spec.Replicas == *b.Spec.Replicas
+}
+
+func cloneLabels(l map[string]string) map[string]string {
+	out := make(map[string]string, len(l))
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,262 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// Report is the outcome of replaying one trace against some reducers. Its
+// JSON form is stable: fields may be added, none renamed or removed.
+type Report struct {
+	Trace       string    `json:"trace"`
+	Description string    `json:"description,omitempty"`
+	Schedule    string    `json:"schedule"`
+	Objects     int       `json:"objects"`
+	Results     []*Result `json:"results"`
+}
+
+// Result is the outcome for one reducer.
+type Result struct {
+	Reducer string `json:"reducer"`
+	Models  string `json:"models"`
+	Holds   bool   `json:"holds"`
+	// Checkpoints has one entry per quiescent point, the initial one first.
+	Checkpoints []Checkpoint `json:"checkpoints"`
+	// Transient has one entry per step that ended with items still
+	// undelivered (explicit schedule only): violations there are normal
+	// and fail the result only under Options.Strict.
+	Transient []Checkpoint `json:"transient,omitempty"`
+	// Pending counts the items still undelivered when the trace ended.
+	Pending int        `json:"pending,omitempty"`
+	Log     []LogEntry `json:"log,omitempty"`
+}
+
+// Checkpoint is the state of the shards at the end of one step.
+type Checkpoint struct {
+	Step     int         `json:"step"` // index into steps, -1 for the initial point
+	Op       string      `json:"op"`
+	Replicas int         `json:"replicas"` // the StatefulSet's spec.replicas
+	Objects  int         `json:"objects"`  // live objects
+	Pending  int         `json:"pending,omitempty"`
+	Pods     []PodConfig `json:"pods"`
+	Complete bool        `json:"complete"`
+	Disjoint bool        `json:"disjoint"`
+	Gap      UIDSet      `json:"gap"`
+	Overlap  UIDSet      `json:"overlap"`
+}
+
+// Holds reports whether both properties hold at the checkpoint.
+func (c Checkpoint) Holds() bool { return c.Complete && c.Disjoint }
+
+// PodConfig is one serving pod's configuration.
+type PodConfig struct {
+	Pod   int   `json:"pod"` // ordinal
+	Shard int32 `json:"shard"`
+	Total int   `json:"total"`
+}
+
+// UIDSet is a set of objects: the exact count and the sorted UIDs (which
+// a report may cap).
+type UIDSet struct {
+	Count int      `json:"count"`
+	UIDs  []string `json:"uids"`
+}
+
+// LogEntry is one line of the event log: something the cluster did
+// (Pod -1) or an item one pod processed, with what the pod made of it.
+type LogEntry struct {
+	Step    int          `json:"step"`
+	Pod     int          `json:"pod"`
+	PodUID  string       `json:"podUID,omitempty"`
+	Event   string       `json:"event"`
+	Outcome string       `json:"outcome,omitempty"`
+	Config  model.Config `json:"config"`
+	Changed bool         `json:"changed,omitempty"`
+	event   model.Event  // what was folded into the pod's state
+}
+
+// Replay runs t against each reducer and returns the report.
+func Replay(t *Trace, reducers []model.Reducer, opts Options) (*Report, error) {
+	rep := &Report{Trace: t.Name, Description: t.Description, Schedule: t.Schedule}
+	for _, r := range reducers {
+		res, err := Run(t, r, opts)
+		if err != nil {
+			return nil, err
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	if len(rep.Results) > 0 && len(rep.Results[0].Checkpoints) > 0 {
+		rep.Objects = rep.Results[0].Checkpoints[0].Objects
+	}
+	return rep, nil
+}
+
+// Holds reports whether every result holds.
+func (r *Report) Holds() bool {
+	for _, res := range r.Results {
+		if !res.Holds {
+			return false
+		}
+	}
+	return true
+}
+
+// Cap limits every UID list to at most n entries (n < 0: no limit). The
+// counts stay exact.
+func (r *Report) Cap(n int) {
+	if n < 0 {
+		return
+	}
+	for _, res := range r.Results {
+		for _, cs := range [][]Checkpoint{res.Checkpoints, res.Transient} {
+			for i := range cs {
+				cs[i].Gap.UIDs = cs[i].Gap.UIDs[:min(n, len(cs[i].Gap.UIDs))]
+				cs[i].Overlap.UIDs = cs[i].Overlap.UIDs[:min(n, len(cs[i].Overlap.UIDs))]
+			}
+		}
+	}
+}
+
+// WriteJSON writes the report as indented JSON. Logs are included only
+// when withLog is set.
+func (r *Report) WriteJSON(w io.Writer, withLog bool) error {
+	out := *r
+	if !withLog {
+		out.Results = make([]*Result, len(r.Results))
+		for i, res := range r.Results {
+			c := *res
+			c.Log = nil
+			out.Results[i] = &c
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// WriteText writes the human-readable report: per reducer, a table with a
+// row per checkpoint and a verdict in words.
+func (r *Report) WriteText(w io.Writer, withLog bool) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "trace %s", r.Trace)
+	if r.Description != "" {
+		fmt.Fprintf(&b, ": %s", r.Description)
+	}
+	fmt.Fprintf(&b, "\nschedule %s, %d objects\n", r.Schedule, r.Objects)
+	for _, res := range r.Results {
+		fmt.Fprintf(&b, "\n%s (%s)\n", res.Reducer, res.Models)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (shard/total)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP")
+		for _, c := range res.Checkpoints {
+			writeRow(tw, c, "")
+		}
+		for _, c := range res.Transient {
+			writeRow(tw, c, fmt.Sprintf(" (transient, %d pending)", c.Pending))
+		}
+		tw.Flush()
+		fmt.Fprintf(&b, "  verdict: %s\n", Verdict(res))
+		if withLog {
+			b.WriteString("  event log:\n")
+			for _, e := range res.Log {
+				b.WriteString("    " + e.String() + "\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeRow(w io.Writer, c Checkpoint, note string) {
+	step := "init"
+	if c.Step >= 0 {
+		step = fmt.Sprint(c.Step)
+	}
+	pods := make([]string, len(c.Pods))
+	for i, p := range c.Pods {
+		pods[i] = fmt.Sprintf("%d:%d/%d", p.Pod, p.Shard, p.Total)
+	}
+	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\n", step, c.Op, note, c.Replicas,
+		strings.Join(pods, " "), yesNo(c.Complete), yesNo(c.Disjoint), c.Gap.Count, c.Overlap.Count)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "NO"
+}
+
+// Verdict says in plain words whether a result holds and, if not, what
+// went wrong first.
+func Verdict(res *Result) string {
+	for _, c := range res.Checkpoints {
+		if c.Holds() {
+			continue
+		}
+		var what []string
+		if c.Overlap.Count > 0 {
+			what = append(what, fmt.Sprintf("%d of %d objects are exported twice", c.Overlap.Count, c.Objects))
+		}
+		if c.Gap.Count > 0 {
+			what = append(what, fmt.Sprintf("%d of %d objects are exported by no pod", c.Gap.Count, c.Objects))
+		}
+		return fmt.Sprintf("VIOLATED: after step %d (%s) the pods disagree with spec.replicas=%d (%s): %s",
+			c.Step, c.Op, c.Replicas, disagreement(c), strings.Join(what, ", "))
+	}
+	if len(res.Checkpoints) == 0 {
+		return "no quiescent point reached: nothing checked"
+	}
+	v := fmt.Sprintf("holds: every object is exported exactly once at all %d quiescent points", len(res.Checkpoints))
+	if n := countViolated(res.Transient); n > 0 {
+		v += fmt.Sprintf(" (%d transient violations between them)", n)
+	}
+	if res.Pending > 0 {
+		v += fmt.Sprintf("; the trace ends with %d undelivered items", res.Pending)
+	}
+	return v
+}
+
+func countViolated(cs []Checkpoint) int {
+	n := 0
+	for _, c := range cs {
+		if !c.Holds() {
+			n++
+		}
+	}
+	return n
+}
+
+func disagreement(c Checkpoint) string {
+	var stale []string
+	for _, p := range c.Pods {
+		if p.Total != c.Replicas || p.Shard != int32(p.Pod) {
+			stale = append(stale, fmt.Sprintf("pod %d holds %d/%d", p.Pod, p.Shard, p.Total))
+		}
+	}
+	if len(stale) == 0 {
+		return "no pod is stale"
+	}
+	return strings.Join(stale, ", ")
+}
+
+// String renders a log entry on one line.
+func (e LogEntry) String() string {
+	step := "init"
+	if e.Step >= 0 {
+		step = fmt.Sprintf("step %d", e.Step)
+	}
+	who := "cluster"
+	if e.Pod >= 0 {
+		who = fmt.Sprintf("pod %d (%s)", e.Pod, e.PodUID)
+	}
+	s := fmt.Sprintf("[%s] %s: %s", step, who, e.Event)
+	if e.Outcome != "" {
+		s += " => " + e.Outcome
+	}
+	return s
+}

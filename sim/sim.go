@@ -1,0 +1,365 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// Verdicts used by Trace.Expect and reports.
+const (
+	Holds    = "holds"
+	Violated = "violated"
+)
+
+var reducerNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range model.ReducerNames() {
+		m[n] = true
+	}
+	return m
+}()
+
+// Options tune a replay.
+type Options struct {
+	// Strict makes violations at non-quiescent points failures too.
+	Strict bool
+}
+
+// itemKind is what an inbox item asks a pod to do.
+type itemKind int
+
+const (
+	itemGet   itemKind = iota // start, part 1: GET own Pod and its StatefulSet
+	itemList                  // start, part 2: the informer's LIST, then WATCH
+	itemEvent                 // a watch event the pod's selector let through
+	itemStop                  // the pod is deleted
+)
+
+type item struct {
+	kind  itemKind
+	pod   *pod
+	event model.Watched
+}
+
+// pod is one incarnation of a KSM pod: a restart creates a new one with the
+// same ordinal.
+type pod struct {
+	ordinal  int
+	uid      string
+	state    model.PodState
+	selector model.Selector // the watch's, set when the LIST is delivered
+	watching bool           // has an open watch
+	stopping bool           // a Stop item is queued
+}
+
+// Sim replays one trace against one reducer.
+type Sim struct {
+	trace   *Trace
+	reducer model.Reducer
+	opts    Options
+
+	api     *APIServer
+	objects *ObjectSet
+	pods    []*pod   // every incarnation, in creation order
+	inbox   [][]item // by ordinal
+	nextUID int
+
+	step   int // index of the step being replayed, -1 before the first
+	log    []LogEntry
+	result Result
+}
+
+// Run replays t against r and returns the result. It fails only on input
+// that is valid JSON but cannot be replayed (a deliver from an empty
+// inbox), as a *TraceError.
+func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
+	s := New(t, r, opts)
+	for i := range t.Steps {
+		if err := s.Apply(i); err != nil {
+			return nil, err
+		}
+	}
+	return s.Finish(), nil
+}
+
+// New sets up the cluster of t: the StatefulSet, its pods (each with its
+// start queued) and the objects, then, under the eager schedule, lets the
+// pods start. The initial checkpoint is recorded when that point is
+// quiescent.
+func New(t *Trace, r model.Reducer, opts Options) *Sim {
+	s := &Sim{trace: t, reducer: r, opts: opts, step: -1}
+	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
+	uids := slices.Clone(t.Cluster.Objects.UIDs)
+	uids = append(uids, GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
+	s.objects = NewObjectSet(uids)
+	s.result = Result{Reducer: r.Name(), Models: r.Models()}
+	s.reconcile()
+	if t.Schedule == Eager {
+		s.drain()
+	}
+	s.observe("initial")
+	return s
+}
+
+// Apply replays step i.
+func (s *Sim) Apply(i int) error {
+	s.step = i
+	st := s.trace.Steps[i]
+	switch st.Op {
+	case OpRelabel:
+		s.write(func(ss *appsv1.StatefulSet) { ss.Labels = cloneLabels(st.Labels) })
+	case OpScale:
+		s.write(func(ss *appsv1.StatefulSet) { r := *st.Replicas; ss.Spec.Replicas = &r })
+		s.reconcile()
+	case OpRestart:
+		for _, o := range st.Pods {
+			if p := s.newest(o); p != nil {
+				s.stop(p)
+			}
+			s.create(o)
+		}
+	case OpCreate:
+		uids := slices.Clone(st.UIDs)
+		uids = append(uids, GenerateUIDs(st.Generate, st.Seed, i+1)...)
+		s.objects.Add(uids)
+		s.api.Bump()
+		s.logf(-1, "", "create %d objects", len(uids))
+	case OpDelete:
+		s.objects.Delete(st.UIDs)
+		s.api.Bump()
+		s.logf(-1, "", "delete %d objects", len(st.UIDs))
+	case OpDeliver:
+		for n := range st.Count {
+			if len(s.inbox[*st.Pod]) == 0 {
+				return &TraceError{File: s.trace.Name, Step: i, Field: "count",
+					Msg: fmt.Sprintf("pod %d's inbox ran empty after %d of %d deliveries", *st.Pod, n, st.Count)}
+			}
+			s.deliver(*st.Pod)
+		}
+	case OpSettle:
+		s.drain()
+	}
+	if s.trace.Schedule == Eager {
+		s.drain()
+	}
+	s.observe(st.Op)
+	return nil
+}
+
+// Finish returns the result of the replay so far.
+func (s *Sim) Finish() *Result {
+	r := s.result
+	r.Holds = true
+	for _, c := range r.Checkpoints {
+		r.Holds = r.Holds && c.Complete && c.Disjoint
+	}
+	if s.opts.Strict {
+		for _, c := range r.Transient {
+			r.Holds = r.Holds && c.Complete && c.Disjoint
+		}
+	}
+	r.Pending = s.pending()
+	r.Log = s.log
+	return &r
+}
+
+// Quiescent reports whether no item is waiting in any inbox.
+func (s *Sim) Quiescent() bool { return s.pending() == 0 }
+
+func (s *Sim) pending() int {
+	n := 0
+	for _, in := range s.inbox {
+		n += len(in)
+	}
+	return n
+}
+
+// Configs returns the configuration of every serving pod, by ordinal then
+// incarnation.
+func (s *Sim) Configs() []PodConfig {
+	var out []PodConfig
+	for _, p := range s.pods {
+		if p.state.Serving() {
+			out = append(out, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b PodConfig) int { return a.Pod - b.Pod })
+	return out
+}
+
+// observe evaluates the properties at the end of a step (or of the setup):
+// a checkpoint when the point is quiescent, a transient entry otherwise.
+func (s *Sim) observe(op string) {
+	pods := s.Configs()
+	configs := make([]model.Config, len(pods))
+	for i, p := range pods {
+		configs[i] = model.Config{Shard: p.Shard, Total: p.Total}
+	}
+	cov := s.objects.Evaluate(configs, int(*s.api.StatefulSet.Spec.Replicas))
+	c := Checkpoint{
+		Step: s.step, Op: op, Pods: pods,
+		Replicas: int(*s.api.StatefulSet.Spec.Replicas),
+		Complete: cov.Complete, Disjoint: cov.Disjoint,
+		Gap: s.uidSet(cov.Gap), Overlap: s.uidSet(cov.Overlap),
+		Objects: s.objects.Len(),
+	}
+	if s.Quiescent() {
+		s.result.Checkpoints = append(s.result.Checkpoints, c)
+		return
+	}
+	c.Pending = s.pending()
+	s.result.Transient = append(s.result.Transient, c)
+}
+
+func (s *Sim) uidSet(idx []int) UIDSet {
+	u := UIDSet{Count: len(idx), UIDs: make([]string, len(idx))}
+	all := s.objects.UIDs()
+	for i, j := range idx {
+		u.UIDs[i] = all[j]
+	}
+	return u
+}
+
+// write updates the StatefulSet and queues the resulting watch events.
+func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
+	old, cur := s.api.Update(mutate)
+	if cur == nil {
+		s.logf(-1, "", "StatefulSet unchanged: no write, no watch event")
+		return
+	}
+	s.logf(-1, "", "StatefulSet %s written at resourceVersion %s: %s", cur.Name, cur.ResourceVersion, describe(cur))
+	for _, p := range s.pods {
+		if !p.watching {
+			continue
+		}
+		if ev, ok := WatchEvent(p.selector, old, cur); ok {
+			s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemEvent, pod: p, event: ev})
+		}
+	}
+}
+
+// reconcile is the StatefulSet controller: it creates the missing
+// ordinals below spec.replicas and deletes the pods at or above it.
+func (s *Sim) reconcile() {
+	want := int(*s.api.StatefulSet.Spec.Replicas)
+	for len(s.inbox) < want {
+		s.inbox = append(s.inbox, nil)
+	}
+	for o := range s.inbox {
+		p := s.newest(o)
+		alive := p != nil && !p.stopping && p.state.Phase != model.Stopped
+		switch {
+		case o < want && !alive:
+			s.create(o)
+		case o >= want && alive:
+			s.stop(p)
+		}
+	}
+}
+
+func (s *Sim) newest(ordinal int) *pod {
+	for i := len(s.pods) - 1; i >= 0; i-- {
+		if s.pods[i].ordinal == ordinal {
+			return s.pods[i]
+		}
+	}
+	return nil
+}
+
+func (s *Sim) podName(ordinal int) string {
+	return s.api.StatefulSet.Name + "-" + strconv.Itoa(ordinal)
+}
+
+func (s *Sim) create(ordinal int) {
+	s.nextUID++
+	p := &pod{ordinal: ordinal, uid: fmt.Sprintf("pod-%d", s.nextUID), state: model.NewPod(s.podName(ordinal))}
+	s.pods = append(s.pods, p)
+	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
+	s.logf(ordinal, p.uid, "created; start queued (GET, then LIST)")
+}
+
+func (s *Sim) stop(p *pod) {
+	if p.stopping || p.state.Phase == model.Stopped {
+		return
+	}
+	p.stopping = true
+	s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemStop, pod: p})
+	s.logf(p.ordinal, p.uid, "deletion queued")
+}
+
+// drain delivers every queued item, one per pod in ordinal order, round
+// after round, until all inboxes are empty.
+func (s *Sim) drain() {
+	for !s.Quiescent() {
+		for o := range s.inbox {
+			if len(s.inbox[o]) > 0 {
+				s.deliver(o)
+			}
+		}
+	}
+}
+
+// deliver processes the head of pod ordinal's inbox: the only place where
+// a pod's state changes, always through model.Step.
+func (s *Sim) deliver(ordinal int) {
+	it := s.inbox[ordinal][0]
+	s.inbox[ordinal] = s.inbox[ordinal][1:]
+	p := it.pod
+	var ev model.Event
+	var what string
+	switch it.kind {
+	case itemGet:
+		ev = model.Got{StatefulSet: s.api.StatefulSet}
+		what = "GET StatefulSet " + s.api.StatefulSet.Name + " at resourceVersion " + s.api.StatefulSet.ResourceVersion + ": " + describe(s.api.StatefulSet)
+	case itemList:
+		sel, err := model.ParseSelector(p.state.ListOptions)
+		if err != nil {
+			s.logf(ordinal, p.uid, "LIST failed: 400 Bad Request: %v; the informer never syncs", err)
+			return
+		}
+		items := s.api.List(sel)
+		p.selector, p.watching = sel, true
+		ev = model.Listed{Items: items}
+		what = fmt.Sprintf("LIST (%s) returned %d StatefulSet(s) at resourceVersion %d; WATCH from there", sel, len(items), s.api.rv)
+	case itemEvent:
+		ev = it.event
+		what = fmt.Sprintf("watch %s StatefulSet %s resourceVersion %s: %s", it.event.Type, it.event.Object.Name, it.event.Object.ResourceVersion, describe(it.event.Object))
+	case itemStop:
+		ev = model.Stop{}
+		what = "deleted"
+		p.watching = false
+		// The watch is closed: events still queued for it are never read.
+		s.inbox[ordinal] = slices.DeleteFunc(s.inbox[ordinal], func(x item) bool { return x.pod == p })
+	}
+	before := p.state.Config
+	var outcome string
+	p.state, outcome = model.Step(s.reducer, p.state, ev)
+	s.log = append(s.log, LogEntry{
+		Step: s.step, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
+		Config: p.state.Config, Changed: before != p.state.Config, event: ev,
+	})
+}
+
+func (s *Sim) logf(ordinal int, uid, format string, args ...any) {
+	s.log = append(s.log, LogEntry{Step: s.step, Pod: ordinal, PodUID: uid, Event: fmt.Sprintf(format, args...)})
+}
+
+// describe renders the fields of a StatefulSet the model reads.
+func describe(ss *appsv1.StatefulSet) string {
+	keys := sortedKeys(ss.Labels)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + ss.Labels[k]
+	}
+	replicas := "nil"
+	if ss.Spec.Replicas != nil {
+		replicas = strconv.Itoa(int(*ss.Spec.Replicas))
+	}
+	return fmt.Sprintf("replicas=%s labels={%s}", replicas, strings.Join(parts, ","))
+}

@@ -1,0 +1,491 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Limits that keep a replay within memory. They are the simulator's, not
+// Kubernetes'.
+const (
+	MaxReplicas = 1024      // pods a trace may scale to
+	MaxObjects  = 5_000_000 // live objects a trace may hold
+)
+
+// Trace is a scenario: a cluster, a schedule and the steps to replay.
+// Its JSON form is documented in the README.
+type Trace struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Cluster     Cluster           `json:"cluster"`
+	Schedule    string            `json:"schedule,omitempty"`
+	Steps       []Step            `json:"steps"`
+	Expect      map[string]string `json:"expect,omitempty"`
+}
+
+// Cluster is the state a trace starts from.
+type Cluster struct {
+	Namespace   string      `json:"namespace"`
+	StatefulSet StatefulSet `json:"statefulSet"`
+	Objects     Objects     `json:"objects"`
+}
+
+// StatefulSet describes the KSM StatefulSet at the start of a trace.
+// Replicas defaults to 1, as the API server's defaulting does.
+type StatefulSet struct {
+	Name     string            `json:"name"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Replicas *int32            `json:"replicas,omitempty"`
+}
+
+// Objects is a set of sharded objects: explicit UIDs, or Generate UIDs
+// derived deterministically from Seed.
+type Objects struct {
+	UIDs     []string `json:"uids,omitempty"`
+	Generate int      `json:"generate,omitempty"`
+	Seed     uint64   `json:"seed,omitempty"`
+}
+
+// Ops a step can name.
+const (
+	OpRelabel = "relabel"
+	OpScale   = "scale"
+	OpRestart = "restart"
+	OpCreate  = "create"
+	OpDelete  = "delete"
+	OpDeliver = "deliver"
+	OpSettle  = "settle"
+)
+
+// Schedules.
+const (
+	Eager    = "eager"
+	Explicit = "explicit"
+)
+
+// Step is one operation of a trace. Which fields apply depends on Op.
+type Step struct {
+	Op       string            `json:"op"`
+	Labels   map[string]string `json:"labels,omitempty"`   // relabel
+	Replicas *int32            `json:"replicas,omitempty"` // scale
+	Pods     []int             `json:"pods,omitempty"`     // restart
+	UIDs     []string          `json:"uids,omitempty"`     // create, delete
+	Generate int               `json:"generate,omitempty"` // create
+	Seed     uint64            `json:"seed,omitempty"`     // create
+	Pod      *int              `json:"pod,omitempty"`      // deliver
+	Count    int               `json:"count,omitempty"`    // deliver
+}
+
+// IsClusterOp reports whether the step changes the cluster (as opposed to
+// scheduling deliveries).
+func (s Step) IsClusterOp() bool { return s.Op != OpDeliver && s.Op != OpSettle }
+
+// A TraceError is bad input: it names the file, the step (-1 for the
+// cluster or the trace as a whole) and the field.
+type TraceError struct {
+	File  string
+	Step  int // index into steps, or -1
+	Field string
+	Msg   string
+}
+
+func (e *TraceError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteString(": ")
+	}
+	where := e.Field
+	if e.Step >= 0 {
+		where = "steps[" + strconv.Itoa(e.Step) + "]"
+		if e.Field != "" {
+			where += "." + e.Field
+		}
+	}
+	if where != "" {
+		b.WriteString(where)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// LoadTrace reads and validates a trace file.
+func LoadTrace(path string) (*Trace, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &TraceError{File: path, Step: -1, Msg: err.Error()}
+	}
+	return ParseTrace(path, data)
+}
+
+// ParseTrace decodes and validates a trace. name is used in errors only.
+// Unknown fields, unknown ops and values Kubernetes or the simulator would
+// reject are errors; ParseTrace never panics.
+func ParseTrace(name string, data []byte) (*Trace, error) {
+	var raw struct {
+		Name        string            `json:"name"`
+		Description string            `json:"description"`
+		Cluster     json.RawMessage   `json:"cluster"`
+		Schedule    string            `json:"schedule"`
+		Steps       []json.RawMessage `json:"steps"`
+		Expect      map[string]string `json:"expect"`
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &TraceError{File: name, Step: -1, Msg: "empty file, expected a JSON trace object"}
+	}
+	if err := decodeStrict(data, &raw); err != nil {
+		return nil, &TraceError{File: name, Step: -1, Field: jsonField("", err), Msg: jsonMsg(err)}
+	}
+	t := &Trace{Name: raw.Name, Description: raw.Description, Schedule: raw.Schedule, Expect: raw.Expect}
+	if raw.Cluster == nil {
+		return nil, &TraceError{File: name, Step: -1, Field: "cluster", Msg: "required"}
+	}
+	if err := decodeStrict(raw.Cluster, &t.Cluster); err != nil {
+		return nil, &TraceError{File: name, Step: -1, Field: jsonField("cluster", err), Msg: jsonMsg(err)}
+	}
+	for i, rs := range raw.Steps {
+		var s Step
+		if err := decodeStrict(rs, &s); err != nil {
+			return nil, &TraceError{File: name, Step: i, Field: jsonField("", err), Msg: jsonMsg(err)}
+		}
+		t.Steps = append(t.Steps, s)
+	}
+	if err := t.Validate(); err != nil {
+		var te *TraceError
+		if errors.As(err, &te) {
+			te.File = name
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+var unknownFieldPrefix = "json: unknown field "
+
+func jsonField(prefix string, err error) string {
+	join := func(f string) string {
+		if prefix == "" {
+			return f
+		}
+		if f == "" {
+			return prefix
+		}
+		return prefix + "." + f
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return join(te.Field)
+	}
+	if s := err.Error(); strings.HasPrefix(s, unknownFieldPrefix) {
+		f, _ := strconv.Unquote(strings.TrimPrefix(s, unknownFieldPrefix))
+		return join(f)
+	}
+	return prefix
+}
+
+func jsonMsg(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return fmt.Sprintf("expected an integer that fits in %s, got %s", te.Type, te.Value)
+		}
+		return fmt.Sprintf("expected %s, got %s", te.Type, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
+	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
+		return "unknown field"
+	case err == io.EOF:
+		return "empty input, expected a JSON object"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "malformed JSON: unexpected end of input"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// Validate checks the trace as a whole, following the cluster state the
+// steps lead to (which pods exist, which UIDs are live).
+func (t *Trace) Validate() error {
+	bad := func(step int, field, format string, args ...any) error {
+		return &TraceError{Step: step, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if t.Name == "" {
+		return bad(-1, "name", "required")
+	}
+	switch t.Schedule {
+	case "":
+		t.Schedule = Eager
+	case Eager, Explicit:
+	default:
+		return bad(-1, "schedule", "unknown schedule %q, want %q or %q", t.Schedule, Eager, Explicit)
+	}
+	c := &t.Cluster
+	if c.Namespace == "" {
+		return bad(-1, "cluster.namespace", "required")
+	}
+	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
+		return bad(-1, "cluster.namespace", "invalid namespace %q: %s", c.Namespace, strings.Join(errs, "; "))
+	}
+	if c.StatefulSet.Name == "" {
+		return bad(-1, "cluster.statefulSet.name", "required")
+	}
+	if errs := validation.IsDNS1123Label(c.StatefulSet.Name); len(errs) > 0 {
+		return bad(-1, "cluster.statefulSet.name", "invalid StatefulSet name %q: %s", c.StatefulSet.Name, strings.Join(errs, "; "))
+	}
+	if err := validateLabels(c.StatefulSet.Labels); err != nil {
+		return bad(-1, "cluster.statefulSet.labels", "%v", err)
+	}
+	if c.StatefulSet.Replicas == nil {
+		one := int32(1)
+		c.StatefulSet.Replicas = &one
+	}
+	replicas := int(*c.StatefulSet.Replicas)
+	if err := validateReplicas(replicas); err != nil {
+		return bad(-1, "cluster.statefulSet.replicas", "%v", err)
+	}
+	live := map[string]bool{}
+	if err := addObjects(live, c.Objects.UIDs, c.Objects.Generate, c.Objects.Seed, 0); err != nil {
+		return bad(-1, "cluster.objects"+err.field, "%s", err.msg)
+	}
+	for name, want := range t.Expect {
+		if _, ok := reducerNames[name]; !ok {
+			return bad(-1, "expect."+name, "unknown reducer %q, want one of %s", name, strings.Join(sortedKeys(reducerNames), ", "))
+		}
+		if want != Holds && want != Violated {
+			return bad(-1, "expect."+name, "unknown verdict %q, want %q or %q", want, Holds, Violated)
+		}
+	}
+	pods := replicas // pod slots that may have inbox items
+	for i := range t.Steps {
+		s := &t.Steps[i]
+		unused := s.unusedFields()
+		if len(unused) > 0 {
+			return bad(i, unused[0], "not a field of op %q", s.Op)
+		}
+		switch s.Op {
+		case OpRelabel:
+			if s.Labels == nil {
+				return bad(i, "labels", "required: the complete new label map ({} removes every label)")
+			}
+			if err := validateLabels(s.Labels); err != nil {
+				return bad(i, "labels", "%v", err)
+			}
+		case OpScale:
+			if s.Replicas == nil {
+				return bad(i, "replicas", "required")
+			}
+			if err := validateReplicas(int(*s.Replicas)); err != nil {
+				return bad(i, "replicas", "%v", err)
+			}
+			replicas = int(*s.Replicas)
+			pods = max(pods, replicas)
+		case OpRestart:
+			if len(s.Pods) == 0 {
+				return bad(i, "pods", "required: the ordinals of the pods to restart")
+			}
+			seen := map[int]bool{}
+			for _, p := range s.Pods {
+				if p < 0 || p >= replicas {
+					return bad(i, "pods", "pod %d does not exist: the StatefulSet has %d replicas at this step (ordinals 0..%d)", p, replicas, replicas-1)
+				}
+				if seen[p] {
+					return bad(i, "pods", "pod %d listed twice", p)
+				}
+				seen[p] = true
+			}
+		case OpCreate:
+			if len(s.UIDs) == 0 && s.Generate == 0 {
+				return bad(i, "uids", "required: uids or generate")
+			}
+			if err := addObjects(live, s.UIDs, s.Generate, s.Seed, i+1); err != nil {
+				return bad(i, strings.TrimPrefix(err.field, "."), "%s", err.msg)
+			}
+		case OpDelete:
+			if len(s.UIDs) == 0 {
+				return bad(i, "uids", "required: the UIDs to delete")
+			}
+			seen := map[string]bool{}
+			for _, u := range s.UIDs {
+				if seen[u] {
+					return bad(i, "uids", "duplicate UID %q", u)
+				}
+				seen[u] = true
+				if !live[u] {
+					return bad(i, "uids", "UID %q is not a live object at this step", u)
+				}
+				delete(live, u)
+			}
+		case OpDeliver, OpSettle:
+			if t.Schedule != Explicit {
+				return bad(i, "op", "%q is a schedule op: it needs \"schedule\": \"explicit\" (under %q every op is followed by a full drain)", s.Op, t.Schedule)
+			}
+			if s.Op == OpDeliver {
+				if s.Pod == nil {
+					return bad(i, "pod", "required: the ordinal whose inbox to deliver from")
+				}
+				if *s.Pod < 0 || *s.Pod >= pods {
+					return bad(i, "pod", "pod %d has never existed at this step (ordinals 0..%d)", *s.Pod, pods-1)
+				}
+				if s.Count < 1 {
+					return bad(i, "count", "must be at least 1, got %d", s.Count)
+				}
+			}
+		case "":
+			return bad(i, "op", "required")
+		default:
+			return bad(i, "op", "unknown op %q, want one of relabel, scale, restart, create, delete, deliver, settle", s.Op)
+		}
+	}
+	return nil
+}
+
+// unusedFields lists the fields set on a step that its op does not take.
+func (s *Step) unusedFields() []string {
+	set := map[string]bool{
+		"labels": s.Labels != nil, "replicas": s.Replicas != nil, "pods": s.Pods != nil,
+		"uids": s.UIDs != nil, "generate": s.Generate != 0, "seed": s.Seed != 0,
+		"pod": s.Pod != nil, "count": s.Count != 0,
+	}
+	allowed := map[string][]string{
+		OpRelabel: {"labels"}, OpScale: {"replicas"}, OpRestart: {"pods"},
+		OpCreate: {"uids", "generate", "seed"}, OpDelete: {"uids"},
+		OpDeliver: {"pod", "count"}, OpSettle: {},
+	}
+	ok, known := allowed[s.Op]
+	if !known {
+		return nil
+	}
+	var out []string
+	for _, f := range sortedKeys(set) {
+		if set[f] && !slices.Contains(ok, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func validateReplicas(n int) error {
+	if n < 0 {
+		return fmt.Errorf("must be a non-negative integer, got %d", n)
+	}
+	if n > MaxReplicas {
+		return fmt.Errorf("%d is more than the simulator's limit of %d pods", n, MaxReplicas)
+	}
+	return nil
+}
+
+func validateLabels(l map[string]string) error {
+	for _, k := range sortedKeys(l) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return fmt.Errorf("invalid label key %q: %s", k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(l[k]); len(errs) > 0 {
+			return fmt.Errorf("invalid value %q for label %q: %s", l[k], k, strings.Join(errs, "; "))
+		}
+	}
+	return nil
+}
+
+type fieldErr struct{ field, msg string }
+
+// addObjects adds explicit and generated UIDs to live, rejecting
+// duplicates. salt separates the generated UIDs of different steps when
+// they use the same seed.
+func addObjects(live map[string]bool, uids []string, generate int, seed uint64, salt int) *fieldErr {
+	if len(uids) > 0 && generate != 0 {
+		return &fieldErr{".generate", "give either uids or generate, not both"}
+	}
+	if generate < 0 {
+		return &fieldErr{".generate", fmt.Sprintf("must be a non-negative integer, got %d", generate)}
+	}
+	if len(live)+len(uids)+generate > MaxObjects {
+		return &fieldErr{".generate", fmt.Sprintf("more than the simulator's limit of %d live objects", MaxObjects)}
+	}
+	for _, u := range uids {
+		if u == "" {
+			return &fieldErr{".uids", "empty UID"}
+		}
+		if live[u] {
+			return &fieldErr{".uids", fmt.Sprintf("duplicate UID %q", u)}
+		}
+		live[u] = true
+	}
+	for _, u := range GenerateUIDs(generate, seed, salt) {
+		if live[u] {
+			return &fieldErr{".seed", fmt.Sprintf("generated UID %q collides with a live object; choose another seed", u)}
+		}
+		live[u] = true
+	}
+	return nil
+}
+
+// GenerateUIDs returns n distinct random (version 4) UUIDs, a pure
+// function of seed and salt.
+func GenerateUIDs(n int, seed uint64, salt int) []string {
+	if n <= 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed, math.MaxUint32^uint64(salt)))
+	out := make([]string, 0, n)
+	var b [16]byte
+	const hex = "0123456789abcdef"
+	for range n {
+		lo, hi := r.Uint64(), r.Uint64()
+		for i := range 8 {
+			b[i] = byte(lo >> (8 * i))
+			b[8+i] = byte(hi >> (8 * i))
+		}
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		var s [36]byte
+		j := 0
+		for i, c := range b {
+			if i == 4 || i == 6 || i == 8 || i == 10 {
+				s[j] = '-'
+				j++
+			}
+			s[j], s[j+1] = hex[c>>4], hex[c&0xf]
+			j += 2
+		}
+		out = append(out, string(s[:]))
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // A Reducer is one strategy a KSM pod uses to keep following its
@@ -41,9 +42,16 @@ func (LabelSelector) Name() string { return "label-selector" }
 func (LabelSelector) Models() string { return "kube-state-metrics <= v2.12.0" }
 
 // ListOptions implements Reducer. KSM builds the label selector string with
-// fields.SelectorFromSet; the API server parses it as a label selector.
+// fields.SelectorFromSet, which lists the terms in map iteration order; the
+// API server parses it as a label selector, so the order does not matter.
+// The string is returned in the canonical (sorted) form labels.Parse gives
+// it, so that logs and reports are deterministic.
 func (LabelSelector) ListOptions(ss *appsv1.StatefulSet) metav1.ListOptions {
-	return metav1.ListOptions{LabelSelector: fields.SelectorFromSet(ss.Labels).String()}
+	sel := fields.SelectorFromSet(ss.Labels).String()
+	if parsed, err := labels.Parse(sel); err == nil {
+		sel = parsed.String()
+	}
+	return metav1.ListOptions{LabelSelector: sel}
 }
 
 // FieldSelector is KSM from v2.13.0 (kubernetes/kube-state-metrics#2347):

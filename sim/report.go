@@ -136,6 +136,7 @@ func (r *Report) WriteJSON(w io.Writer, withLog bool) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
 }
 

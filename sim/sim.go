@@ -75,9 +75,9 @@ type Sim struct {
 	result Result
 }
 
-// Run replays t against r and returns the result. It fails only on input
-// that is valid JSON but cannot be replayed (a deliver from an empty
-// inbox), as a *TraceError.
+// Run replays t against r and returns the result. It fails only on a
+// valid trace that cannot be replayed (a deliver from an inbox that runs
+// empty), with a *TraceError whose File the caller fills in.
 func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 	s := New(t, r, opts)
 	for i := range t.Steps {
@@ -137,7 +137,7 @@ func (s *Sim) Apply(i int) error {
 	case OpDeliver:
 		for n := range st.Count {
 			if len(s.inbox[*st.Pod]) == 0 {
-				return &TraceError{File: s.trace.Name, Step: i, Field: "count",
+				return &TraceError{Step: i, Field: "count",
 					Msg: fmt.Sprintf("pod %d's inbox ran empty after %d of %d deliveries", *st.Pod, n, st.Count)}
 			}
 			s.deliver(*st.Pod)

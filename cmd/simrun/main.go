@@ -143,6 +143,10 @@ func replay(out io.Writer, f *replayFlags) error {
 	}
 	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict})
 	if err != nil {
+		var te *sim.TraceError
+		if errors.As(err, &te) && te.File == "" {
+			te.File = f.trace
+		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	rep.Cap(f.maxUIDs)

@@ -1,0 +1,28 @@
+// Package model is the pure core of shardsim: the domain of a
+// kube-state-metrics (KSM) pod running in autosharding mode, and the
+// reducers that fold what the pod observes into its sharding
+// configuration.
+//
+// Everything here is traceable to KSM or Kubernetes source:
+//
+//   - Ownership (HashUID, Owner, Keeps): shard i of n keeps object o iff
+//     jump.Hash(fnv64a(o.metadata.uid), n) == i, as in KSM's
+//     pkg/sharding. n == 0 keeps nothing; so does an ordinal >= n.
+//   - Selectors (ParseSelector, Selector.Matches, StatefulSetFields): the
+//     API server's parsing of labelSelector and fieldSelector with
+//     k8s.io/apimachinery, with the StatefulSet registry's field set
+//     (metadata.name, metadata.namespace only).
+//   - Reducers (LabelSelector, FieldSelector): the informer options KSM
+//     v2.12.0 and v2.13.0 build from the StatefulSet read at start.
+//   - Step: KSM's MetricsHandler.Run, fed one event at a time: the
+//     start-up GET, the informer's LIST and watch events (with client-go's
+//     store semantics), and the pod's deletion. AddFunc and UpdateFunc
+//     only, no DeleteFunc; updates with an unchanged resourceVersion are
+//     ignored; an unchanged configuration does nothing.
+//
+// The package is pure in the way etcd-io/raft's core is: no goroutines,
+// clocks, I/O or randomness. Step(reducer, state, event) returns a new
+// state, so the simulator, the property tests and any other driver run
+// exactly the same code, and any state can be re-derived by folding the
+// event log again.
+package model

@@ -1,0 +1,42 @@
+// Package sim is the deterministic simulator around the pure model: a
+// virtual API server, the StatefulSet controller, one FIFO inbox per pod,
+// the schedules that drain them, and the property checks at every
+// quiescent point.
+//
+// # The loop
+//
+// A Trace is replayed step by step. Cluster ops (relabel, scale, restart,
+// create, delete) change the API server's state; every write to the
+// StatefulSet bumps the resourceVersion and queues, for every open watch,
+// the event the API server's cacher would send through that watch's
+// selectors (see WatchEvent). The StatefulSet controller queues a pod's
+// start (GET, then LIST: two items) when an ordinal is missing and its
+// stop when an ordinal is above spec.replicas or restarted. Items are only
+// consumed by delivering them, one at a time, to the pod whose inbox
+// holds them; delivering is the only way a pod's state changes, always
+// through model.Step. A LIST opens the pod's watch at the current
+// resourceVersion; a stop closes it, and events still queued for it are
+// never read.
+//
+// Under the eager schedule every step is followed by a drain (one item per
+// pod in ordinal order, round after round), so every step ends at a
+// quiescent point. Under the explicit schedule the trace itself says what
+// to deliver (deliver, settle), so ops can land between a pod's GET and
+// its LIST, or between two pods learning of the same scale.
+//
+// # Properties
+//
+// At the end of every step the objects are checked against the
+// configurations of the serving pods (ObjectSet.Evaluate): complete (every
+// live object kept by some pod, unless spec.replicas is 0) and disjoint
+// (no object kept twice). A quiescent point gives a Checkpoint; a
+// non-quiescent one a transient entry, which fails the result only in
+// strict mode.
+//
+// # Determinism
+//
+// The simulator has no goroutines, clocks or unseeded randomness and never
+// iterates a map where order shows: the same trace gives byte-identical
+// reports whatever GOMAXPROCS is. The event log (Result.Log) records every
+// event each pod folded, in order.
+package sim

@@ -1,0 +1,53 @@
+package sim_test
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// Replay a relabel followed by a scale against both reducers.
+func ExampleReplay() {
+	t, err := sim.ParseTrace("inline.json", []byte(`{
+	  "name": "relabel",
+	  "cluster": {
+	    "namespace": "monitoring",
+	    "statefulSet": {"name": "ksm", "labels": {"version": "2.12.0"}, "replicas": 2},
+	    "objects": {"generate": 100, "seed": 1}
+	  },
+	  "steps": [
+	    {"op": "relabel", "labels": {"version": "2.13.0"}},
+	    {"op": "scale", "replicas": 3}
+	  ]
+	}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := sim.Replay(t, model.Reducers(), sim.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, res := range rep.Results {
+		last := res.Checkpoints[len(res.Checkpoints)-1]
+		fmt.Printf("%s: holds=%v pods=%v overlap=%d\n", res.Reducer, res.Holds, last.Pods, last.Overlap.Count)
+	}
+	// Output:
+	// label-selector: holds=false pods=[{0 0 2} {1 1 2} {2 2 3}] overlap=31
+	// field-selector: holds=true pods=[{0 0 3} {1 1 3} {2 2 3}] overlap=0
+}
+
+// A bad trace is an error naming the file, the step and the field.
+func ExampleParseTrace() {
+	_, err := sim.ParseTrace("bad.json", []byte(`{
+	  "name": "bad",
+	  "cluster": {"namespace": "monitoring", "statefulSet": {"name": "ksm"}},
+	  "steps": [{"op": "scale", "replicas": -1}]
+	}`))
+	fmt.Fprintln(os.Stdout, err)
+	// Output:
+	// bad.json: steps[0].replicas: must be a non-negative integer, got -1
+}

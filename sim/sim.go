@@ -29,6 +29,8 @@ var reducerNames = func() map[string]bool {
 type Options struct {
 	// Strict makes violations at non-quiescent points failures too.
 	Strict bool
+	// Backend runs the pods; nil means ModelBackend.
+	Backend NewBackend
 }
 
 // itemKind is what an inbox item asks a pod to do.
@@ -52,7 +54,8 @@ type item struct {
 type pod struct {
 	ordinal  int
 	uid      string
-	state    model.PodState
+	runner   PodRunner
+	state    model.PodState // as of the last delivery
 	selector model.Selector // the watch's, set when the LIST is delivered
 	watching bool           // has an open watch
 	stopping bool           // a Stop item is queued
@@ -65,6 +68,8 @@ type Sim struct {
 	opts    Options
 
 	api     *APIServer
+	backend Backend
+	err     error // a backend failure; stops the replay
 	objects *ObjectSet
 	pods    []*pod   // every incarnation, in creation order
 	inbox   [][]item // by ordinal
@@ -75,11 +80,16 @@ type Sim struct {
 	result Result
 }
 
-// Run replays t against r and returns the result. It fails only on a
-// valid trace that cannot be replayed (a deliver from an inbox that runs
-// empty), with a *TraceError whose File the caller fills in.
+// Run replays t against r and returns the result. It fails on a valid
+// trace that cannot be replayed (a deliver from an inbox that runs empty),
+// with a *TraceError whose File the caller fills in, and when the backend
+// fails.
 func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 	s := New(t, r, opts)
+	defer s.Close()
+	if s.err != nil {
+		return nil, s.err
+	}
 	for i := range t.Steps {
 		if err := s.Apply(i); err != nil {
 			return nil, err
@@ -95,6 +105,13 @@ func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s := &Sim{trace: t, reducer: r, opts: opts, step: -1}
 	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
+	newBackend := opts.Backend
+	if newBackend == nil {
+		newBackend = ModelBackend
+	}
+	if s.backend, s.err = newBackend(r); s.err == nil {
+		s.err = s.backend.Write(s.api.StatefulSet)
+	}
 	uids := slices.Clone(t.Cluster.Objects.UIDs)
 	uids = append(uids, GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
 	s.objects = NewObjectSet(uids)
@@ -107,8 +124,18 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	return s
 }
 
+// Close releases the backend.
+func (s *Sim) Close() {
+	if s.backend != nil {
+		s.backend.Close()
+	}
+}
+
 // Apply replays step i.
 func (s *Sim) Apply(i int) error {
+	if s.err != nil {
+		return s.err
+	}
 	s.step = i
 	st := s.trace.Steps[i]
 	switch st.Op {
@@ -149,7 +176,7 @@ func (s *Sim) Apply(i int) error {
 		s.drain()
 	}
 	s.observe(st.Op)
-	return nil
+	return s.err
 }
 
 // Finish returns the result of the replay so far.
@@ -233,6 +260,9 @@ func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 		s.logf(-1, "", "StatefulSet unchanged: no write, no watch event")
 		return
 	}
+	if err := s.backend.Write(cur); err != nil && s.err == nil {
+		s.err = fmt.Errorf("%s backend: write StatefulSet: %w", s.backend.Name(), err)
+	}
 	s.logf(-1, "", "StatefulSet %s written at resourceVersion %s: %s", cur.Name, cur.ResourceVersion, describe(cur))
 	for _, p := range s.pods {
 		if !p.watching {
@@ -279,6 +309,10 @@ func (s *Sim) podName(ordinal int) string {
 func (s *Sim) create(ordinal int) {
 	s.nextUID++
 	p := &pod{ordinal: ordinal, uid: fmt.Sprintf("pod-%d", s.nextUID), state: model.NewPod(s.podName(ordinal))}
+	var err error
+	if p.runner, err = s.backend.NewPod(p.state.Name, p.uid); err != nil && s.err == nil {
+		s.err = fmt.Errorf("%s backend: create pod %s: %w", s.backend.Name(), p.state.Name, err)
+	}
 	s.pods = append(s.pods, p)
 	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
 	s.logf(ordinal, p.uid, "created; start queued (GET, then LIST)")
@@ -296,7 +330,7 @@ func (s *Sim) stop(p *pod) {
 // drain delivers every queued item, one per pod in ordinal order, round
 // after round, until all inboxes are empty.
 func (s *Sim) drain() {
-	for !s.Quiescent() {
+	for !s.Quiescent() && s.err == nil {
 		for o := range s.inbox {
 			if len(s.inbox[o]) > 0 {
 				s.deliver(o)
@@ -338,8 +372,17 @@ func (s *Sim) deliver(ordinal int) {
 		s.inbox[ordinal] = slices.DeleteFunc(s.inbox[ordinal], func(x item) bool { return x.pod == p })
 	}
 	before := p.state.Config
-	var outcome string
-	p.state, outcome = model.Step(s.reducer, p.state, ev)
+	if p.runner == nil {
+		return // the backend failed to create the pod: s.err is set
+	}
+	state, outcome, err := p.runner.Deliver(ev)
+	if err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), p.state.Name, err)
+		}
+		return
+	}
+	p.state = state
 	s.log = append(s.log, LogEntry{
 		Step: s.step, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,

@@ -153,11 +153,16 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 		fmt.Fprintf(&b, "\n%s (%s)\n", res.Reducer, res.Models)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (shard/total)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP")
-		for _, c := range res.Checkpoints {
-			writeRow(tw, c, "")
-		}
-		for _, c := range res.Transient {
-			writeRow(tw, c, fmt.Sprintf(" (transient, %d pending)", c.Pending))
+		// Checkpoints and transient entries, merged in step order.
+		cs, ts := res.Checkpoints, res.Transient
+		for len(cs) > 0 || len(ts) > 0 {
+			if len(ts) == 0 || (len(cs) > 0 && cs[0].Step <= ts[0].Step) {
+				writeRow(tw, cs[0], "")
+				cs = cs[1:]
+				continue
+			}
+			writeRow(tw, ts[0], fmt.Sprintf(" (transient, %d pending)", ts[0].Pending))
+			ts = ts[1:]
 		}
 		tw.Flush()
 		fmt.Fprintf(&b, "  verdict: %s\n", Verdict(res))

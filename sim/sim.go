@@ -98,10 +98,10 @@ func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 	return s.Finish(), nil
 }
 
-// New sets up the cluster of t: the StatefulSet, its pods (each with its
-// start queued) and the objects, then, under the eager schedule, lets the
-// pods start. The initial checkpoint is recorded when that point is
-// quiescent.
+// New sets up the cluster of t: the StatefulSet, its pods and the objects.
+// Under both schedules the cluster starts settled (its pods have started
+// and configured), so the first checkpoint is always the initial one; use
+// restart to interleave ops with a pod's start.
 func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s := &Sim{trace: t, reducer: r, opts: opts, step: -1}
 	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
@@ -117,9 +117,7 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s.objects = NewObjectSet(uids)
 	s.result = Result{Reducer: r.Name(), Models: r.Models()}
 	s.reconcile()
-	if t.Schedule == Eager {
-		s.drain()
-	}
+	s.drain()
 	s.observe("initial")
 	return s
 }

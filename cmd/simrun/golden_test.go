@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// updateGolden rewrites the golden reports under testdata/:
+//
+//	go test ./cmd/simrun -run TestGolden -update
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+const relabelTrace = "../../traces/relabel.json"
+
+// runSimrun runs the CLI in-process and returns its exit status, stdout and
+// stderr.
+func runSimrun(t *testing.T, args ...string) (int, []byte, []byte) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.Bytes(), stderr.Bytes()
+}
+
+// TestGolden compares the text and JSON reports of traces/relabel.json
+// with testdata/relabel.txt and testdata/relabel.json. Both reducers run,
+// the label selector is violated, so the exit status is 1.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{golden: "relabel.txt", args: []string{"--trace", relabelTrace}},
+		{golden: "relabel.json", args: []string{"--trace", relabelTrace, "--format", "json"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, out, errOut := runSimrun(t, tc.args...)
+			if code != exitViolated {
+				t.Errorf("exit status %d, want %d (label-selector is violated); stderr:\n%s", code, exitViolated, errOut)
+			}
+			if len(errOut) != 0 {
+				t.Errorf("unexpected stderr:\n%s", errOut)
+			}
+			path := filepath.Join("testdata", tc.golden)
+			if *updateGolden {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(out, want) {
+				t.Errorf("output differs from %s (run with -update to accept it)\n--- got ---\n%s\n--- want ---\n%s", path, out, want)
+			}
+		})
+	}
+}
+
+// TestExitStatusFieldSelector: the field selector alone holds on the
+// relabel trace, so simrun exits 0.
+func TestExitStatusFieldSelector(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		code, out, errOut := runSimrun(t, "--trace", relabelTrace, "--reducer", "field-selector", "--format", format)
+		if code != exitHolds {
+			t.Errorf("--format %s: exit status %d, want %d; stderr:\n%s", format, code, exitHolds, errOut)
+		}
+		if len(out) == 0 {
+			t.Errorf("--format %s: empty report", format)
+		}
+	}
+}
+
+// TestDeterministic runs the JSON report with the event log twice, and
+// once more on a single OS thread, and requires byte-identical output:
+// same trace, same output.
+func TestDeterministic(t *testing.T) {
+	args := []string{"--trace", relabelTrace, "--format", "json", "--log"}
+	_, first, _ := runSimrun(t, args...)
+	if len(first) == 0 {
+		t.Fatal("empty report")
+	}
+	_, second, _ := runSimrun(t, args...)
+	if !bytes.Equal(first, second) {
+		t.Errorf("two runs differ\n--- first ---\n%s\n--- second ---\n%s", first, second)
+	}
+	single := func() []byte {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		_, out, _ := runSimrun(t, args...)
+		return out
+	}()
+	if !bytes.Equal(first, single) {
+		t.Errorf("run under GOMAXPROCS(1) differs\n--- first ---\n%s\n--- GOMAXPROCS(1) ---\n%s", first, single)
+	}
+}

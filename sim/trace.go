@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -127,14 +128,20 @@ func (e *TraceError) Error() string {
 func LoadTrace(path string) (*Trace, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &TraceError{File: path, Step: -1, Msg: err.Error()}
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = "cannot read the trace: " + pe.Err.Error() // the path is already in File
+		}
+		return nil, &TraceError{File: path, Step: -1, Msg: msg}
 	}
 	return ParseTrace(path, data)
 }
 
 // ParseTrace decodes and validates a trace. name is used in errors only.
-// Unknown fields, unknown ops and values Kubernetes or the simulator would
-// reject are errors; ParseTrace never panics.
+// Unknown fields (field names are case-sensitive), repeated fields, unknown
+// ops and values Kubernetes or the simulator would reject are errors, each a
+// *TraceError naming the step and the field; ParseTrace never panics.
 func ParseTrace(name string, data []byte) (*Trace, error) {
 	var raw struct {
 		Name        string            `json:"name"`
@@ -146,6 +153,13 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &TraceError{File: name, Step: -1, Msg: "empty file, expected a JSON trace object"}
+	}
+	if err := decodeStrict(data, new(json.RawMessage)); err != nil {
+		return nil, &TraceError{File: name, Step: -1, Msg: syntaxMsg(data, err)}
+	}
+	if err := checkKeys(data); err != nil {
+		err.File = name
+		return nil, err
 	}
 	if err := decodeStrict(data, &raw); err != nil {
 		return nil, &TraceError{File: name, Step: -1, Field: jsonField("", err), Msg: jsonMsg(err)}
@@ -180,10 +194,21 @@ func decodeStrict(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
+		rest := data[min(end, int64(len(data))):]
+		skipped := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n"))
+		return &trailingDataError{offset: end + int64(skipped)}
 	}
 	return nil
+}
+
+// trailingDataError reports data after the first JSON value, which starts
+// at byte offset.
+type trailingDataError struct{ offset int64 }
+
+func (e *trailingDataError) Error() string {
+	return fmt.Sprintf("unexpected data after the JSON value at byte %d", e.offset)
 }
 
 var unknownFieldPrefix = "json: unknown field "
@@ -219,7 +244,7 @@ func jsonMsg(err error) string {
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 			return fmt.Sprintf("expected an integer that fits in %s, got %s", te.Type, te.Value)
 		}
-		return fmt.Sprintf("expected %s, got %s", te.Type, te.Value)
+		return fmt.Sprintf("expected %s, got %s", jsonKind(te.Type), te.Value)
 	case errors.As(err, &se):
 		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
 	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
@@ -230,6 +255,223 @@ func jsonMsg(err error) string {
 		return "malformed JSON: unexpected end of input"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names the JSON value a Go type decodes from, for messages
+// (a trace author knows JSON, not the simulator's Go types).
+func jsonKind(t reflect.Type) string {
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return "a JSON value"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// syntaxMsg describes why data is not one well-formed JSON value, with the
+// line and column of the problem.
+func syntaxMsg(data []byte, err error) string {
+	var se *json.SyntaxError
+	var te *trailingDataError
+	switch {
+	case errors.As(err, &se):
+		// Offset counts the bytes read, the offending one included.
+		return fmt.Sprintf("malformed JSON at %s: %s", position(data, se.Offset-1), strings.TrimPrefix(se.Error(), "json: "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("malformed JSON at %s: unexpected end of input", position(data, int64(len(data))))
+	case errors.As(err, &te):
+		return fmt.Sprintf("unexpected data after the JSON object at %s: a trace file holds exactly one JSON object", position(data, te.offset))
+	}
+	return jsonMsg(err)
+}
+
+// position renders the place of the byte at index i of data (len(data):
+// just past the end) as "line L, column C", both 1-based, columns counting
+// bytes.
+func position(data []byte, i int64) string {
+	i = min(max(i, 0), int64(len(data)))
+	before := data[:i]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// A keySchema describes the object keys a trace may use, for checkKeys.
+// encoding/json matches keys case-insensitively and lets a repeated key
+// win silently; Kubernetes' strict decoding rejects both, and so do we.
+type keySchema struct {
+	fields map[string]*keySchema // an object with these fields
+	anyKey bool                  // an object with free keys (a map), values not checked
+	elem   *keySchema            // an array of these
+	steps  bool                  // the array is steps: its elements are steps[i]
+}
+
+var (
+	labelsSchema  = &keySchema{anyKey: true}
+	objectsSchema = &keySchema{fields: map[string]*keySchema{"uids": nil, "generate": nil, "seed": nil}}
+	stepSchema    = &keySchema{fields: map[string]*keySchema{
+		"op": nil, "labels": labelsSchema, "replicas": nil, "pods": nil,
+		"uids": nil, "generate": nil, "seed": nil, "pod": nil, "count": nil,
+	}}
+	traceSchema = &keySchema{fields: map[string]*keySchema{
+		"name": nil, "description": nil, "schedule": nil,
+		"cluster": {fields: map[string]*keySchema{
+			"namespace": nil,
+			"statefulSet": {fields: map[string]*keySchema{
+				"name": nil, "labels": labelsSchema, "replicas": nil,
+			}},
+			"objects": objectsSchema,
+		}},
+		"steps":  {elem: stepSchema, steps: true},
+		"expect": {anyKey: true},
+	}}
+)
+
+// checkKeys walks data, which must be well-formed JSON, and reports the
+// first unknown, miscased or repeated key, or a trace that is not a JSON
+// object. Values of the wrong type are left to the typed decoding.
+func checkKeys(data []byte) *TraceError {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return &TraceError{Step: -1, Msg: jsonMsg(err)}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return &TraceError{Step: -1, Msg: fmt.Sprintf("expected a JSON object (a trace), got %s", tokenKind(tok))}
+	}
+	return walkObject(dec, traceSchema, -1, "")
+}
+
+// walkObject checks the keys of the object whose '{' was just read.
+// step and field locate it: field is relative to steps[step] when step >= 0.
+func walkObject(dec *json.Decoder, s *keySchema, step int, field string) *TraceError {
+	join := func(k string) string {
+		if field == "" {
+			return k
+		}
+		return field + "." + k
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return &TraceError{Step: step, Field: field, Msg: jsonMsg(err)}
+		}
+		key, _ := tok.(string)
+		var child *keySchema
+		if s.anyKey {
+			if seen[key] {
+				return &TraceError{Step: step, Field: field, Msg: fmt.Sprintf("duplicate key %q", key)}
+			}
+		} else {
+			c, known := s.fields[key]
+			if !known {
+				return &TraceError{Step: step, Field: join(key), Msg: unknownFieldMsg(s, key)}
+			}
+			if seen[key] {
+				return &TraceError{Step: step, Field: join(key), Msg: "duplicate field"}
+			}
+			child = c
+		}
+		seen[key] = true
+		if err := walkValue(dec, child, step, join(key)); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	if err != nil {
+		return &TraceError{Step: step, Field: field, Msg: jsonMsg(err)}
+	}
+	return nil
+}
+
+// walkValue checks the next value against s (nil: any value).
+func walkValue(dec *json.Decoder, s *keySchema, step int, field string) *TraceError {
+	tok, err := dec.Token()
+	if err != nil {
+		return &TraceError{Step: step, Field: field, Msg: jsonMsg(err)}
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return nil // a scalar
+	}
+	switch {
+	case d == '{' && s != nil && (s.fields != nil || s.anyKey):
+		return walkObject(dec, s, step, field)
+	case d == '[' && s != nil && s.elem != nil:
+		for i := 0; dec.More(); i++ {
+			es, ef := step, field+"["+strconv.Itoa(i)+"]"
+			if s.steps {
+				es, ef = i, "" // fields inside a step are named relative to it
+			}
+			if err := walkValue(dec, s.elem, es, ef); err != nil {
+				return err
+			}
+		}
+		_, err := dec.Token() // ']'
+		if err != nil {
+			return &TraceError{Step: step, Field: field, Msg: jsonMsg(err)}
+		}
+		return nil
+	}
+	// A value whose content is not checked (or of the wrong type, which the
+	// typed decoding reports): skip it.
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return &TraceError{Step: step, Field: field, Msg: jsonMsg(err)}
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
+}
+
+func unknownFieldMsg(s *keySchema, key string) string {
+	known := sortedKeys(s.fields)
+	for _, k := range known {
+		if strings.EqualFold(k, key) {
+			return fmt.Sprintf("unknown field (field names are case-sensitive: did you mean %q?)", k)
+		}
+	}
+	return fmt.Sprintf("unknown field, want one of %s", strings.Join(known, ", "))
+}
+
+func tokenKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "an array"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case json.Number:
+		return "number " + v.String()
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%v", tok)
 }
 
 // Validate checks the trace as a whole, following the cluster state the
@@ -315,7 +557,7 @@ func (t *Trace) Validate() error {
 			seen := map[int]bool{}
 			for _, p := range s.Pods {
 				if p < 0 || p >= replicas {
-					return bad(i, "pods", "pod %d does not exist: the StatefulSet has %d replicas at this step (ordinals 0..%d)", p, replicas, replicas-1)
+					return bad(i, "pods", "pod %d does not exist: the StatefulSet has %s at this step", p, ordinals(replicas, "replicas"))
 				}
 				if seen[p] {
 					return bad(i, "pods", "pod %d listed twice", p)
@@ -353,7 +595,7 @@ func (t *Trace) Validate() error {
 					return bad(i, "pod", "required: the ordinal whose inbox to deliver from")
 				}
 				if *s.Pod < 0 || *s.Pod >= pods {
-					return bad(i, "pod", "pod %d has never existed at this step (ordinals 0..%d)", *s.Pod, pods-1)
+					return bad(i, "pod", "pod %d has never existed at this step (the StatefulSet has had at most %s)", *s.Pod, ordinals(pods, "replicas"))
 				}
 				if s.Count < 1 {
 					return bad(i, "count", "must be at least 1, got %d", s.Count)
@@ -393,6 +635,17 @@ func (s *Step) unusedFields() []string {
 	return out
 }
 
+// ordinals renders n pods and their ordinals: "2 replicas (ordinals 0..1)".
+func ordinals(n int, what string) string {
+	switch n {
+	case 0:
+		return "0 " + what
+	case 1:
+		return fmt.Sprintf("1 %s (ordinal 0)", strings.TrimSuffix(what, "s"))
+	}
+	return fmt.Sprintf("%d %s (ordinals 0..%d)", n, what, n-1)
+}
+
 func validateReplicas(n int) error {
 	if n < 0 {
 		return fmt.Errorf("must be a non-negative integer, got %d", n)
@@ -427,16 +680,24 @@ func addObjects(live map[string]bool, uids []string, generate int, seed uint64, 
 	if generate < 0 {
 		return &fieldErr{".generate", fmt.Sprintf("must be a non-negative integer, got %d", generate)}
 	}
-	if len(live)+len(uids)+generate > MaxObjects {
-		return &fieldErr{".generate", fmt.Sprintf("more than the simulator's limit of %d live objects", MaxObjects)}
+	if generate > MaxObjects-len(live)-len(uids) { // not len+generate: it could overflow
+		field := ".generate"
+		if generate == 0 {
+			field = ".uids"
+		}
+		return &fieldErr{field, fmt.Sprintf("more than the simulator's limit of %d live objects", MaxObjects)}
 	}
+	seen := make(map[string]bool, len(uids))
 	for _, u := range uids {
-		if u == "" {
+		switch {
+		case u == "":
 			return &fieldErr{".uids", "empty UID"}
-		}
-		if live[u] {
+		case seen[u]:
 			return &fieldErr{".uids", fmt.Sprintf("duplicate UID %q", u)}
+		case live[u]:
+			return &fieldErr{".uids", fmt.Sprintf("UID %q is already a live object at this step", u)}
 		}
+		seen[u] = true
 		live[u] = true
 	}
 	for _, u := range GenerateUIDs(generate, seed, salt) {

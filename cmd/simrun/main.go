@@ -69,6 +69,7 @@ type replayFlags struct {
 	maxUIDs  int
 	log      bool
 	strict   bool
+	html     string
 }
 
 func newRootCommand() *cobra.Command {
@@ -98,7 +99,10 @@ Exit status:
   simrun --trace traces/relabel.json --reducer field-selector --format json
 
   # What each pod saw and did, step by step
-  simrun --trace traces/get-list-race.json --log`,
+  simrun --trace traces/get-list-race.json --log
+
+  # A timeline to look at: one self-contained HTML page per run
+  simrun --trace traces/relabel.json --html report.html`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -120,6 +124,8 @@ Exit status:
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.MarkFlagFilename("trace", "json")
+	addHTMLFlag(cmd, &f.html)
+	cmd.AddCommand(newImportCommand(), newVersionCommand())
 	return cmd
 }
 
@@ -148,6 +154,11 @@ func replay(out io.Writer, f *replayFlags) error {
 			te.File = f.trace
 		}
 		return &exitError{code: exitUsage, err: err}
+	}
+	if f.html != "" {
+		if err := writeHTML(f.html, rep); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
 	}
 	rep.Cap(f.maxUIDs)
 	if f.format == "json" {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shardsim/shardsim/htmlreport"
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+func relabelReport(t *testing.T) *sim.Report {
+	t.Helper()
+	tr, err := sim.LoadTrace(relabelTrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestWriteHTML writes the relabel report, replaces it, and leaves no
+// temporary file behind.
+func TestWriteHTML(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := relabelReport(t)
+	if err := writeHTML(path, rep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := htmlreport.Write(&want, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Error("the file is not the rendered report")
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, %v; want 0644", st.Mode(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files left in the directory: %v", names)
+	}
+	if err := writeHTML(filepath.Join(dir, "no-such-dir", "r.html"), rep); err == nil {
+		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+func TestWriteFileAtomicNoClobber(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.json")
+	if err := writeFileAtomic(path, []byte("one"), false); err != nil {
+		t.Fatal(err)
+	}
+	err := writeFileAtomic(path, []byte("two"), false)
+	if err == nil || !strings.Contains(err.Error(), "file exists") {
+		t.Fatalf("second write without overwrite: %v, want file exists", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "one" {
+		t.Errorf("the file was replaced: %q", got)
+	}
+	if err := writeFileAtomic(path, []byte("three"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "three" {
+		t.Errorf("overwrite: %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the directory, want 1", len(entries))
+	}
+}
+
+// TestHTMLFlag: addHTMLFlag adds --html, stored in the target, completed
+// with *.html files.
+func TestHTMLFlag(t *testing.T) {
+	var target string
+	cmd := &cobra.Command{Use: "simrun", RunE: func(*cobra.Command, []string) error { return nil }}
+	addHTMLFlag(cmd, &target)
+	cmd.SetArgs([]string{"--html", "out.html"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if target != "out.html" {
+		t.Errorf("target %q", target)
+	}
+	out := complete(t, cmd, "--html", "")
+	if !strings.Contains(out, "html\nhtm\n:8") { // ShellCompDirectiveFilterFileExt
+		t.Errorf("--html completion:\n%s", out)
+	}
+}
+
+// complete runs cobra's hidden completion command on root and returns its
+// output: candidates, one a line, then ":<directive>".
+func complete(t *testing.T, root *cobra.Command, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&bytes.Buffer{})
+	root.SetArgs(append([]string{cobra.ShellCompRequestCmd}, args...))
+	if err := root.Execute(); err != nil {
+		t.Fatalf("__complete %v: %v", args, err)
+	}
+	return out.String()
+}
+
+// TestHTMLEndToEnd is the "done when": simrun --trace
+// traces/relabel.json --html report.html writes the report. It runs once
+// --html is wired into the root command (main.go).
+func TestHTMLEndToEnd(t *testing.T) {
+	if newRootCommand().Flags().Lookup("html") == nil {
+		t.Skip("--html is not wired into newRootCommand yet (main.go: addHTMLFlag and writeHTML)")
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	code, out, errOut := runSimrun(t, "--trace", relabelTrace, "--html", path)
+	if code != exitViolated {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitViolated, errOut)
+	}
+	if len(out) == 0 {
+		t.Error("the text report is no longer printed")
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := htmlreport.Write(&want, relabelReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(page, want.Bytes()) {
+		t.Error("report.html is not the rendered relabel report (was it written after --max-uids capped the UIDs?)")
+	}
+}

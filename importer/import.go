@@ -1,0 +1,557 @@
+package importer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/shardsim/shardsim/sim"
+)
+
+// Capture is the command whose output Import reads, for messages.
+const Capture = "kubectl get statefulset NAME -n NAMESPACE --watch --output-watch-events -o json"
+
+// Options configure Import.
+type Options struct {
+	// Source names the input in messages and in the trace's description:
+	// a file name; "" or "-" is standard input.
+	Source string
+	// Objects is how many sharded objects the trace generates (at least 1).
+	Objects int
+	// Seed derives the generated UIDs.
+	Seed uint64
+	// Name selects the StatefulSet to follow, as NAME or NAMESPACE/NAME;
+	// events for other StatefulSets are skipped. Empty: the stream must be
+	// about one StatefulSet only, the first event's.
+	Name string
+	// TraceName is the trace's name; empty: the StatefulSet's name.
+	TraceName string
+}
+
+// Result is an imported trace.
+type Result struct {
+	// Trace is the trace, as sim.ParseTrace read it back from JSON.
+	Trace *sim.Trace
+	// JSON is the trace file: indented JSON ending in a newline.
+	JSON []byte
+	// Events counts the watch events read; Skipped those for other
+	// StatefulSets (Options.Name); Dropped the updates that changed
+	// nothing the simulator models (status-only updates and the like).
+	Events, Skipped, Dropped int
+}
+
+// An Error is bad input: it names the input, the event (counted from 1;
+// 0 for the stream as a whole) and the line where the event starts.
+type Error struct {
+	Source string
+	Event  int
+	Line   int
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(sourceName(e.Source))
+	b.WriteString(": ")
+	if e.Event > 0 {
+		fmt.Fprintf(&b, "event %d", e.Event)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, " (line %d)", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// describeSource names the input in the trace's description: the file's
+// base name (a trace is shared; the local path means nothing elsewhere).
+func describeSource(s string) string {
+	if s == "" || s == "-" {
+		return "standard input"
+	}
+	return filepath.Base(s)
+}
+
+func sourceName(s string) string {
+	if s == "" || s == "-" {
+		return "standard input"
+	}
+	return s
+}
+
+// event is one decoded watch event.
+type event struct {
+	index int // from 1
+	line  int
+	typ   string
+	ss    *appsv1.StatefulSet
+}
+
+func (e *event) id() string { return e.ss.Namespace + "/" + e.ss.Name }
+
+// Import reads a watch stream from r and returns the trace it describes.
+func Import(r io.Reader, opts Options) (*Result, error) {
+	if opts.Objects < 1 {
+		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("the number of objects must be at least 1, got %d", opts.Objects)}
+	}
+	if opts.Objects > sim.MaxObjects {
+		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("%d objects is more than the simulator's limit of %d", opts.Objects, sim.MaxObjects)}
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{Source: opts.Source, Msg: "cannot read the watch stream: " + err.Error()}
+	}
+	events, err := decode(opts.Source, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, &Error{Source: opts.Source, Msg: "no watch events: the input is empty. Capture a stream with:\n  " + Capture + " > watch.json"}
+	}
+	b := &builder{opts: opts, res: &Result{Events: len(events)}}
+	for _, ev := range events {
+		if err := b.add(ev); err != nil {
+			return nil, err
+		}
+	}
+	if b.first == nil {
+		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("no event for StatefulSet %s among the %d events (they are for %s)",
+			opts.Name, len(events), strings.Join(b.others, ", "))}
+	}
+	return b.finish()
+}
+
+// decode splits data into watch events: JSON objects one after another,
+// compact or indented, with or without whitespace between them.
+func decode(source string, data []byte) ([]*event, error) {
+	var events []*event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for i := 1; ; i++ {
+		start := skipSpace(data, dec.InputOffset())
+		line := lineOf(data, start)
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return events, nil
+		}
+		if err != nil {
+			return nil, &Error{Source: source, Event: i, Line: line, Msg: syntaxMsg(data, start, err)}
+		}
+		ev, msg := parseEvent(raw)
+		if msg != "" {
+			return nil, &Error{Source: source, Event: i, Line: line, Msg: msg}
+		}
+		ev.index, ev.line = i, line
+		events = append(events, ev)
+	}
+}
+
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// lineOf is the 1-based line of the byte at offset off.
+func lineOf(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+// position renders the place of the byte at off as "line L, column C".
+func position(data []byte, off int64) string {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", lineOf(data, off), col)
+}
+
+func syntaxMsg(data []byte, start int64, err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		msg := fmt.Sprintf("malformed JSON at %s: %s", position(data, se.Offset-1), strings.TrimPrefix(se.Error(), "json: "))
+		if start < int64(len(data)) && data[start] != '{' && data[start] != '[' {
+			msg += "; expected JSON watch events (" + Capture + "); YAML and table output are not supported"
+		}
+		return msg
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("malformed JSON at %s: unexpected end of input (was the capture cut off in the middle of an event?)", position(data, int64(len(data))))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// parseEvent decodes one watch event, or says what is wrong with it.
+func parseEvent(raw json.RawMessage) (*event, string) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
+		return nil, "expected a JSON object (a watch event: {\"type\": ..., \"object\": ...}), got " + kindOfJSON(raw)
+	}
+	if _, ok := probe["type"]; !ok {
+		var tm struct {
+			Kind string `json:"kind"`
+		}
+		_ = json.Unmarshal(raw, &tm)
+		switch tm.Kind {
+		case "StatefulSet":
+			return nil, "a bare StatefulSet, not a watch event: add --output-watch-events to the kubectl command (" + Capture + ")"
+		case "List", "StatefulSetList":
+			return nil, "a " + tm.Kind + ", not a watch event: kubectl printed a list; watch one StatefulSet instead (" + Capture + ")"
+		}
+		return nil, "not a watch event: it has no \"type\" field (expected {\"type\": \"ADDED\", \"object\": {...}} as printed by " + Capture + ")"
+	}
+	var env struct {
+		Type   string          `json:"type"`
+		Object json.RawMessage `json:"object"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		return nil, "not a watch event: " + strings.TrimPrefix(err.Error(), "json: ") + ` (a watch event has only "type" and "object")`
+	}
+	switch env.Type {
+	case "ADDED", "MODIFIED", "DELETED":
+	case "BOOKMARK":
+		return &event{typ: env.Type}, ""
+	case "ERROR":
+		var st struct {
+			Message string `json:"message"`
+			Reason  string `json:"reason"`
+			Code    int    `json:"code"`
+		}
+		_ = json.Unmarshal(env.Object, &st)
+		return nil, fmt.Sprintf("the watch reported an error: %q (reason %s, code %d); what follows may have missed changes: cut the stream before this event, or capture it again",
+			st.Message, orDash(st.Reason), st.Code)
+	default:
+		return nil, fmt.Sprintf("unknown watch event type %q, want ADDED, MODIFIED or DELETED", env.Type)
+	}
+	if len(env.Object) == 0 || string(env.Object) == "null" {
+		return nil, "the event has no object"
+	}
+	ss := &appsv1.StatefulSet{}
+	if err := json.Unmarshal(env.Object, ss); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Sprintf("object.%s: expected %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return nil, "object: " + strings.TrimPrefix(err.Error(), "json: ")
+	}
+	if ss.Kind != "" && ss.Kind != "StatefulSet" {
+		return nil, fmt.Sprintf("the object is a %s, not a StatefulSet: watch the KSM StatefulSet (%s)", ss.Kind, Capture)
+	}
+	if ss.Name == "" {
+		return nil, "object.metadata.name: missing"
+	}
+	if ss.Namespace == "" {
+		return nil, "object.metadata.namespace: missing"
+	}
+	return &event{typ: env.Type, ss: ss}, ""
+}
+
+func kindOfJSON(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// builder folds the events into a trace.
+type builder struct {
+	opts   Options
+	res    *Result
+	first  *event
+	prev   *appsv1.StatefulSet
+	steps  []outStep
+	from   []*event // the event each step comes from
+	notes  []string // one per step, for the description
+	others []string // other StatefulSets seen (for messages)
+}
+
+func (b *builder) fail(ev *event, format string, args ...any) error {
+	return &Error{Source: b.opts.Source, Event: ev.index, Line: ev.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// follows reports whether ev is about the StatefulSet Options.Name selects.
+func (b *builder) follows(ev *event) bool {
+	want := b.opts.Name
+	if want == "" {
+		return true
+	}
+	if ns, name, ok := strings.Cut(want, "/"); ok {
+		return ev.ss.Namespace == ns && ev.ss.Name == name
+	}
+	return ev.ss.Name == want
+}
+
+func (b *builder) add(ev *event) error {
+	if ev.typ == "BOOKMARK" {
+		b.res.Dropped++
+		return nil
+	}
+	if !b.follows(ev) {
+		b.res.Skipped++
+		if !slices.Contains(b.others, ev.id()) {
+			b.others = append(b.others, ev.id())
+		}
+		return nil
+	}
+	if b.first == nil {
+		if ev.typ == "DELETED" {
+			return b.fail(ev, "the first event for StatefulSet %s is its deletion: there is no cluster to start from; capture the stream while the StatefulSet exists", ev.id())
+		}
+		b.first, b.prev = ev, ev.ss
+		return nil
+	}
+	if ev.id() != b.first.id() {
+		return b.fail(ev, "this event is for StatefulSet %s, but event %d was for %s: a trace follows one StatefulSet; choose it with --name %s (or --name %s)",
+			ev.id(), b.first.index, b.first.id(), b.first.ss.Name, ev.ss.Name)
+	}
+	if ev.typ == "DELETED" {
+		return b.fail(ev, "the StatefulSet %s was deleted at event %d; its KSM pods are gone too, so nothing after it can be replayed: cut the stream before the deletion (keep events 1 to %d) and import again",
+			ev.id(), ev.index, ev.index-1)
+	}
+	if ev.ss.UID != "" && b.first.ss.UID != "" && ev.ss.UID != b.first.ss.UID {
+		return b.fail(ev, "StatefulSet %s has a new uid (%s, was %s): it was deleted and created again, and its KSM pods with it; cut the stream before event %d",
+			ev.id(), ev.ss.UID, b.first.ss.UID, ev.index)
+	}
+	prev, cur := b.prev, ev.ss
+	if cur.ResourceVersion != "" && cur.ResourceVersion == prev.ResourceVersion {
+		b.res.Dropped++ // the same object again
+		return nil
+	}
+	changed := false
+	if !maps.Equal(prev.Labels, cur.Labels) {
+		labels := map[string]string{}
+		maps.Copy(labels, cur.Labels)
+		b.step(ev, outStep{Op: sim.OpRelabel, Labels: &labels}, "relabel ("+labelDiff(prev.Labels, cur.Labels)+")")
+		changed = true
+	}
+	if replicas(prev) != replicas(cur) {
+		r := replicas(cur)
+		b.step(ev, outStep{Op: sim.OpScale, Replicas: &r}, fmt.Sprintf("scale %d -> %d", replicas(prev), r))
+		changed = true
+	}
+	if !equality.Semantic.DeepEqual(prev.Spec.Template, cur.Spec.Template) {
+		changed = true
+		if pods, why := rollout(cur); len(pods) > 0 {
+			b.step(ev, outStep{Op: sim.OpRestart, Pods: pods}, "restart "+why)
+		} else {
+			b.notes = append(b.notes, fmt.Sprintf("pod template changed at event %d, no pod restarted (%s)", ev.index, why))
+		}
+	}
+	if !changed {
+		b.res.Dropped++
+	}
+	b.prev = cur
+	return nil
+}
+
+func (b *builder) step(ev *event, s outStep, note string) {
+	b.steps = append(b.steps, s)
+	b.from = append(b.from, ev)
+	b.notes = append(b.notes, fmt.Sprintf("%s at event %d", note, ev.index))
+}
+
+// replicas is spec.replicas; nil means 1, as the API server defaults it.
+func replicas(ss *appsv1.StatefulSet) int32 {
+	if ss.Spec.Replicas == nil {
+		return 1
+	}
+	return *ss.Spec.Replicas
+}
+
+// rollout lists the ordinals a template change makes the StatefulSet
+// controller replace, highest first, and says why.
+func rollout(ss *appsv1.StatefulSet) ([]int, string) {
+	n := int(replicas(ss))
+	if ss.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+		return nil, "updateStrategy OnDelete: pods change only when deleted"
+	}
+	partition := 0
+	if ru := ss.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		partition = int(*ru.Partition)
+	}
+	var pods []int
+	for o := n - 1; o >= max(partition, 0); o-- {
+		pods = append(pods, o)
+	}
+	switch {
+	case len(pods) == 0 && n == 0:
+		return nil, "no replicas"
+	case len(pods) == 0:
+		return nil, fmt.Sprintf("rolling update partition %d leaves every pod alone", partition)
+	case partition > 0:
+		return pods, fmt.Sprintf("pods %s (pod template changed: rolling update above partition %d)", joinInts(pods), partition)
+	}
+	return pods, fmt.Sprintf("pods %s (pod template changed: rolling update)", joinInts(pods))
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// labelDiff describes a label change: "version: 2.12.0 -> 2.13.0, +team=x, -tier".
+func labelDiff(old, cur map[string]string) string {
+	keys := slices.Sorted(maps.Keys(old))
+	for k := range cur {
+		if _, ok := old[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		ov, inOld := old[k]
+		nv, inNew := cur[k]
+		switch {
+		case inOld && inNew && ov != nv:
+			parts = append(parts, fmt.Sprintf("%s: %s -> %s", k, ov, nv))
+		case inOld && !inNew:
+			parts = append(parts, "-"+k)
+		case !inOld && inNew:
+			parts = append(parts, fmt.Sprintf("+%s=%s", k, nv))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Output types: the trace format, in its documented field order. Labels
+// is a pointer so that an empty label map is written as {} (a relabel
+// that removes every label), not left out.
+type outTrace struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Cluster     outCluster `json:"cluster"`
+	Schedule    string     `json:"schedule"`
+	Steps       []outStep  `json:"steps"`
+}
+
+type outCluster struct {
+	Namespace   string         `json:"namespace"`
+	StatefulSet outStatefulSet `json:"statefulSet"`
+	Objects     outObjects     `json:"objects"`
+}
+
+type outStatefulSet struct {
+	Name     string            `json:"name"`
+	Labels   map[string]string `json:"labels"`
+	Replicas int32             `json:"replicas"`
+}
+
+type outObjects struct {
+	Generate int    `json:"generate"`
+	Seed     uint64 `json:"seed"`
+}
+
+type outStep struct {
+	Op       string             `json:"op"`
+	Labels   *map[string]string `json:"labels,omitempty"`
+	Replicas *int32             `json:"replicas,omitempty"`
+	Pods     []int              `json:"pods,omitempty"`
+}
+
+// maxNotes caps the per-step notes in the description.
+const maxNotes = 20
+
+func (b *builder) finish() (*Result, error) {
+	ss := b.first.ss
+	name := b.opts.TraceName
+	if name == "" {
+		name = ss.Name
+	}
+	labels := map[string]string{}
+	maps.Copy(labels, ss.Labels)
+	var d strings.Builder
+	fmt.Fprintf(&d, "Imported by simrun import from %s (kubectl get statefulset %s -n %s --watch --output-watch-events -o json): %d watch events, %d steps",
+		describeSource(b.opts.Source), ss.Name, ss.Namespace, b.res.Events, len(b.steps))
+	if b.res.Dropped > 0 {
+		fmt.Fprintf(&d, ", %d status-only updates dropped", b.res.Dropped)
+	}
+	if b.res.Skipped > 0 {
+		fmt.Fprintf(&d, ", %d events for other StatefulSets skipped", b.res.Skipped)
+	}
+	fmt.Fprintf(&d, ". The stream has no objects: %d UIDs are generated (seed %d).", b.opts.Objects, b.opts.Seed)
+	if len(b.notes) > 0 {
+		notes := b.notes
+		if len(notes) > maxNotes {
+			notes = append(slices.Clone(notes[:maxNotes]), fmt.Sprintf("and %d more", len(b.notes)-maxNotes))
+		}
+		d.WriteString(" Changes: " + strings.Join(notes, "; ") + ".")
+	}
+	out := outTrace{
+		Name:        name,
+		Description: d.String(),
+		Cluster: outCluster{
+			Namespace:   ss.Namespace,
+			StatefulSet: outStatefulSet{Name: ss.Name, Labels: labels, Replicas: replicas(ss)},
+			Objects:     outObjects{Generate: b.opts.Objects, Seed: b.opts.Seed},
+		},
+		Schedule: sim.Eager,
+		Steps:    b.steps,
+	}
+	if out.Steps == nil {
+		out.Steps = []outStep{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, &Error{Source: b.opts.Source, Msg: "encode the trace: " + err.Error()}
+	}
+	t, err := sim.ParseTrace(sourceName(b.opts.Source), buf.Bytes())
+	if err != nil {
+		var te *sim.TraceError
+		if errors.As(err, &te) {
+			where := te.Field
+			ev := b.first
+			if te.Step >= 0 && te.Step < len(b.from) {
+				ev = b.from[te.Step]
+				where = fmt.Sprintf("%s step", b.steps[te.Step].Op)
+				if te.Field != "" {
+					where += " " + te.Field
+				}
+			}
+			return nil, &Error{Source: b.opts.Source, Event: ev.index, Line: ev.line,
+				Msg: fmt.Sprintf("cannot be simulated: %s: %s", where, te.Msg)}
+		}
+		return nil, &Error{Source: b.opts.Source, Msg: "the imported trace is not valid: " + err.Error()}
+	}
+	b.res.Trace = t
+	b.res.JSON = buf.Bytes()
+	return b.res, nil
+}

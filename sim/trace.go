@@ -750,3 +750,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// MarshalJSON writes a step as the trace format has it. A relabel always
+// carries its labels, even when empty ({} removes every label), which the
+// omitempty of the other ops would drop.
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step
+	if s.Op != OpRelabel {
+		return json.Marshal(plain(s))
+	}
+	labels := s.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return json.Marshal(struct {
+		plain
+		Labels map[string]string `json:"labels"`
+	}{plain(s), labels})
+}

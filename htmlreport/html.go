@@ -312,15 +312,14 @@ const (
 	glyphLost  = "lost"
 )
 
-// glyphKind classifies one event-log line of a pod (sim's LogEntry.Event
-// wording; see sim.Sim.create, stop and deliver).
-func glyphKind(event string) string {
-	switch {
-	case strings.HasPrefix(event, "created"):
+// glyphKind classifies one event-log entry of a pod.
+func glyphKind(kind sim.LogKind) string {
+	switch kind {
+	case sim.LogCreated:
 		return glyphStart
-	case event == "deleted", strings.HasPrefix(event, "deletion queued"):
+	case sim.LogStopped, sim.LogDeletionQueued:
 		return glyphStop
-	case strings.HasPrefix(event, "watch DELETED"), strings.HasPrefix(event, "LIST failed"):
+	case sim.LogWatchDeleted, sim.LogListFailed:
 		return glyphLost
 	}
 	return ""
@@ -403,7 +402,7 @@ func newSVG(res *sim.Result, ps []point) svgView {
 					line += " => " + e.Outcome
 				}
 				lines = append(lines, line)
-				if k := glyphKind(e.Event); k != "" {
+				if k := glyphKind(e.Kind); k != "" {
 					kinds[k] = true
 				}
 			}

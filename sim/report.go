@@ -67,10 +67,30 @@ type UIDSet struct {
 	UIDs  []string `json:"uids"`
 }
 
+// LogKind classifies an event-log entry.
+type LogKind string
+
+// Kinds of log entries. Cluster entries have Pod -1.
+const (
+	LogWrite          LogKind = "write"           // cluster: the StatefulSet was written
+	LogNoWrite        LogKind = "no-write"        // cluster: an update that changed nothing
+	LogObjects        LogKind = "objects"         // cluster: objects created or deleted
+	LogCreated        LogKind = "created"         // a pod was created, its start queued
+	LogDeletionQueued LogKind = "deletion-queued" // a pod's deletion was queued
+	LogGet            LogKind = "get"             // a pod did its start-up GET
+	LogList           LogKind = "list"            // a pod's informer listed and started watching
+	LogListFailed     LogKind = "list-failed"     // the LIST was refused
+	LogWatchAdded     LogKind = "watch-added"     // a pod received a watch event ...
+	LogWatchModified  LogKind = "watch-modified"
+	LogWatchDeleted   LogKind = "watch-deleted"
+	LogStopped        LogKind = "stopped" // a pod was deleted
+)
+
 // LogEntry is one line of the event log: something the cluster did
 // (Pod -1) or an item one pod processed, with what the pod made of it.
 type LogEntry struct {
 	Step    int          `json:"step"`
+	Kind    LogKind      `json:"kind"`
 	Pod     int          `json:"pod"`
 	PodUID  string       `json:"podUID,omitempty"`
 	Event   string       `json:"event"`

@@ -154,11 +154,11 @@ func (s *Sim) Apply(i int) error {
 		uids = append(uids, GenerateUIDs(st.Generate, st.Seed, i+1)...)
 		s.objects.Add(uids)
 		s.api.Bump()
-		s.logf(-1, "", "create %d objects", len(uids))
+		s.logf(LogObjects, -1, "", "create %d objects", len(uids))
 	case OpDelete:
 		s.objects.Delete(st.UIDs)
 		s.api.Bump()
-		s.logf(-1, "", "delete %d objects", len(st.UIDs))
+		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
 	case OpDeliver:
 		for n := range st.Count {
 			if len(s.inbox[*st.Pod]) == 0 {
@@ -255,13 +255,13 @@ func (s *Sim) uidSet(idx []int) UIDSet {
 func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 	old, cur := s.api.Update(mutate)
 	if cur == nil {
-		s.logf(-1, "", "StatefulSet unchanged: no write, no watch event")
+		s.logf(LogNoWrite, -1, "", "StatefulSet unchanged: no write, no watch event")
 		return
 	}
 	if err := s.backend.Write(cur); err != nil && s.err == nil {
 		s.err = fmt.Errorf("%s backend: write StatefulSet: %w", s.backend.Name(), err)
 	}
-	s.logf(-1, "", "StatefulSet %s written at resourceVersion %s: %s", cur.Name, cur.ResourceVersion, describe(cur))
+	s.logf(LogWrite, -1, "", "StatefulSet %s written at resourceVersion %s: %s", cur.Name, cur.ResourceVersion, describe(cur))
 	for _, p := range s.pods {
 		if !p.watching {
 			continue
@@ -313,7 +313,7 @@ func (s *Sim) create(ordinal int) {
 	}
 	s.pods = append(s.pods, p)
 	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
-	s.logf(ordinal, p.uid, "created; start queued (GET, then LIST)")
+	s.logf(LogCreated, ordinal, p.uid, "created; start queued (GET, then LIST)")
 }
 
 func (s *Sim) stop(p *pod) {
@@ -322,7 +322,7 @@ func (s *Sim) stop(p *pod) {
 	}
 	p.stopping = true
 	s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemStop, pod: p})
-	s.logf(p.ordinal, p.uid, "deletion queued")
+	s.logf(LogDeletionQueued, p.ordinal, p.uid, "deletion queued")
 }
 
 // drain delivers every queued item, one per pod in ordinal order, round
@@ -345,24 +345,29 @@ func (s *Sim) deliver(ordinal int) {
 	p := it.pod
 	var ev model.Event
 	var what string
+	var kind LogKind
 	switch it.kind {
 	case itemGet:
+		kind = LogGet
 		ev = model.Got{StatefulSet: s.api.StatefulSet}
 		what = "GET StatefulSet " + s.api.StatefulSet.Name + " at resourceVersion " + s.api.StatefulSet.ResourceVersion + ": " + describe(s.api.StatefulSet)
 	case itemList:
 		sel, err := model.ParseSelector(p.state.ListOptions)
 		if err != nil {
-			s.logf(ordinal, p.uid, "LIST failed: 400 Bad Request: %v; the informer never syncs", err)
+			s.logf(LogListFailed, ordinal, p.uid, "LIST failed: 400 Bad Request: %v; the informer never syncs", err)
 			return
 		}
+		kind = LogList
 		items := s.api.List(sel)
 		p.selector, p.watching = sel, true
 		ev = model.Listed{Items: items}
 		what = fmt.Sprintf("LIST (%s) returned %d StatefulSet(s) at resourceVersion %d; WATCH from there", sel, len(items), s.api.rv)
 	case itemEvent:
+		kind = LogKind("watch-" + strings.ToLower(string(it.event.Type)))
 		ev = it.event
 		what = fmt.Sprintf("watch %s StatefulSet %s resourceVersion %s: %s", it.event.Type, it.event.Object.Name, it.event.Object.ResourceVersion, describe(it.event.Object))
 	case itemStop:
+		kind = LogStopped
 		ev = model.Stop{}
 		what = "deleted"
 		p.watching = false
@@ -382,13 +387,13 @@ func (s *Sim) deliver(ordinal int) {
 	}
 	p.state = state
 	s.log = append(s.log, LogEntry{
-		Step: s.step, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
+		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,
 	})
 }
 
-func (s *Sim) logf(ordinal int, uid, format string, args ...any) {
-	s.log = append(s.log, LogEntry{Step: s.step, Pod: ordinal, PodUID: uid, Event: fmt.Sprintf(format, args...)})
+func (s *Sim) logf(kind LogKind, ordinal int, uid, format string, args ...any) {
+	s.log = append(s.log, LogEntry{Step: s.step, Kind: kind, Pod: ordinal, PodUID: uid, Event: fmt.Sprintf(format, args...)})
 }
 
 // describe renders the fields of a StatefulSet the model reads.

@@ -125,7 +125,7 @@ Exit status:
 	})
 	_ = cmd.MarkFlagFilename("trace", "json")
 	addHTMLFlag(cmd, &f.html)
-	cmd.AddCommand(newImportCommand(), newVersionCommand())
+	cmd.AddCommand(newHuntCommand(), newImportCommand(), newVersionCommand())
 	return cmd
 }
 

@@ -1,0 +1,201 @@
+package properties
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/shardsim/shardsim/sim"
+)
+
+// firstViolation returns the first quiescent checkpoint of res where a
+// property fails, or nil.
+func firstViolation(res *sim.Result) *sim.Checkpoint {
+	if res == nil {
+		return nil
+	}
+	for i := range res.Checkpoints {
+		if !res.Checkpoints[i].Holds() {
+			return &res.Checkpoints[i]
+		}
+	}
+	return nil
+}
+
+// Classify names the violation res shows on t: its cause, the last scale
+// (up or down) or restart before the first violated checkpoint, then its
+// effect, "gap", "overlap" or "gap-and-overlap" — e.g. "scale-up-overlap",
+// "scale-down-gap", "restart-gap". It returns "holds" when res holds.
+func Classify(t *sim.Trace, res *sim.Result) string {
+	c := firstViolation(res)
+	if c == nil {
+		return "holds"
+	}
+	effect := "gap-and-overlap"
+	switch {
+	case c.Gap.Count == 0:
+		effect = "overlap"
+	case c.Overlap.Count == 0:
+		effect = "gap"
+	}
+	cause := ""
+	replicas := int32(1)
+	if r := t.Cluster.StatefulSet.Replicas; r != nil {
+		replicas = *r
+	}
+	for i := 0; i <= c.Step && i < len(t.Steps); i++ {
+		s := t.Steps[i]
+		switch s.Op {
+		case sim.OpScale:
+			switch {
+			case *s.Replicas > replicas:
+				cause = "scale-up"
+			case *s.Replicas < replicas:
+				cause = "scale-down"
+			}
+			replicas = *s.Replicas
+		case sim.OpRestart:
+			cause = "restart"
+		}
+	}
+	if cause == "" {
+		return effect
+	}
+	return cause + "-" + effect
+}
+
+// describe says in words what the counterexample does and what goes
+// wrong, for the trace's description.
+func (c *Counterexample) describe() string {
+	t, res := c.Trace, c.result()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Found by `%s`", c.Origin)
+	if c.Options.Reducer != "" {
+		fmt.Fprintf(&b, " in generated trace %d", c.Index)
+	}
+	fmt.Fprintf(&b, " (%d steps, %s schedule) and shrunk to %d steps. ", len(c.Found.Steps), c.Found.Schedule, len(t.Steps))
+	fmt.Fprintf(&b, "%s. ", story(t))
+	if why := explain(res); why != "" {
+		b.WriteString(why + " ")
+	}
+	for i, r := range c.Report.Results {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s: %s.", r.Reducer, sim.Verdict(r))
+	}
+	return b.String()
+}
+
+// story tells the steps of t in words.
+func story(t *sim.Trace) string {
+	replicas := *t.Cluster.StatefulSet.Replicas
+	labels := t.Cluster.StatefulSet.Labels
+	parts := []string{fmt.Sprintf("%s of StatefulSet %s labelled %s, started and settled; %s", plural(int(replicas), "pod"),
+		t.Cluster.StatefulSet.Name, formatLabels(labels), plural(len(t.Cluster.Objects.UIDs), "object"))}
+	for i, s := range t.Steps {
+		var p string
+		switch s.Op {
+		case sim.OpRelabel:
+			p = "relabel: " + labelDiff(labels, s.Labels)
+			labels = s.Labels
+		case sim.OpScale:
+			p = fmt.Sprintf("scale %d -> %d", replicas, *s.Replicas)
+			replicas = *s.Replicas
+		default:
+			p = FormatStep(s)
+		}
+		parts = append(parts, fmt.Sprintf("step %d %s", i, p))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// labelDiff describes how the labels change from old to cur.
+func labelDiff(old, cur map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(old)) {
+		if v, ok := cur[k]; !ok {
+			parts = append(parts, "remove "+k)
+		} else if v != old[k] {
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", k, old[k], v))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cur)) {
+		if _, ok := old[k]; !ok {
+			parts = append(parts, fmt.Sprintf("add %s=%s", k, cur[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// explain says why the pods of the first violated checkpoint disagree.
+func explain(res *sim.Result) string {
+	c := firstViolation(res)
+	if c == nil {
+		return ""
+	}
+	var smaller, larger, none []string
+	var smallTotal, largeTotal int
+	for _, p := range c.Pods {
+		switch {
+		case p.Total == 0:
+			none = append(none, fmt.Sprint(p.Pod))
+		case p.Total < c.Replicas:
+			smaller, smallTotal = append(smaller, fmt.Sprint(p.Pod)), p.Total
+		case p.Total > c.Replicas:
+			larger, largeTotal = append(larger, fmt.Sprint(p.Pod)), p.Total
+		}
+	}
+	label := res.Reducer == "label-selector"
+	var out []string
+	if len(smaller)+len(larger) > 0 {
+		stale := append(slices.Clone(smaller), larger...)
+		if label {
+			out = append(out, podList(stale)+" started before the relabel. The label selector frozen at pod start no longer matches the StatefulSet: the API server sent DELETED (ignored: KSM has no DeleteFunc) and filters out every later update, the scale included.")
+		} else {
+			out = append(out, podList(stale)+" never learned the current replica count.")
+		}
+	}
+	if len(smaller) > 0 {
+		out = append(out, fmt.Sprintf("Holding the old, smaller total %d while spec.replicas is %d, %s the objects jump hash moves to the new shards, which the new pods export too: overlap.", smallTotal, c.Replicas, verb(smaller, "keeps", "keep")))
+	}
+	if len(larger) > 0 {
+		out = append(out, fmt.Sprintf("Holding the old, larger total %d while spec.replicas is %d, %s the objects of the removed shards to pods that no longer exist: gap.", largeTotal, c.Replicas, verb(larger, "leaves", "leave")))
+	}
+	if len(none) > 0 && c.Replicas > 0 {
+		if label {
+			out = append(out, podList(none)+" read the StatefulSet (GET) before the relabel and listed it after: the LIST with the old labels returns nothing, no Add ever comes, and nothing is served: gap.")
+		} else {
+			out = append(out, podList(none)+" never received the StatefulSet and nothing is served: gap.")
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// plural renders "1 pod", "2 pods".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// podList renders "Pod 0" or "Pods 0, 2".
+func podList(ordinals []string) string {
+	if len(ordinals) == 1 {
+		return "Pod " + ordinals[0]
+	}
+	return "Pods " + strings.Join(ordinals, ", ")
+}
+
+// verb renders "pod 0 keeps" or "pods 0, 1 keep".
+func verb(ordinals []string, one, many string) string {
+	if len(ordinals) == 1 {
+		return "pod " + ordinals[0] + " " + one
+	}
+	return "pods " + strings.Join(ordinals, ", ") + " " + many
+}

@@ -1,0 +1,457 @@
+package properties
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// The generated cluster: the KSM StatefulSet of a typical install.
+const (
+	Namespace       = "monitoring"
+	StatefulSetName = "kube-state-metrics"
+)
+
+// Generator defaults.
+const (
+	// DefaultObjects is the number of sharded objects a generated cluster
+	// starts with: enough that a scale from n to m != n moves some object
+	// (jump hash moves about |1/n - 1/m| of them), so a stale pod is almost
+	// surely seen as a gap or an overlap.
+	DefaultObjects = 200
+	// DefaultMaxReplicas bounds the replicas a scale draws (0..8).
+	DefaultMaxReplicas = 8
+	// DefaultMaxInitialReplicas bounds the initial replicas (1..5).
+	DefaultMaxInitialReplicas = 5
+	// DefaultObjectSeed seeds the initial object UIDs.
+	DefaultObjectSeed = 1
+	// maxChurn bounds the objects one create or delete op touches.
+	maxChurn = 20
+)
+
+// OriginalLabels returns the labels a generated StatefulSet starts with:
+// the two labels a Helm-installed KSM carries and, before v2.13.0, builds
+// its StatefulSet selector from.
+func OriginalLabels() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":    "kube-state-metrics",
+		"app.kubernetes.io/version": "2.12.0",
+	}
+}
+
+// A LabelChoice is one label map a relabel op can write.
+type LabelChoice struct {
+	Name   string
+	Labels map[string]string
+}
+
+// LabelChoices returns the label maps a relabel op draws from, in draw
+// order, which is also the order shrinkers prefer: a changed value (the
+// KSM upgrade story, version 2.12.0 -> 2.13.0) and a removed key, which
+// both break a label selector built from the original labels, then a
+// superset of the original labels (adding a label keeps such a selector
+// matching) and the original labels again. Putting the breaking relabels
+// first lets a shrinker that lowers choices reach the two-op essence of
+// the bug instead of stopping at "superset, restart, original, scale".
+func LabelChoices() []LabelChoice {
+	changed := OriginalLabels()
+	changed["app.kubernetes.io/version"] = "2.13.0"
+	removed := OriginalLabels()
+	delete(removed, "app.kubernetes.io/version")
+	superset := OriginalLabels()
+	superset["app.kubernetes.io/part-of"] = "monitoring"
+	return []LabelChoice{
+		{"changed value", changed},
+		{"removed key", removed},
+		{"superset", superset},
+		{"original", OriginalLabels()},
+	}
+}
+
+// BreaksSelector reports whether a selector built from the labels from
+// stops matching a StatefulSet labelled to: some label of from is changed
+// or removed. Adding labels breaks nothing.
+func BreaksSelector(from, to map[string]string) bool {
+	for k, v := range from {
+		if w, ok := to[k]; !ok || w != v {
+			return true
+		}
+	}
+	return false
+}
+
+// GenConfig tunes the generators. The zero value gives the defaults.
+type GenConfig struct {
+	// Objects is the number of initial objects (DefaultObjects if 0).
+	Objects int
+	// Schedule is sim.Eager or sim.Explicit; empty draws one.
+	Schedule string
+	// MaxReplicas bounds scale ops (DefaultMaxReplicas if 0).
+	MaxReplicas int
+	// MaxInitialReplicas bounds the initial replicas, drawn from
+	// 1..MaxInitialReplicas (DefaultMaxInitialReplicas if 0).
+	MaxInitialReplicas int
+}
+
+func (c GenConfig) withDefaults() GenConfig {
+	if c.Objects == 0 {
+		c.Objects = DefaultObjects
+	}
+	if c.MaxReplicas == 0 {
+		c.MaxReplicas = DefaultMaxReplicas
+	}
+	if c.MaxInitialReplicas == 0 {
+		c.MaxInitialReplicas = DefaultMaxInitialReplicas
+	}
+	return c
+}
+
+// A Builder generates a valid trace one op at a time and replays it as it
+// grows, against every reducer of model.Reducers at once: each op is
+// applied to one sim.Sim per reducer right after it is drawn, so the
+// builder knows at every point which ops are valid (which pods exist,
+// which objects are live, whose inbox holds something) and whether the
+// properties hold.
+//
+// Like every trace, a generated one starts from a settled cluster (its
+// pods have started), so every violation it shows is caused by its ops.
+// Call Close when done with a builder.
+type Builder struct {
+	cfg      GenConfig
+	trace    *sim.Trace
+	reducers []model.Reducer
+	runs     []*sim.Sim
+	replicas int
+	slots    int      // pod ordinals that have ever existed
+	live     []string // live object UIDs, in creation order
+	salt     int      // distinguishes the UIDs of successive creates
+}
+
+// NewBuilder draws a cluster (the schedule, unless cfg fixes it, and 1 to
+// cfg.MaxInitialReplicas replicas) and returns a builder for a trace
+// starting there.
+func NewBuilder(src Source, cfg GenConfig) *Builder {
+	cfg = cfg.withDefaults()
+	schedule := cfg.Schedule
+	if schedule == "" {
+		schedule = []string{sim.Eager, sim.Explicit}[src.Draw("schedule", 2)]
+	}
+	replicas := 1 + src.Draw("initial replicas", cfg.MaxInitialReplicas)
+	r32 := int32(replicas)
+	uids := initialUIDs(cfg.Objects)
+	t := &sim.Trace{
+		Name: "generated",
+		Cluster: sim.Cluster{
+			Namespace:   Namespace,
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32},
+			Objects:     sim.Objects{UIDs: uids},
+		},
+		Schedule: schedule,
+		Steps:    []sim.Step{},
+	}
+	b := &Builder{cfg: cfg, trace: t, reducers: model.Reducers(), replicas: replicas, slots: replicas, live: slices.Clone(uids)}
+	for _, r := range b.reducers {
+		b.runs = append(b.runs, sim.New(t, r, sim.Options{}))
+	}
+	return b
+}
+
+// Close releases the replays.
+func (b *Builder) Close() {
+	for _, run := range b.runs {
+		run.Close()
+	}
+}
+
+var (
+	uidCacheMu sync.Mutex
+	uidCache   = map[int][]string{}
+)
+
+// initialUIDs returns the n initial object UIDs, generated once per n.
+func initialUIDs(n int) []string {
+	uidCacheMu.Lock()
+	defer uidCacheMu.Unlock()
+	u, ok := uidCache[n]
+	if !ok {
+		u = sim.GenerateUIDs(n, DefaultObjectSeed, 0)
+		uidCache[n] = u
+	}
+	return slices.Clone(u)
+}
+
+// Trace returns the trace built so far. It is shared with the builder:
+// clone it (CloneTrace) before changing it.
+func (b *Builder) Trace() *sim.Trace { return b.trace }
+
+// Schedule is the trace's schedule.
+func (b *Builder) Schedule() string { return b.trace.Schedule }
+
+// Replicas is the StatefulSet's replica count after the last op.
+func (b *Builder) Replicas() int { return b.replicas }
+
+// Result returns the replay so far for the named reducer.
+func (b *Builder) Result(reducer string) *sim.Result {
+	for i, r := range b.reducers {
+		if r.Name() == reducer {
+			return b.runs[i].Finish()
+		}
+	}
+	panic(fmt.Sprintf("properties: unknown reducer %q", reducer))
+}
+
+// Holds reports whether both properties have held at every quiescent
+// point so far for the named reducer.
+func (b *Builder) Holds(reducer string) bool { return b.Result(reducer).Holds }
+
+func (b *Builder) apply(st sim.Step) {
+	b.trace.Steps = append(b.trace.Steps, st)
+	i := len(b.trace.Steps) - 1
+	for j, run := range b.runs {
+		if err := run.Apply(i); err != nil {
+			// Only a deliver can fail, and deliveries go through
+			// tryDeliver: this is a bug in the builder.
+			panic(fmt.Sprintf("properties: %s cannot replay generated step %d (%s): %v", b.reducers[j].Name(), i, st.Op, err))
+		}
+	}
+}
+
+// Relabel writes one of LabelChoices.
+func (b *Builder) Relabel(src Source) {
+	choices := LabelChoices()
+	c := choices[src.Draw("labels", len(choices))]
+	b.apply(sim.Step{Op: sim.OpRelabel, Labels: c.Labels})
+}
+
+// Scale sets the replicas to 0..cfg.MaxReplicas.
+func (b *Builder) Scale(src Source) {
+	n := src.Draw("replicas", b.cfg.MaxReplicas+1)
+	r := int32(n)
+	b.replicas = n
+	b.slots = max(b.slots, n)
+	b.apply(sim.Step{Op: sim.OpScale, Replicas: &r})
+}
+
+// CanRestart reports whether a pod exists to restart.
+func (b *Builder) CanRestart() bool { return b.replicas > 0 }
+
+// Restart restarts a non-empty subset of the existing pods. It reports
+// false, drawing nothing, when there is no pod.
+func (b *Builder) Restart(src Source) bool {
+	if !b.CanRestart() {
+		return false
+	}
+	rest := make([]int, b.replicas)
+	for i := range rest {
+		rest[i] = i
+	}
+	k := 1 + src.Draw("restart count", b.replicas)
+	var pods []int
+	for range k {
+		i := src.Draw("restart pod", len(rest))
+		pods = append(pods, rest[i])
+		rest = slices.Delete(rest, i, i+1)
+	}
+	slices.Sort(pods)
+	b.apply(sim.Step{Op: sim.OpRestart, Pods: pods})
+	return true
+}
+
+// Create adds 1..20 objects with fresh UIDs.
+func (b *Builder) Create(src Source) {
+	k := 1 + src.Draw("create count", maxChurn)
+	b.salt++
+	uids := sim.GenerateUIDs(k, DefaultObjectSeed+1, b.salt)
+	uids = slices.DeleteFunc(uids, func(u string) bool { return slices.Contains(b.live, u) })
+	if len(uids) == 0 {
+		return // a collision of random UUIDs: nothing to create
+	}
+	b.live = append(b.live, uids...)
+	b.apply(sim.Step{Op: sim.OpCreate, UIDs: uids})
+}
+
+// CanDelete reports whether an object is live.
+func (b *Builder) CanDelete() bool { return len(b.live) > 0 }
+
+// Delete deletes 1..20 live objects. It reports false, drawing nothing,
+// when no object is live.
+func (b *Builder) Delete(src Source) bool {
+	if !b.CanDelete() {
+		return false
+	}
+	k := 1 + src.Draw("delete count", min(maxChurn, len(b.live)))
+	var uids []string
+	for range k {
+		i := src.Draw("delete object", len(b.live))
+		uids = append(uids, b.live[i])
+		b.live = slices.Delete(b.live, i, i+1)
+	}
+	b.apply(sim.Step{Op: sim.OpDelete, UIDs: uids})
+	return true
+}
+
+// CanDeliver reports whether a deliver op may be valid: the schedule is
+// explicit and no reducer's replay is quiescent.
+func (b *Builder) CanDeliver() bool {
+	if b.trace.Schedule != sim.Explicit {
+		return false
+	}
+	for _, run := range b.runs {
+		if run.Quiescent() {
+			return false
+		}
+	}
+	return true
+}
+
+// Deliver delivers the next item of one pod's inbox: the first pod, from
+// a drawn ordinal on, whose inbox holds an item in every reducer's replay
+// (inboxes differ between reducers: a selector that matches neither the
+// old nor the new StatefulSet lets no event through). If no pod qualifies
+// it settles instead. It reports false, drawing nothing, unless
+// CanDeliver.
+func (b *Builder) Deliver(src Source) bool {
+	if !b.CanDeliver() {
+		return false
+	}
+	start := src.Draw("deliver pod", b.slots)
+	for k := range b.slots {
+		if b.tryDeliver((start + k) % b.slots) {
+			return true
+		}
+	}
+	b.Settle()
+	return true
+}
+
+// tryDeliver appends "deliver pod 1" if every reducer's replay accepts it.
+// It relies on sim.Sim.Apply failing, without changing anything, when a
+// deliver's first item is missing; a replay that already accepted the step
+// when a later one refuses it is rebuilt from the trace.
+func (b *Builder) tryDeliver(pod int) bool {
+	p := pod
+	b.trace.Steps = append(b.trace.Steps, sim.Step{Op: sim.OpDeliver, Pod: &p, Count: 1})
+	i := len(b.trace.Steps) - 1
+	for j, run := range b.runs {
+		if run.Apply(i) != nil {
+			b.trace.Steps = b.trace.Steps[:i]
+			for k := range j {
+				b.runs[k].Close()
+				b.runs[k] = replay(b.trace, b.reducers[k])
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// Settle drains every inbox. It reports false under the eager schedule,
+// where settle is not an op.
+func (b *Builder) Settle() bool {
+	if b.trace.Schedule != sim.Explicit {
+		return false
+	}
+	b.apply(sim.Step{Op: sim.OpSettle})
+	return true
+}
+
+// replay rebuilds the replay of t against r.
+func replay(t *sim.Trace, r model.Reducer) *sim.Sim {
+	s := sim.New(t, r, sim.Options{})
+	for i := range t.Steps {
+		if err := s.Apply(i); err != nil {
+			panic(fmt.Sprintf("properties: %s cannot replay generated step %d: %v", r.Name(), i, err))
+		}
+	}
+	return s
+}
+
+type opWeight struct {
+	op     string
+	weight int
+}
+
+// Op draws one op that is valid now, weighted towards the ops that
+// matter (relabel, scale, and under the explicit schedule deliveries),
+// applies it and returns its name.
+func (b *Builder) Op(src Source) string {
+	ops := []opWeight{{sim.OpRelabel, 3}, {sim.OpScale, 3}, {sim.OpCreate, 1}}
+	if b.CanRestart() {
+		ops = append(ops, opWeight{sim.OpRestart, 2})
+	}
+	if b.CanDelete() {
+		ops = append(ops, opWeight{sim.OpDelete, 1})
+	}
+	if b.trace.Schedule == sim.Explicit {
+		ops = append(ops, opWeight{sim.OpSettle, 2})
+		if b.CanDeliver() {
+			ops = append(ops, opWeight{sim.OpDeliver, 8})
+		}
+	}
+	total := 0
+	for _, o := range ops {
+		total += o.weight
+	}
+	n := src.Draw("op", total)
+	op := ops[0].op
+	for _, o := range ops {
+		if n < o.weight {
+			op = o.op
+			break
+		}
+		n -= o.weight
+	}
+	switch op {
+	case sim.OpRelabel:
+		b.Relabel(src)
+	case sim.OpScale:
+		b.Scale(src)
+	case sim.OpRestart:
+		b.Restart(src)
+	case sim.OpCreate:
+		b.Create(src)
+	case sim.OpDelete:
+		b.Delete(src)
+	case sim.OpDeliver:
+		b.Deliver(src)
+	case sim.OpSettle:
+		b.Settle()
+	}
+	return op
+}
+
+// CloneTrace returns a deep copy of t.
+func CloneTrace(t *sim.Trace) *sim.Trace {
+	c := *t
+	c.Cluster.StatefulSet.Labels = maps.Clone(t.Cluster.StatefulSet.Labels)
+	if r := t.Cluster.StatefulSet.Replicas; r != nil {
+		v := *r
+		c.Cluster.StatefulSet.Replicas = &v
+	}
+	c.Cluster.Objects.UIDs = slices.Clone(t.Cluster.Objects.UIDs)
+	c.Expect = maps.Clone(t.Expect)
+	c.Steps = make([]sim.Step, len(t.Steps))
+	for i, s := range t.Steps {
+		c.Steps[i] = cloneStep(s)
+	}
+	return &c
+}
+
+func cloneStep(s sim.Step) sim.Step {
+	s.Labels = maps.Clone(s.Labels)
+	if s.Replicas != nil {
+		v := *s.Replicas
+		s.Replicas = &v
+	}
+	if s.Pod != nil {
+		v := *s.Pod
+		s.Pod = &v
+	}
+	s.Pods = slices.Clone(s.Pods)
+	s.UIDs = slices.Clone(s.UIDs)
+	return s
+}

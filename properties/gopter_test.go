@@ -210,7 +210,11 @@ func (s *watchState) next(obj *refObject, relist int) *watchState {
 				n.expected[i] = []refEvent{{watch.Modified, obj}}
 				n.holds[i] = obj
 			case had && !match:
-				n.expected[i] = []refEvent{{watch.Deleted, s.holds[i]}}
+				// The old object's content, stamped with the write's
+				// resourceVersion (kubernetes/kubernetes#58547).
+				gone := *s.holds[i]
+				gone.rv = obj.rv
+				n.expected[i] = []refEvent{{watch.Deleted, &gone}}
 				n.holds[i] = nil
 			}
 		}

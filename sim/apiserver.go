@@ -70,7 +70,8 @@ func (a *APIServer) List(sel model.Selector) []*appsv1.StatefulSet {
 // cur, following the cacher's transition rules (k8s.io/apiserver
 // pkg/storage/cacher, cacheWatcher.convertToWatchEvent; the etcd3 watcher
 // does the same): old and new match -> MODIFIED; only the new matches ->
-// ADDED; only the old matches -> DELETED carrying the old object; neither
+// ADDED; only the old matches -> DELETED carrying the old object, stamped
+// with the write's resourceVersion (kubernetes/kubernetes#58547); neither
 // -> nothing (ok is false).
 func WatchEvent(sel model.Selector, old, cur *appsv1.StatefulSet) (ev model.Watched, ok bool) {
 	oldPasses, curPasses := sel.Matches(old), sel.Matches(cur)
@@ -80,7 +81,9 @@ func WatchEvent(sel model.Selector, old, cur *appsv1.StatefulSet) (ev model.Watc
 	case !oldPasses && curPasses:
 		return model.Watched{Type: watch.Added, Object: cur}, true
 	case oldPasses && !curPasses:
-		return model.Watched{Type: watch.Deleted, Object: old}, true
+		gone := old.DeepCopy()
+		gone.ResourceVersion = cur.ResourceVersion
+		return model.Watched{Type: watch.Deleted, Object: gone}, true
 	}
 	return model.Watched{}, false
 }

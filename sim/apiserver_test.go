@@ -30,15 +30,15 @@ func TestWatchEventTransitions(t *testing.T) {
 		opts     metav1.ListOptions
 		old, cur *appsv1.StatefulSet
 		want     watch.EventType // "" for no event
-		wantObj  string          // resourceVersion of the object carried
+		wantObj  string          // resourceVersion of the object carried (DELETED: the write's)
 	}{
 		{"label: both match", label, ss("ksm", "1", v12), ss("ksm", "2", v12), watch.Modified, "2"},
 		{"label: only new matches", label, ss("ksm", "1", v13), ss("ksm", "2", v12), watch.Added, "2"},
-		{"label: only old matches", label, ss("ksm", "1", v12), ss("ksm", "2", v13), watch.Deleted, "1"},
+		{"label: only old matches", label, ss("ksm", "1", v12), ss("ksm", "2", v13), watch.Deleted, "2"},
 		{"label: neither matches", label, ss("ksm", "1", v13), ss("ksm", "2", nil), "", ""},
 		{"field: both match", field, ss("ksm", "1", v12), ss("ksm", "2", v13), watch.Modified, "2"},
 		{"field: only new matches", field, ss("other", "1", v12), ss("ksm", "2", v12), watch.Added, "2"},
-		{"field: only old matches", field, ss("ksm", "1", v12), ss("other", "2", v12), watch.Deleted, "1"},
+		{"field: only old matches", field, ss("ksm", "1", v12), ss("other", "2", v12), watch.Deleted, "2"},
 		{"field: neither matches", field, ss("other", "1", v12), ss("other", "2", v13), "", ""},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ const (
 	exitHolds    = 0
 	exitViolated = 1
 	exitUsage    = 2
+	exitInternal = 3
 )
 
 // exitError carries an exit status out of a command.
@@ -70,6 +71,7 @@ type replayFlags struct {
 	log      bool
 	strict   bool
 	html     string
+	backend  string
 }
 
 func newRootCommand() *cobra.Command {
@@ -91,7 +93,8 @@ Reducers:
 Exit status:
   0  every selected reducer holds at every quiescent point
   1  a property is violated (the report says where)
-  2  bad input or usage (the message names the file, step and field)`,
+  2  bad input or usage (the message names the file, step and field)
+  3  internal error (the client-go backend failed)`,
 		Example: `  # The relabel bug: label-selector violated, field-selector holds (exit 1)
   simrun --trace traces/relabel.json
 
@@ -100,6 +103,9 @@ Exit status:
 
   # What each pod saw and did, step by step
   simrun --trace traces/get-list-race.json --log
+
+  # The same replay with every pod on a real client-go informer
+  simrun --trace traces/relabel.json --backend client-go
 
   # A timeline to look at: one self-contained HTML page per run
   simrun --trace traces/relabel.json --html report.html`,
@@ -125,6 +131,7 @@ Exit status:
 	})
 	_ = cmd.MarkFlagFilename("trace", "json")
 	addHTMLFlag(cmd, &f.html)
+	addBackendFlag(cmd, &f.backend)
 	cmd.AddCommand(newHuntCommand(), newImportCommand(), newVersionCommand())
 	return cmd
 }
@@ -143,14 +150,21 @@ func replay(out io.Writer, f *replayFlags) error {
 	if err != nil {
 		return err
 	}
+	newBackend, err := backendByName(f.backend)
+	if err != nil {
+		return err
+	}
 	t, err := sim.LoadTrace(f.trace)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict})
+	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend})
 	if err != nil {
 		var te *sim.TraceError
-		if errors.As(err, &te) && te.File == "" {
+		if !errors.As(err, &te) {
+			return &exitError{code: exitInternal, err: err}
+		}
+		if te.File == "" {
 			te.File = f.trace
 		}
 		return &exitError{code: exitUsage, err: err}

@@ -1,0 +1,91 @@
+// Package clientgo runs the simulated kube-state-metrics pods on real
+// k8s.io/client-go machinery: it is the "client-go" sim.Backend, the
+// second implementation the pure model is differential-tested against.
+//
+// # What a pod does
+//
+// Each pod incarnation does what KSM's MetricsHandler does, against a
+// k8s.io/client-go/kubernetes/fake clientset shared by the replay:
+//
+//   - Got: detectStatefulSet for real: GET its own Pod (NewPod created it
+//     with a controller owner reference to the StatefulSet), follow the
+//     reference, GET the StatefulSet; the reducer builds the informer's
+//     ListOptions from it.
+//   - Listed: start a cache.SharedIndexInformer on StatefulSets in the
+//     pod's namespace whose ListWatch applies those options (KSM's
+//     NewFilteredListWatchFromClient tweak). Its handlers are KSM's
+//     AddFunc and UpdateFunc (other names ignored, an update with an
+//     unchanged resourceVersion ignored, an unchanged (shard, total)
+//     ignored, model.ShardingSettings for the rest); there is no
+//     DeleteFunc.
+//   - Watched: hand the informer's watch the next event and wait until the
+//     informer has passed it to a handler (OnDelete included, which only
+//     reports: KSM has none).
+//   - Stop: cancel the informer and wait for Run to return.
+//
+// client-go alone decides whether an event reaches AddFunc or UpdateFunc
+// (its store held the object or not) and what its store holds; the model
+// decides the same with model.Step. The tests compare the two on every
+// trace under traces/ and on random traces.
+//
+// # The API server
+//
+// APIServer emulates what the informer needs from kube-apiserver and the
+// fake lacks: LIST and WATCH with label and field selectors, the cacher's
+// transition rules (MODIFIED, ADDED, DELETED carrying the old object at
+// the write's resourceVersion, or nothing), namespaces, only metadata.name
+// and metadata.namespace as field selectors (anything else a 400), a
+// resourceVersion on every write, and watches resumed from a
+// resourceVersion. The backend runs it with Held delivery: a write queues
+// each watch's event, and the pod's Deliver releases it, so the
+// simulator's schedule decides when each informer sees what. Deliver also
+// checks that what its own API answered (the GET, the LIST, the event) is
+// what the simulator's API server computed, and fails if not.
+//
+// # Quiescence without sleeping
+//
+// Deliver returns only when the item is completely handled, and knows it
+// without sleeping or polling: the ListWatch reports each LIST and WATCH
+// on a channel, the handlers report each call on a channel, and the
+// informer's sync is awaited with cache.WaitFor on its HasSyncedChecker
+// and the handler registration's (channels, not the 100 ms polling of
+// cache.WaitForCacheSync). A Listed waits for the LIST, one handler call
+// per listed item, the sync and the WATCH; a Watched releases exactly one
+// event and waits for exactly one handler call. Every wait is bounded by
+// a generous timeout that only turns a bug into an error instead of a
+// hang. TestDeliverIsQuiescent checks the claim in a testing/synctest
+// bubble: after each Deliver, once every goroutine is idle, nothing has
+// changed.
+//
+// # client-go v0.37 quirks handled
+//
+//   - WatchList: over a plain cache.ListWatch the reflector uses the
+//     WatchList protocol and waits for an initial-events-end bookmark the
+//     fake never sends, so the informer never syncs. The ListWatch is
+//     wrapped with cache.ToListWatcherWithWatchListSemantics(lw, clientset):
+//     the fake clientset reports it does not support WatchList and the
+//     reflector falls back to LIST then WATCH.
+//   - Selectors: the fake's Watch ignores label and field selectors and its
+//     List ignores field selectors. APIServer installs its own "list" and
+//     "watch" reactors for statefulsets (prepended, so they run before the
+//     fake's defaults) that apply both, with transitions computed from the
+//     object before and after each write, read from the tracker (otherwise
+//     an object that already matched would come out as ADDED on its first
+//     update).
+//   - The fake watch channel: the fake's watchers buffer 100 events and
+//     panic on the 101st unread one. APIServer's Watch has an unbounded
+//     queue in front of its result channel instead (and under Held delivery
+//     never holds more than one released event anyway).
+//   - Reactors and the tracker: the fake holds its lock while a reactor
+//     runs, so reactors read the Tracker() directly instead of calling the
+//     clientset; writes (APIServer.Write, the Pod objects) also go to the
+//     Tracker() directly, so no reactor chain runs and the tracker's own
+//     selector-blind watchers, which are never opened, send nothing.
+//   - Unparsable selectors: the fake's List and Watch parse the selectors
+//     before any reactor and panic on a syntax error. KSM never builds one
+//     (label values are validated), and an unsupported field, which parses,
+//     is answered with a 400 by the reactors.
+//
+// The quirks are pinned by quirks_test.go: if a client-go upgrade fixes
+// one, its test fails and the workaround can go.
+package clientgo

@@ -1,7 +1,7 @@
 # shardsim: see README.md. Every target works from a fresh clone with only Go.
 
 GO ?= go
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build run test bench lint fuzz
 

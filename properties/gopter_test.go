@@ -241,10 +241,9 @@ func (o *refObject) write(labels map[string]string, replicas int32) *refObject {
 // watcher the selector it parsed and the object its event stream has left
 // it holding (as an informer's store would).
 type watchSUT struct {
-	api      *sim.APIServer
-	sels     []model.Selector
-	holds    []*appsv1.StatefulSet
-	problems []string // events that make no sense for what the watcher holds
+	api   *sim.APIServer
+	sels  []model.Selector
+	holds []*appsv1.StatefulSet
 }
 
 // stepResult is what a command observed.

@@ -222,7 +222,7 @@ func (p *pod) got(ev model.Got) (string, error) {
 	p.phase = model.Detected
 	p.statefulSet = ss.Name
 	p.options = p.b.reducer.ListOptions(ss)
-	return fmt.Sprintf("detected StatefulSet %s; informer %s", p.statefulSet, describeOptions(p.options)), nil
+	return fmt.Sprintf("detected StatefulSet %s; informer %s", p.statefulSet, model.DescribeOptions(p.options)), nil
 }
 
 // listed starts the informer and returns once its LIST is done, every
@@ -534,19 +534,4 @@ func describeEvent(t watch.EventType, ss *appsv1.StatefulSet) string {
 		return string(t) + " (no StatefulSet)"
 	}
 	return fmt.Sprintf("%s %s at resourceVersion %s (replicas %d, labels %v)", t, ss.Name, ss.ResourceVersion, replicas(ss), ss.Labels)
-}
-
-// describeOptions renders the informer's options as model.Step's log does.
-func describeOptions(o metav1.ListOptions) string {
-	var parts []string
-	if o.LabelSelector != "" {
-		parts = append(parts, "labelSelector="+o.LabelSelector)
-	}
-	if o.FieldSelector != "" {
-		parts = append(parts, "fieldSelector="+o.FieldSelector)
-	}
-	if len(parts) == 0 {
-		return "selects everything"
-	}
-	return "selects " + strings.Join(parts, " ")
 }

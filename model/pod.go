@@ -114,7 +114,7 @@ func Step(r Reducer, s PodState, e Event) (PodState, string) {
 		s.Phase = Detected
 		s.StatefulSetName = e.StatefulSet.Name
 		s.ListOptions = r.ListOptions(e.StatefulSet)
-		return s, fmt.Sprintf("detected StatefulSet %s; informer %s", s.StatefulSetName, describeOptions(s.ListOptions))
+		return s, fmt.Sprintf("detected StatefulSet %s; informer %s", s.StatefulSetName, DescribeOptions(s.ListOptions))
 	case Listed:
 		if s.Phase != Detected {
 			return s, "ignored: informer not expected to list now"
@@ -211,7 +211,9 @@ func ShardingSettings(ss *appsv1.StatefulSet, podName string) (Config, error) {
 	return Config{Shard: int32(shard), Total: total}, nil
 }
 
-func describeOptions(o metav1.ListOptions) string {
+// DescribeOptions renders an informer's list options for logs:
+// "selects labelSelector=... fieldSelector=..." or "selects everything".
+func DescribeOptions(o metav1.ListOptions) string {
 	var parts []string
 	if o.LabelSelector != "" {
 		parts = append(parts, "labelSelector="+o.LabelSelector)

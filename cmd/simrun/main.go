@@ -132,7 +132,7 @@ Exit status:
 	_ = cmd.MarkFlagFilename("trace", "json")
 	addHTMLFlag(cmd, &f.html)
 	addBackendFlag(cmd, &f.backend)
-	cmd.AddCommand(newHuntCommand(), newImportCommand(), newVersionCommand())
+	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newVersionCommand())
 	return cmd
 }
 

@@ -25,8 +25,10 @@ func Owner(key uint64, total int) int32 {
 
 // Keeps reports whether shard shard of total keeps the object with the
 // given UID, exactly as KSM's sharded ListWatch decides: the object is kept
-// iff Owner(HashUID(uid), total) == shard. total == 0 keeps nothing, and so
-// does a shard >= total.
+// iff Owner(HashUID(uid), total) == shard. For the shards a pod can hold
+// (its ordinal, >= 0), total == 0 keeps nothing, and so does a shard >=
+// total. Like KSM, it compares with jump.Hash's -1 for total <= 0, so the
+// impossible shard -1 of total 0 would keep everything.
 func Keeps(uid string, shard int32, total int) bool {
 	return Owner(HashUID(uid), total) == shard
 }

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"slices"
-	"sort"
 
 	"github.com/shardsim/shardsim/model"
 )
@@ -12,7 +11,12 @@ import (
 type ObjectSet struct {
 	uids   []string
 	hashes []uint64
-	counts []uint16 // scratch for Evaluate
+
+	// Scratch for Evaluate, reused from one call to the next.
+	counts []uint16   // per object: the pods keeping it, capped
+	totals []int      // distinct totals, ascending
+	served []uint16   // backing array of tables
+	tables [][]uint16 // per total: the pods serving each shard, capped
 }
 
 // NewObjectSet returns a set holding uids (which must be distinct).
@@ -28,42 +32,56 @@ func (o *ObjectSet) Len() int { return len(o.uids) }
 // UIDs returns the live UIDs, sorted. The slice must not be modified.
 func (o *ObjectSet) UIDs() []string { return o.uids }
 
-// Add inserts new UIDs.
+// Add inserts new UIDs, hashing each once. It costs O(k log n) string
+// comparisons and one move of the existing entries, not a merge.
 func (o *ObjectSet) Add(uids []string) {
 	if len(uids) == 0 {
 		return
 	}
 	add := slices.Clone(uids)
 	slices.Sort(add)
-	merged := make([]string, 0, len(o.uids)+len(add))
-	hashes := make([]uint64, 0, len(o.uids)+len(add))
-	i, j := 0, 0
-	for i < len(o.uids) || j < len(add) {
-		if j == len(add) || (i < len(o.uids) && o.uids[i] < add[j]) {
-			merged, hashes = append(merged, o.uids[i]), append(hashes, o.hashes[i])
-			i++
-			continue
-		}
-		merged, hashes = append(merged, add[j]), append(hashes, model.HashUID(add[j]))
-		j++
+	n, k := len(o.uids), len(add)
+	o.uids = slices.Grow(o.uids, k)[:n+k]
+	o.hashes = slices.Grow(o.hashes, k)[:n+k]
+	// Fill from the back: add[j] goes before the existing entries not
+	// less than it, which then move up by j+1.
+	hi := n
+	for j := k - 1; j >= 0; j-- {
+		pos, _ := slices.BinarySearch(o.uids[:hi], add[j])
+		copy(o.uids[pos+j+1:hi+j+1], o.uids[pos:hi])
+		copy(o.hashes[pos+j+1:hi+j+1], o.hashes[pos:hi])
+		o.uids[pos+j], o.hashes[pos+j] = add[j], model.HashUID(add[j])
+		hi = pos
 	}
-	o.uids, o.hashes = merged, hashes
 }
 
-// Delete removes UIDs; unknown UIDs are ignored.
+// Delete removes UIDs; unknown UIDs are ignored. It costs O(k log n)
+// string comparisons and one move of the remaining entries.
 func (o *ObjectSet) Delete(uids []string) {
-	gone := make(map[string]bool, len(uids))
+	idx := make([]int, 0, len(uids))
 	for _, u := range uids {
-		gone[u] = true
-	}
-	n := 0
-	for i, u := range o.uids {
-		if !gone[u] {
-			o.uids[n], o.hashes[n] = u, o.hashes[i]
-			n++
+		i, ok := slices.BinarySearch(o.uids, u)
+		for ; ok && i < len(o.uids) && o.uids[i] == u; i++ {
+			idx = append(idx, i)
 		}
 	}
-	o.uids, o.hashes = o.uids[:n], o.hashes[:n]
+	if len(idx) == 0 {
+		return
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	w := idx[0] // entries before the first removed one stay put
+	for j, i := range idx {
+		next := len(o.uids)
+		if j+1 < len(idx) {
+			next = idx[j+1]
+		}
+		copy(o.uids[w:], o.uids[i+1:next])
+		copy(o.hashes[w:], o.hashes[i+1:next])
+		w += next - i - 1
+	}
+	clear(o.uids[w:]) // drop the references to the removed strings
+	o.uids, o.hashes = o.uids[:w], o.hashes[:w]
 }
 
 // Coverage is the verdict of the properties at one point.
@@ -91,56 +109,104 @@ func (c Coverage) Holds() bool { return c.Complete && c.Disjoint }
 // makes one pass of jump.Hash over the cached UID hashes per distinct
 // total, never one per pod.
 func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
-	// served[t][s] counts the pods serving shard s of total t, capped at 2
-	// (two is already an overlap), so that the per-object sums below fit in
-	// a uint16 for up to MaxReplicas distinct totals.
-	served := map[int][]uint16{}
+	// The distinct totals among the configurations that keep anything,
+	// ascending, and served[t][s]: the pods serving shard s of totals[t],
+	// capped at 2 (two is already an overlap), so that the per-object sums
+	// below fit in a uint16 for up to MaxReplicas distinct totals.
+	totals := o.totals[:0]
+	size := 0
 	for _, c := range configs {
-		if c.Total <= 0 || c.Shard < 0 || int(c.Shard) >= c.Total {
-			continue // keeps nothing
+		if !keepsSome(c) {
+			continue
 		}
-		m := served[c.Total]
-		if m == nil {
-			m = make([]uint16, c.Total)
-			served[c.Total] = m
+		if i, found := slices.BinarySearch(totals, c.Total); !found {
+			totals = slices.Insert(totals, i, c.Total)
+			size += c.Total
 		}
+	}
+	o.totals = totals
+	if cap(o.served) < size {
+		o.served = make([]uint16, size)
+	}
+	arena := o.served[:size]
+	clear(arena)
+	served := o.tables[:0]
+	for _, t := range totals {
+		served, arena = append(served, arena[:t:t]), arena[t:]
+	}
+	o.tables = served
+	for _, c := range configs {
+		if !keepsSome(c) {
+			continue
+		}
+		i, _ := slices.BinarySearch(totals, c.Total)
+		m := served[i]
 		m[c.Shard] = min(m[c.Shard]+1, 2)
 	}
 	if len(o.uids) == 0 {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
-	if len(served) == 1 {
-		for _, m := range served {
-			if !slices.ContainsFunc(m, func(k uint16) bool { return k != 1 }) {
-				return Coverage{Complete: true, Disjoint: true, FastPath: true}
-			}
-		}
+	if len(totals) == 1 && !slices.ContainsFunc(served[0], func(k uint16) bool { return k != 1 }) {
+		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
-	totals := make([]int, 0, len(served))
-	for t := range served {
-		totals = append(totals, t)
-	}
-	sort.Ints(totals)
+
+	// One pass of jump hash over the cached hashes per distinct total.
 	counts := o.scratch()
-	for _, t := range totals {
-		m := served[t]
-		for i, h := range o.hashes {
+	hashes := o.hashes[:len(counts)]
+	for ti, t := range totals {
+		m := served[ti]
+		for i, h := range hashes {
 			counts[i] += m[model.Owner(h, t)]
 		}
 	}
-	c := Coverage{}
-	for i, k := range counts {
-		switch {
-		case k == 0 && desired > 0:
-			c.Gap = append(c.Gap, i)
-		case k > 1:
-			c.Overlap = append(c.Overlap, i)
-		}
+
+	// Size Gap and Overlap exactly before filling them.
+	gaps, overlaps := 0, 0
+	for _, k := range counts {
+		gaps += b2i(k == 0)
+		overlaps += b2i(k > 1)
 	}
-	c.Complete, c.Disjoint = len(c.Gap) == 0, len(c.Overlap) == 0
+	if desired <= 0 {
+		gaps = 0
+	}
+	c := Coverage{Complete: gaps == 0, Disjoint: overlaps == 0}
+	if gaps == 0 && overlaps == 0 {
+		return c
+	}
+	// Branch-free fill: every index is written to both slices, and kept
+	// by advancing past it; the spare last element takes the writes that
+	// are not kept. Gap and Overlap stay nil when empty.
+	gap, overlap := make([]int, gaps+1), make([]int, overlaps+1)
+	needGap := b2i(gaps > 0) // with 0 desired replicas, k == 0 is no gap
+	g, v := 0, 0
+	for i, k := range counts {
+		gap[g] = i
+		g += b2i(k == 0) & needGap
+		overlap[v] = i
+		v += b2i(k > 1)
+	}
+	if gaps > 0 {
+		c.Gap = gap[:gaps:gaps]
+	}
+	if overlaps > 0 {
+		c.Overlap = overlap[:overlaps:overlaps]
+	}
 	return c
 }
 
+// keepsSome reports whether a pod with configuration c keeps any object.
+func keepsSome(c model.Config) bool {
+	return c.Total > 0 && c.Shard >= 0 && int(c.Shard) < c.Total
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scratch returns o.counts zeroed, one entry per live object.
 func (o *ObjectSet) scratch() []uint16 {
 	if cap(o.counts) < len(o.uids) {
 		o.counts = make([]uint16, len(o.uids))

@@ -15,19 +15,12 @@ import (
 
 const traceDir = "../traces"
 
-// traceFiles lists traces/*.json and traces/regressions/*.json.
+// traceFiles lists every trace file (sim.TraceFiles).
 func traceFiles(t testing.TB) []string {
 	t.Helper()
-	var files []string
-	for _, pattern := range []string{"*.json", "regressions/*.json"} {
-		m, err := filepath.Glob(filepath.Join(traceDir, pattern))
-		if err != nil {
-			t.Fatalf("glob %s: %v", pattern, err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no trace files under %s", traceDir)
+	files, err := sim.TraceFiles(traceDir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
 }

@@ -27,19 +27,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 const traceDir = "../traces"
 
-// traceFiles lists traces/*.json and traces/regressions/*.json.
+// traceFiles lists every trace file (sim.TraceFiles).
 func traceFiles(t *testing.T) []string {
 	t.Helper()
-	var files []string
-	for _, pattern := range []string{"*.json", "regressions/*.json"} {
-		m, err := filepath.Glob(filepath.Join(traceDir, pattern))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no traces under %s", traceDir)
+	files, err := sim.TraceFiles(traceDir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -767,4 +768,22 @@ func (s Step) MarshalJSON() ([]byte, error) {
 		plain
 		Labels map[string]string `json:"labels"`
 	}{plain(s), labels})
+}
+
+// TraceFiles lists the trace files of a traces folder, sorted: dir/*.json,
+// then the exported counterexamples in dir/regressions/*.json. The test
+// suites replay exactly these, so a new file needs no code change.
+func TraceFiles(dir string) ([]string, error) {
+	var files []string
+	for _, pattern := range []string{"*.json", "regressions/*.json"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no trace files under %s", dir)
+	}
+	return files, nil
 }

@@ -12,18 +12,12 @@ import (
 // traceDir is the repository's traces folder, relative to this package.
 const traceDir = "../traces"
 
-// traceFiles lists every trace the suite replays: traces/*.json and the
-// exported counterexamples in traces/regressions/*.json (which may not
-// exist). A new file in either folder is picked up with no code change.
+// traceFiles lists every trace the suite replays (sim.TraceFiles).
 func traceFiles(t *testing.T) []string {
 	t.Helper()
-	var files []string
-	for _, pattern := range []string{"*.json", "regressions/*.json"} {
-		m, err := filepath.Glob(filepath.Join(traceDir, pattern))
-		if err != nil {
-			t.Fatalf("glob %s: %v", pattern, err)
-		}
-		files = append(files, m...)
+	files, err := sim.TraceFiles(traceDir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
 }

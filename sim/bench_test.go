@@ -110,6 +110,17 @@ func BenchmarkReplay(b *testing.B) {
 			b.ReportMetric(float64(violated), "violated-checkpoints")
 		})
 	}
+	// The cost of measuring transient windows: one evaluation per delivery
+	// that changes what a pod serves.
+	b.Run("field-selector-windows", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Run(t, model.FieldSelector{}, Options{Windows: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(t.Steps)), "ns/step")
+	})
 }
 
 // benchSets caches the object sets of the checkpoint benchmarks.

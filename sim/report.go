@@ -31,6 +31,10 @@ type Result struct {
 	// undelivered (explicit schedule only): violations there are normal
 	// and fail the result only under Options.Strict.
 	Transient []Checkpoint `json:"transient,omitempty"`
+	// Windows has, with Options.Windows, one entry per step during which
+	// some delivery changed what a pod serves: the properties measured
+	// after each such delivery, between the quiescent points.
+	Windows []Window `json:"windows,omitempty"`
 	// Pending counts the items still undelivered when the trace ended.
 	Pending int        `json:"pending,omitempty"`
 	Log     []LogEntry `json:"log,omitempty"`
@@ -48,6 +52,17 @@ type Checkpoint struct {
 	Disjoint bool        `json:"disjoint"`
 	Gap      UIDSet      `json:"gap"`
 	Overlap  UIDSet      `json:"overlap"`
+}
+
+// Window is the transient window of one step: the intermediate states
+// after each delivery that changed what a pod serves.
+type Window struct {
+	Step       int    `json:"step"`
+	Op         string `json:"op"`
+	States     int    `json:"states"`   // intermediate states measured
+	Violated   int    `json:"violated"` // of which violate a property
+	MaxGap     int    `json:"maxGap"`
+	MaxOverlap int    `json:"maxOverlap"`
 }
 
 // Holds reports whether both properties hold at the checkpoint.
@@ -185,6 +200,17 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 			ts = ts[1:]
 		}
 		tw.Flush()
+		for _, w := range res.Windows {
+			if w.Violated == 0 {
+				continue
+			}
+			step := "setup"
+			if w.Step >= 0 {
+				step = fmt.Sprintf("step %d (%s)", w.Step, w.Op)
+			}
+			fmt.Fprintf(&b, "  transient window during %s: %d of %d intermediate states violated, worst gap %d, worst overlap %d\n",
+				step, w.Violated, w.States, w.MaxGap, w.MaxOverlap)
+		}
 		fmt.Fprintf(&b, "  verdict: %s\n", Verdict(res))
 		if withLog {
 			b.WriteString("  event log:\n")
@@ -237,9 +263,22 @@ func Verdict(res *Result) string {
 	if len(res.Checkpoints) == 0 {
 		return "no quiescent point reached: nothing checked"
 	}
+	n := countViolated(res.Transient)
+	for _, w := range res.Windows {
+		if w.Violated > 0 {
+			n++
+		}
+	}
 	v := fmt.Sprintf("holds: every object is exported exactly once at all %d quiescent points", len(res.Checkpoints))
-	if n := countViolated(res.Transient); n > 0 {
-		v += fmt.Sprintf(" (%d transient violations between them)", n)
+	if !res.Holds {
+		// Only strict checking fails a result whose checkpoints hold.
+		v = fmt.Sprintf("VIOLATED (strict): every object is exported exactly once at all %d quiescent points, but not between them", len(res.Checkpoints))
+	}
+	switch {
+	case n == 1:
+		v += " (transient violations during 1 step)"
+	case n > 1:
+		v += fmt.Sprintf(" (transient violations during %d steps)", n)
 	}
 	if res.Pending > 0 {
 		v += fmt.Sprintf("; the trace ends with %d undelivered items", res.Pending)

@@ -31,6 +31,11 @@ type Options struct {
 	Strict bool
 	// Backend runs the pods; nil means ModelBackend.
 	Backend NewBackend
+	// Windows also evaluates the properties after every delivery that
+	// changes what a pod serves, between quiescent points (inside eager
+	// drains too), and reports them per step as Result.Windows. It costs
+	// one evaluation per such delivery.
+	Windows bool
 }
 
 // itemKind is what an inbox item asks a pod to do.
@@ -188,6 +193,9 @@ func (s *Sim) Finish() *Result {
 		for _, c := range r.Transient {
 			r.Holds = r.Holds && c.Complete && c.Disjoint
 		}
+		for _, w := range r.Windows {
+			r.Holds = r.Holds && w.Violated == 0
+		}
 	}
 	r.Pending = s.pending()
 	r.Log = s.log
@@ -221,12 +229,10 @@ func (s *Sim) Configs() []PodConfig {
 // observe evaluates the properties at the end of a step (or of the setup):
 // a checkpoint when the point is quiescent, a transient entry otherwise.
 func (s *Sim) observe(op string) {
-	pods := s.Configs()
-	configs := make([]model.Config, len(pods))
-	for i, p := range pods {
-		configs[i] = model.Config{Shard: p.Shard, Total: p.Total}
+	pods, cov := s.evaluate()
+	if n := len(s.result.Windows); n > 0 && s.result.Windows[n-1].Step == s.step {
+		s.result.Windows[n-1].Op = op
 	}
-	cov := s.objects.Evaluate(configs, int(*s.api.StatefulSet.Spec.Replicas))
 	c := Checkpoint{
 		Step: s.step, Op: op, Pods: pods,
 		Replicas: int(*s.api.StatefulSet.Spec.Replicas),
@@ -240,6 +246,34 @@ func (s *Sim) observe(op string) {
 	}
 	c.Pending = s.pending()
 	s.result.Transient = append(s.result.Transient, c)
+}
+
+// evaluate checks the properties against the serving pods now.
+func (s *Sim) evaluate() ([]PodConfig, Coverage) {
+	pods := s.Configs()
+	configs := make([]model.Config, len(pods))
+	for i, p := range pods {
+		configs[i] = model.Config{Shard: p.Shard, Total: p.Total}
+	}
+	return pods, s.objects.Evaluate(configs, int(*s.api.StatefulSet.Spec.Replicas))
+}
+
+// measureWindow records the properties at an intermediate point into the
+// current step's transient window.
+func (s *Sim) measureWindow() {
+	_, cov := s.evaluate()
+	ws := s.result.Windows
+	if len(ws) == 0 || ws[len(ws)-1].Step != s.step {
+		ws = append(ws, Window{Step: s.step})
+	}
+	w := &ws[len(ws)-1]
+	w.States++
+	if !cov.Holds() {
+		w.Violated++
+	}
+	w.MaxGap = max(w.MaxGap, len(cov.Gap))
+	w.MaxOverlap = max(w.MaxOverlap, len(cov.Overlap))
+	s.result.Windows = ws
 }
 
 func (s *Sim) uidSet(idx []int) UIDSet {
@@ -385,7 +419,12 @@ func (s *Sim) deliver(ordinal int) {
 		}
 		return
 	}
+	serving := p.state.Serving()
 	p.state = state
+	// The setup (step -1) is not measured: a trace starts settled.
+	if s.opts.Windows && s.step >= 0 && (before != state.Config || serving != state.Serving()) {
+		s.measureWindow()
+	}
 	s.log = append(s.log, LogEntry{
 		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/shardsim/shardsim/model"
@@ -125,5 +127,52 @@ func TestDeliverFromEmptyInbox(t *testing.T) {
 	_, err := Run(tr, model.FieldSelector{}, Options{})
 	if err == nil || err.Error() != "steps[0].count: pod 0's inbox ran empty after 0 of 3 deliveries" {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestWindows checks the transient windows measured inside eager drains:
+// during a scale the pods learn of it one after the other, so the
+// field-selector reducer violates the properties between quiescent points
+// (normal) while holding at every one of them; strict checking fails it.
+// Measuring windows must not change anything else.
+func TestWindows(t *testing.T) {
+	tr := mustParse(t, `{
+	  "name": "windows",
+	  "cluster": {"namespace": "monitoring",
+	    "statefulSet": {"name": "ksm", "labels": {"app": "ksm"}, "replicas": 2},
+	    "objects": {"generate": 500, "seed": 1}},
+	  "steps": [{"op": "scale", "replicas": 4}, {"op": "relabel", "labels": {"app": "ksm", "v": "2"}}]
+	}`)
+	r := model.FieldSelector{}
+	plain, err := Run(tr, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(tr, r, Options{Windows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Holds || len(res.Windows) != 1 {
+		t.Fatalf("holds %v, windows %+v; want holds and one window (the scale; the relabel changes no configuration)", res.Holds, res.Windows)
+	}
+	w := res.Windows[0]
+	// Pods 0 and 1 reconfigure from 2 to 4 shards, pods 2 and 3 start:
+	// four deliveries change what a pod serves, the last one settles.
+	if w.Step != 0 || w.Op != "scale" || w.States != 4 || w.Violated != 3 || w.MaxGap == 0 {
+		t.Fatalf("window %+v", w)
+	}
+	res.Windows = nil
+	if !reflect.DeepEqual(plain.Checkpoints, res.Checkpoints) {
+		t.Fatal("measuring windows changed the checkpoints")
+	}
+	strict, err := Run(tr, r, Options{Windows: true, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strict.Holds {
+		t.Fatal("strict checking ignored a violated window")
+	}
+	if v := Verdict(strict); !strings.HasPrefix(v, "VIOLATED (strict)") {
+		t.Fatalf("verdict %q", v)
 	}
 }

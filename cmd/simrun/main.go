@@ -70,6 +70,7 @@ type replayFlags struct {
 	maxUIDs  int
 	log      bool
 	strict   bool
+	windows  bool
 	html     string
 	backend  string
 }
@@ -122,7 +123,8 @@ Exit status:
 	fl.StringVarP(&f.format, "format", "o", "text", "report format: text or json")
 	fl.IntVar(&f.maxUIDs, "max-uids", -1, "list at most N UIDs per gap or overlap in JSON (counts stay exact; -1: all)")
 	fl.BoolVar(&f.log, "log", false, "include the event log: what each pod received and did")
-	fl.BoolVar(&f.strict, "strict", false, "also fail on violations at non-quiescent points (explicit schedules)")
+	fl.BoolVar(&f.strict, "strict", false, "also fail on violations at non-quiescent points (transient entries, and windows with --windows)")
+	fl.BoolVar(&f.windows, "windows", false, "measure transient windows: the properties after every delivery that changes a pod's configuration, between quiescent points")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -158,7 +160,7 @@ func replay(out io.Writer, f *replayFlags) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend})
+	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows})
 	if err != nil {
 		var te *sim.TraceError
 		if !errors.As(err, &te) {

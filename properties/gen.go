@@ -328,22 +328,20 @@ func (b *Builder) Deliver(src Source) bool {
 	return true
 }
 
-// tryDeliver appends "deliver pod 1" if every reducer's replay accepts it.
-// It relies on sim.Sim.Apply failing, without changing anything, when a
-// deliver's first item is missing; a replay that already accepted the step
-// when a later one refuses it is rebuilt from the trace.
+// tryDeliver appends "deliver pod 1" if the pod's inbox holds an item in
+// every reducer's replay.
 func (b *Builder) tryDeliver(pod int) bool {
+	for _, run := range b.runs {
+		if run.Pending(pod) == 0 {
+			return false
+		}
+	}
 	p := pod
 	b.trace.Steps = append(b.trace.Steps, sim.Step{Op: sim.OpDeliver, Pod: &p, Count: 1})
 	i := len(b.trace.Steps) - 1
-	for j, run := range b.runs {
-		if run.Apply(i) != nil {
-			b.trace.Steps = b.trace.Steps[:i]
-			for k := range j {
-				b.runs[k].Close()
-				b.runs[k] = replay(b.trace, b.reducers[k])
-			}
-			return false
+	for _, run := range b.runs {
+		if err := run.Apply(i); err != nil {
+			panic("properties: a deliver the replay said it could take failed: " + err.Error())
 		}
 	}
 	return true

@@ -202,6 +202,15 @@ func (s *Sim) Finish() *Result {
 	return &r
 }
 
+// Pending returns the number of items waiting in pod ordinal's inbox (0
+// for an ordinal that never existed): what a deliver step can take.
+func (s *Sim) Pending(ordinal int) int {
+	if ordinal < 0 || ordinal >= len(s.inbox) {
+		return 0
+	}
+	return len(s.inbox[ordinal])
+}
+
 // Quiescent reports whether no item is waiting in any inbox.
 func (s *Sim) Quiescent() bool { return s.pending() == 0 }
 

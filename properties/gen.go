@@ -357,17 +357,6 @@ func (b *Builder) Settle() bool {
 	return true
 }
 
-// replay rebuilds the replay of t against r.
-func replay(t *sim.Trace, r model.Reducer) *sim.Sim {
-	s := sim.New(t, r, sim.Options{})
-	for i := range t.Steps {
-		if err := s.Apply(i); err != nil {
-			panic(fmt.Sprintf("properties: %s cannot replay generated step %d: %v", r.Name(), i, err))
-		}
-	}
-	return s
-}
-
 type opWeight struct {
 	op     string
 	weight int

@@ -5,21 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
 
 // ExistsError is returned by Export when the file is already there and
 // overwriting was not asked for.
-type ExistsError struct{ Path string }
-
-func (e *ExistsError) Error() string {
-	return e.Path + " already exists; not overwriting it"
-}
+type ExistsError = atomicfile.ExistsError
 
 // Marshal renders t as a trace file: indented JSON ending in a newline.
 // Characters such as '>' in descriptions are written as they are.
@@ -55,67 +51,17 @@ func Export(dir string, t *sim.Trace, force bool) (string, error) {
 	if err := Verify(path, data); err != nil {
 		return "", fmt.Errorf("export: refusing to write a trace that does not replay as recorded: %w", err)
 	}
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return "", &ExistsError{Path: path}
-		}
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("export: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+t.Name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("export: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // after a link or a failure; a no-op after a rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("export: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("export: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("export: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("export: %w", err)
-	}
-	if force {
-		if err := os.Rename(tmpName, path); err != nil {
-			return "", fmt.Errorf("export: %w", err)
+	if err := atomicfile.Write(path, data, force); err != nil {
+		var ee *ExistsError
+		if errors.As(err, &ee) {
+			return "", err
 		}
-		syncDir(dir)
-		return path, nil
+		return "", fmt.Errorf("export: %w", err)
 	}
-	// A hard link fails if the name exists: no window in which another
-	// writer's file could be replaced.
-	switch err := os.Link(tmpName, path); {
-	case errors.Is(err, fs.ErrExist):
-		return "", &ExistsError{Path: path}
-	case err != nil:
-		// No hard links on this file system: check, then rename.
-		if _, err := os.Lstat(path); err == nil {
-			return "", &ExistsError{Path: path}
-		}
-		if err := os.Rename(tmpName, path); err != nil {
-			return "", fmt.Errorf("export: %w", err)
-		}
-	}
-	syncDir(dir)
 	return path, nil
-}
-
-// syncDir makes the new directory entry durable; file systems that cannot
-// sync a directory are not an error.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // Verify checks that data is a valid trace (named path in errors) and,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/checker"
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/model"
 )
 
@@ -19,6 +21,7 @@ type checkFlags struct {
 	maxReplicas int
 	depth       int
 	out         string
+	force       bool
 	workers     int
 	progress    bool
 }
@@ -62,7 +65,8 @@ Exit status:
 	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to check: "+strings.Join(model.ReducerNames(), ", ")+" (required)")
 	fl.IntVarP(&f.maxReplicas, "max-replicas", "m", 3, fmt.Sprintf("largest replica count (1..%d)", checker.MaxReplicas))
 	fl.IntVarP(&f.depth, "depth", "k", 3, "largest number of cluster ops on a path")
-	fl.StringVar(&f.out, "out", "", "directory to write the counterexample trace to (created if missing)")
+	fl.StringVar(&f.out, "out", "", "directory to write the counterexample trace to (created if missing); an existing file is kept unless --force")
+	fl.BoolVar(&f.force, "force", false, "with --out, replace an existing counterexample file")
 	fl.IntVar(&f.workers, "workers", 0, "goroutines expanding the frontier (0: GOMAXPROCS); the result does not depend on it")
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -123,7 +127,10 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 				return usageErr("--out: %v", err)
 			}
 			path = filepath.Join(f.out, name+".json")
-			if err := os.WriteFile(path, x.JSON, 0o644); err != nil {
+			if err := atomicfile.Write(path, x.JSON, f.force); err != nil {
+				if errors.Is(err, fs.ErrExist) {
+					return usageErr("--out: %s exists; choose another directory or add --force to overwrite it", path)
+				}
 				return usageErr("--out: %v", err)
 			}
 		}

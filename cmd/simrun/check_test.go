@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,35 +11,12 @@ import (
 	"github.com/shardsim/shardsim/sim"
 )
 
-// runCheckCLI runs `simrun check args...` in-process and returns its exit
-// status, stdout and stderr. Once main.go registers the command it goes
-// through run, as the binary does; until then it runs newCheckCommand
-// with run's mapping of errors to exit statuses.
+// runCheckCLI runs `simrun check args...` in-process, as the binary does,
+// and returns its exit status, stdout and stderr.
 func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	if c, _, err := newRootCommand().Find([]string{"check"}); err == nil && c.Name() == "check" {
-		code := run(append([]string{"check"}, args...), &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
-	}
-	cmd := newCheckCommand()
-	cmd.SetArgs(args)
-	cmd.SetOut(&stdout)
-	cmd.SetErr(&stderr)
-	err := cmd.Execute()
-	code := exitHolds
-	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-		if ee.code != exitViolated {
-			stderr.WriteString("simrun: " + ee.err.Error() + "\n")
-		}
-	default:
-		code = exitUsage
-		stderr.WriteString("simrun: " + err.Error() + "\n")
-	}
+	code := run(append([]string{"check"}, args...), &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -162,24 +138,29 @@ func TestCheckOutUnwritable(t *testing.T) {
 	}
 }
 
-// TestCheckAsSubcommand registers the command under the root command, as
-// main.go does (cmd.AddCommand(newCheckCommand())), and runs it from
-// there: no flag of the root gets in the way.
-func TestCheckAsSubcommand(t *testing.T) {
-	root := newRootCommand()
-	if c, _, err := root.Find([]string{"check"}); err != nil || c.Name() != "check" {
-		root.AddCommand(newCheckCommand())
+// TestCheckOutNoClobber: --out keeps an existing counterexample file
+// unless --force is given.
+func TestCheckOutNoClobber(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-r", "label-selector", "-m", "2", "-k", "2", "--out", dir}
+	if code, _, errOut := runCheckCLI(t, args...); code != exitViolated {
+		t.Fatalf("first run: exit status %d, stderr %q", code, errOut)
 	}
-	var stdout, stderr bytes.Buffer
-	root.SetArgs([]string{"check", "-r", "label-selector", "-m", "2", "-k", "2"})
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	err := root.Execute()
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitViolated {
-		t.Fatalf("err = %v, want exit status 1\n%s%s", err, stdout.String(), stderr.String())
+	path := filepath.Join(dir, "check-label-selector-m2-k2.json")
+	if err := os.WriteFile(path, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "VIOLATED") {
-		t.Fatalf("report:\n%s", stdout.String())
+	code, _, errOut := runCheckCLI(t, args...)
+	if code != exitUsage || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second run: exit status %d, stderr %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "mine" {
+		t.Fatal("the existing file was replaced without --force")
+	}
+	if code, _, errOut := runCheckCLI(t, append(args, "--force")...); code != exitViolated {
+		t.Fatalf("with --force: exit status %d, stderr %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(path); string(got) == "mine" {
+		t.Fatal("--force did not replace the file")
 	}
 }

@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/htmlreport"
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -33,61 +30,8 @@ func writeHTML(path string, rep *sim.Report) error {
 	if err := htmlreport.Write(&buf, rep); err != nil {
 		return fmt.Errorf("render the HTML report: %w", err)
 	}
-	if err := writeFileAtomic(path, buf.Bytes(), true); err != nil {
+	if err := atomicfile.Write(path, buf.Bytes(), true); err != nil {
 		return fmt.Errorf("write the HTML report: %w", err)
 	}
 	return nil
-}
-
-// errExists is returned by writeFileAtomic when path exists and overwrite
-// is false.
-var errExists = errors.New("file exists")
-
-// writeFileAtomic writes data to path through a temporary file in the
-// same directory and a rename, so that path holds either its old content
-// or all of data. With overwrite false an existing path is left alone and
-// the error wraps errExists.
-func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(name)
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(name, 0o644); err != nil { // CreateTemp makes it 0600
-		return err
-	}
-	if overwrite {
-		return os.Rename(name, path)
-	}
-	// A hard link is created only if path does not exist: no window in
-	// which another writer's file could be replaced.
-	if err = os.Link(name, path); err == nil {
-		os.Remove(name)
-		return nil
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w", path, errExists)
-	}
-	// A file system without hard links: check, then rename.
-	if _, serr := os.Lstat(path); serr == nil {
-		err = fmt.Errorf("%s: %w", path, errExists)
-		return err
-	}
-	return os.Rename(name, path)
 }

@@ -66,30 +66,6 @@ func TestWriteHTML(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicNoClobber(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "t.json")
-	if err := writeFileAtomic(path, []byte("one"), false); err != nil {
-		t.Fatal(err)
-	}
-	err := writeFileAtomic(path, []byte("two"), false)
-	if err == nil || !strings.Contains(err.Error(), "file exists") {
-		t.Fatalf("second write without overwrite: %v, want file exists", err)
-	}
-	if got, _ := os.ReadFile(path); string(got) != "one" {
-		t.Errorf("the file was replaced: %q", got)
-	}
-	if err := writeFileAtomic(path, []byte("three"), true); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(path); string(got) != "three" {
-		t.Errorf("overwrite: %q", got)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("%d files in the directory, want 1", len(entries))
-	}
-}
-
 // TestHTMLFlag: addHTMLFlag adds --html, stored in the target, completed
 // with *.html files.
 func TestHTMLFlag(t *testing.T) {

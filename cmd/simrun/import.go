@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/importer"
+	"github.com/shardsim/shardsim/internal/atomicfile"
 )
 
 type importFlags struct {
@@ -131,8 +133,8 @@ func runImport(cmd *cobra.Command, f *importFlags) error {
 		_, err = cmd.OutOrStdout().Write(res.JSON)
 		return err
 	}
-	if err := writeFileAtomic(f.output, res.JSON, f.force); err != nil {
-		if errors.Is(err, errExists) {
+	if err := atomicfile.Write(f.output, res.JSON, f.force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
 			return usageErr("%s exists; choose another -o or add --force to overwrite it", f.output)
 		}
 		return &exitError{code: exitUsage, err: fmt.Errorf("write the trace: %w", err)}

@@ -1,6 +1,3 @@
-// Package atomicfile writes files so that a reader sees either the old
-// content or all of the new, never part of it, and so that an existing
-// file is replaced only when asked to.
 package atomicfile
 
 import (

@@ -42,8 +42,14 @@ func main() {
 
 // run executes simrun with args and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWithInput(args, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run reading standard input from stdin.
+func runWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := newRootCommand()
 	cmd.SetArgs(args)
+	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	err := cmd.Execute()
@@ -108,17 +114,20 @@ Exit status:
   # The same replay with every pod on a real client-go informer
   simrun --trace traces/relabel.json --backend client-go
 
+  # Replay what kubectl recorded, without an intermediate file
+  simrun import --statefulset-watch watch.json --objects 1000 | simrun --trace -
+
   # A timeline to look at: one self-contained HTML page per run
   simrun --trace traces/relabel.json --html report.html`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return replay(cmd.OutOrStdout(), f)
+			return replay(cmd.InOrStdin(), cmd.OutOrStdout(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.trace, "trace", "t", "", "trace file to replay (JSON, see README)")
+	fl.StringVarP(&f.trace, "trace", "t", "", "trace file to replay (JSON, see README); - reads standard input")
 	fl.StringSliceVarP(&f.reducers, "reducer", "r", nil, "reducer to run: "+strings.Join(model.ReducerNames(), ", ")+" (repeatable; default all)")
 	fl.StringVarP(&f.format, "format", "o", "text", "report format: text or json")
 	fl.IntVar(&f.maxUIDs, "max-uids", -1, "list at most N UIDs per gap or overlap in JSON (counts stay exact; -1: all)")
@@ -138,7 +147,7 @@ Exit status:
 	return cmd
 }
 
-func replay(out io.Writer, f *replayFlags) error {
+func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	if f.trace == "" {
 		return usageErr("--trace is required (try: simrun --trace traces/relabel.json)")
 	}
@@ -156,7 +165,16 @@ func replay(out io.Writer, f *replayFlags) error {
 	if err != nil {
 		return err
 	}
-	t, err := sim.LoadTrace(f.trace)
+	var t *sim.Trace
+	if f.trace == "-" {
+		data, rerr := io.ReadAll(in)
+		if rerr != nil {
+			return usageErr("read the trace from standard input: %v", rerr)
+		}
+		t, err = sim.ParseTrace("standard input", data)
+	} else {
+		t, err = sim.LoadTrace(f.trace)
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -168,6 +186,9 @@ func replay(out io.Writer, f *replayFlags) error {
 		}
 		if te.File == "" {
 			te.File = f.trace
+			if f.trace == "-" {
+				te.File = "standard input"
+			}
 		}
 		return &exitError{code: exitUsage, err: err}
 	}

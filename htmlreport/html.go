@@ -502,8 +502,37 @@ func newSVG(res *sim.Result, ps []point) svgView {
 		}
 		v.Bands = append(v.Bands, row)
 	}
-	v.Height = bandsTop + 2*bandH + 8
+	if len(res.Windows) > 0 {
+		v.Bands = append(v.Bands, windowRow(res.Windows, ps, bandsTop+2*bandH, colX))
+	}
+	v.Height = bandsTop + len(v.Bands)*bandH + 8
 	return v
+}
+
+// windowRow is the band of transient windows (simrun --windows): per
+// step, how many of the intermediate states inside it violated a property.
+func windowRow(ws []sim.Window, ps []point, y int, colX func(int) int) bandRowView {
+	row := bandRowView{Name: "drift", Y: y, TY: y + bandH/2 + 4}
+	for i, p := range ps {
+		x := colX(i) + segInset
+		w := colW - 2*segInset
+		b := boxView{X: x, Y: y + 2, W: w, H: bandH - 4, TX: x + w/2, TY: y + bandH/2 + 4, Class: "band zero", Label: "0"}
+		idx := slices.IndexFunc(ws, func(w sim.Window) bool { return w.Step == p.Step })
+		switch {
+		case idx < 0:
+			b.Title = fmt.Sprintf("drift, %s: no delivery changed what a pod serves", where(p))
+		case ws[idx].Violated == 0:
+			b.Title = fmt.Sprintf("drift, %s: all %d intermediate states hold", where(p), ws[idx].States)
+		default:
+			win := ws[idx]
+			b.Class = "band drift"
+			b.Label = fmt.Sprintf("%d/%d", win.Violated, win.States)
+			b.Title = fmt.Sprintf("drift, %s: %d of %d intermediate states (after each delivery that changed what a pod serves) violate a property\nworst gap %d, worst overlap %d",
+				where(p), win.Violated, win.States, win.MaxGap, win.MaxOverlap)
+		}
+		row.Cells = append(row.Cells, b)
+	}
+	return row
 }
 
 func kindOf(p point) string {

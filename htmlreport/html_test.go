@@ -498,3 +498,38 @@ func TestDegenerateReports(t *testing.T) {
 		})
 	}
 }
+
+// TestDriftBand: with transient windows measured (simrun --windows) the
+// timeline gets a "drift" band, with a cell per point and the violated
+// intermediate states of each step; without them it has none.
+func TestDriftBand(t *testing.T) {
+	tr, err := sim.LoadTrace(filepath.Join(traceDir, "scale.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, windows := range []bool{false, true} {
+		rep, err := sim.Replay(tr, []model.Reducer{model.FieldSelector{}}, sim.Options{Windows: windows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page bytes.Buffer
+		if err := htmlreport.Write(&page, rep); err != nil {
+			t.Fatal(err)
+		}
+		html := page.String()
+		has := strings.Contains(html, `data-band="drift"`)
+		if has != windows {
+			t.Fatalf("windows %v: drift band present %v", windows, has)
+		}
+		if !windows {
+			continue
+		}
+		// scale.json's three scales each have violated intermediate states.
+		if n := strings.Count(html, `class="band drift"`); n != 3 {
+			t.Errorf("%d violated drift cells, want 3", n)
+		}
+		if !strings.Contains(html, "intermediate states (after each delivery that changed what a pod serves) violate a property") {
+			t.Error("no hover text on the drift cells")
+		}
+	}
+}

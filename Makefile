@@ -19,8 +19,10 @@ run:
 test:
 	$(GO) test ./...
 
+# Every figure in BENCHMARKS.md; compare runs with benchstat.
 bench:
-	$(GO) test ./sim ./properties -run '^$$' -bench . -benchmem -count 6
+	$(GO) test ./sim ./properties ./clientgo -run '^$$' -bench . -benchmem -count 6
+	$(GO) test ./checker -run '^$$' -bench . -benchtime 1x -count 3
 
 fuzz:
 	$(GO) test ./sim -run '^$$' -fuzz FuzzParseTrace -fuzztime 60s

@@ -49,6 +49,7 @@ type pageView struct {
 	Schedule    string
 	Objects     int
 	Holds       bool
+	Windows     bool // some result has transient windows (the drift band)
 	Reducers    []reducerView
 }
 
@@ -145,6 +146,7 @@ func newPage(rep *sim.Report) pageView {
 			continue
 		}
 		p.Reducers = append(p.Reducers, newReducer(res))
+		p.Windows = p.Windows || len(res.Windows) > 0
 	}
 	return p
 }

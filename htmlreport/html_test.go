@@ -531,5 +531,8 @@ func TestDriftBand(t *testing.T) {
 		if !strings.Contains(html, "intermediate states (after each delivery that changed what a pod serves) violate a property") {
 			t.Error("no hover text on the drift cells")
 		}
+		if !strings.Contains(html, "drift: intermediate states violated / measured") {
+			t.Error("no legend entry for the drift band")
+		}
 	}
 }

@@ -159,6 +159,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 		objects int
 		configs []model.Config // Evaluate(configs, 32)
 		fast    bool           // Evaluate must take the fast path
+		warm    bool           // keep the owner cache between iterations
 		floor   []int          // if set, the floor for these totals instead
 	}
 	cases := []benchCase{
@@ -173,6 +174,10 @@ func BenchmarkCheckpoint(b *testing.B) {
 		// 32 pods, half of them on total 32 and half on total 33.
 		{name: "disagree-32", objects: benchObjects, configs: append(configs(32, 0, 16), configs(33, 16, 32)...)},
 		{name: "floor-jump-32", objects: benchObjects, floor: []int{32, 33}},
+		// The same two disagreements evaluated again with the set
+		// unchanged: the owners recorded by the first pass are reused.
+		{name: "disagree-2-totals-warm", objects: benchObjects, configs: append(configs(2, 0, 2), configs(3, 2, 3)...), warm: true},
+		{name: "disagree-32-warm", objects: benchObjects, configs: append(configs(32, 0, 16), configs(33, 16, 32)...), warm: true},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -198,6 +203,9 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
+				if !c.warm {
+					o.dropOwners() // as after a create or delete
+				}
 				cov = o.Evaluate(c.configs, 32)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*o.Len()), "ns/object")
@@ -324,6 +332,11 @@ func TestEvaluateMatchesNaive(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("iteration %d: %d objects, configs %v, desired %d:\n got %+v\nwant %+v",
 				iter, o.Len(), cs, desired, summary(got), summary(want))
+		}
+		// Again on the unchanged set: every total's owners now come from
+		// the cache.
+		if again := o.Evaluate(cs, desired); !reflect.DeepEqual(again, want) {
+			t.Fatalf("iteration %d, evaluated again: got %+v, want %+v", iter, summary(again), summary(want))
 		}
 	}
 }

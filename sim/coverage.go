@@ -12,12 +12,22 @@ type ObjectSet struct {
 	uids   []string
 	hashes []uint64
 
+	// owners[t] is every object's owner among t shards, kept from one
+	// Evaluate to the next (totals repeat from step to step) and dropped
+	// whenever the set changes. At most maxCachedTotals are kept.
+	owners map[int][]int32
+	spare  [][]int32 // owner arrays of a dropped cache, for reuse
+
 	// Scratch for Evaluate, reused from one call to the next.
 	counts []uint16   // per object: the pods keeping it, capped
 	totals []int      // distinct totals, ascending
 	served []uint16   // backing array of tables
 	tables [][]uint16 // per total: the pods serving each shard, capped
 }
+
+// maxCachedTotals bounds the owner arrays an ObjectSet keeps: pods
+// disagree on two or three totals at a time, rarely more.
+const maxCachedTotals = 8
 
 // NewObjectSet returns a set holding uids (which must be distinct).
 func NewObjectSet(uids []string) *ObjectSet {
@@ -38,6 +48,7 @@ func (o *ObjectSet) Add(uids []string) {
 	if len(uids) == 0 {
 		return
 	}
+	o.dropOwners()
 	add := slices.Clone(uids)
 	slices.Sort(add)
 	n, k := len(o.uids), len(add)
@@ -68,6 +79,7 @@ func (o *ObjectSet) Delete(uids []string) {
 	if len(idx) == 0 {
 		return
 	}
+	o.dropOwners()
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	w := idx[0] // entries before the first removed one stay put
@@ -106,8 +118,9 @@ func (c Coverage) Holds() bool { return c.Complete && c.Disjoint }
 // Cost: when every configuration that keeps anything has the same total n
 // and shards 0..n-1 are each served exactly once, jump hash guarantees
 // exactly-once coverage and Evaluate does no per-object work. Otherwise it
-// makes one pass of jump.Hash over the cached UID hashes per distinct
-// total, never one per pod.
+// makes one pass over the objects per distinct total, never one per pod:
+// a pass of jump.Hash over the cached UID hashes the first time a total is
+// seen since the set last changed, a table lookup after that.
 func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 	// The distinct totals among the configurations that keep anything,
 	// ascending, and served[t][s]: the pods serving shard s of totals[t],
@@ -150,13 +163,24 @@ func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
 
-	// One pass of jump hash over the cached hashes per distinct total.
+	// One pass per distinct total: jump hash over the cached hashes
+	// (recording the owners), or the owners recorded before.
 	counts := o.scratch()
 	hashes := o.hashes[:len(counts)]
 	for ti, t := range totals {
 		m := served[ti]
+		if own, ok := o.owners[t]; ok {
+			own = own[:len(counts)]
+			for i, w := range own {
+				counts[i] += m[w]
+			}
+			continue
+		}
+		own := o.newOwners(t)
 		for i, h := range hashes {
-			counts[i] += m[model.Owner(h, t)]
+			w := model.Owner(h, t)
+			own[i] = w
+			counts[i] += m[w]
 		}
 	}
 
@@ -192,6 +216,34 @@ func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 		c.Overlap = overlap[:overlaps:overlaps]
 	}
 	return c
+}
+
+// newOwners returns an owner array for total t, entered in the cache, to
+// be filled by the caller.
+func (o *ObjectSet) newOwners(t int) []int32 {
+	if len(o.owners) >= maxCachedTotals {
+		o.dropOwners()
+	}
+	if o.owners == nil {
+		o.owners = make(map[int][]int32, maxCachedTotals)
+	}
+	var own []int32
+	if n := len(o.spare); n > 0 && cap(o.spare[n-1]) >= len(o.hashes) {
+		own, o.spare = o.spare[n-1][:len(o.hashes)], o.spare[:n-1]
+	} else {
+		own = make([]int32, len(o.hashes))
+	}
+	o.owners[t] = own
+	return own
+}
+
+// dropOwners empties the owner cache (the set changed), keeping the
+// arrays for reuse.
+func (o *ObjectSet) dropOwners() {
+	for _, own := range o.owners {
+		o.spare = append(o.spare, own)
+	}
+	clear(o.owners)
 }
 
 // keepsSome reports whether a pod with configuration c keeps any object.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,14 +14,10 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/shardsim/shardsim/htmlreport"
+	"github.com/shardsim/shardsim/internal/golden"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
-
-// update rewrites testdata/relabel.html:
-//
-//	go test ./htmlreport -run TestGolden -update
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const traceDir = "../traces"
 
@@ -315,23 +309,7 @@ func checkSVGWellFormed(t *testing.T, out []byte) {
 // testdata/relabel.html.
 func TestGolden(t *testing.T) {
 	out := render(t, replay(t, filepath.Join(traceDir, "relabel.json")))
-	path := filepath.Join("testdata", "relabel.html")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(out, want) {
-		t.Errorf("output differs from %s (run go test ./htmlreport -run TestGolden -update to accept it)", path)
-	}
+	golden.Check(t, filepath.Join("testdata", "relabel.html"), out, "go test ./htmlreport -run TestGolden")
 }
 
 // TestRelabelTimeline checks what a reader of the relabel report must

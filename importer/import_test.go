@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"slices"
 	"strconv"
@@ -16,14 +15,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shardsim/shardsim/importer"
+	"github.com/shardsim/shardsim/internal/golden"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
-
-// update rewrites testdata/sample.trace.json:
-//
-//	go test ./importer -run TestSampleGolden -update
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const (
 	sampleStream = "testdata/sample-watch.json"
@@ -54,19 +49,7 @@ func importFile(t *testing.T, path string, opts importer.Options) *importer.Resu
 // testdata/sample.trace.json.
 func TestSampleGolden(t *testing.T) {
 	res := importFile(t, sampleStream, sampleOptions())
-	if *update {
-		if err := os.WriteFile(sampleGolden, res.JSON, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(sampleGolden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(res.JSON, want) {
-		t.Errorf("imported trace differs from %s (run go test ./importer -run TestSampleGolden -update to accept it)\n--- got ---\n%s", sampleGolden, res.JSON)
-	}
+	golden.Check(t, sampleGolden, res.JSON, "go test ./importer -run TestSampleGolden")
 	if res.Events != 7 || res.Dropped != 4 || res.Skipped != 0 {
 		t.Errorf("events %d, dropped %d, skipped %d; want 7, 4, 0", res.Events, res.Dropped, res.Skipped)
 	}

@@ -2,17 +2,12 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
-)
 
-// updateGolden rewrites the golden reports under testdata/:
-//
-//	go test ./cmd/simrun -run TestGolden -update
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/shardsim/shardsim/internal/golden"
+)
 
 const relabelTrace = "../../traces/relabel.json"
 
@@ -44,23 +39,7 @@ func TestGolden(t *testing.T) {
 			if len(errOut) != 0 {
 				t.Errorf("unexpected stderr:\n%s", errOut)
 			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateGolden {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(out, want) {
-				t.Errorf("output differs from %s (run with -update to accept it)\n--- got ---\n%s\n--- want ---\n%s", path, out, want)
-			}
+			golden.Check(t, filepath.Join("testdata", tc.golden), out, "go test ./cmd/simrun -run TestGolden")
 		})
 	}
 }

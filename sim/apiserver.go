@@ -22,7 +22,10 @@ type APIServer struct {
 // NewAPIServer creates the namespace's StatefulSet.
 func NewAPIServer(namespace string, ss StatefulSet) *APIServer {
 	a := &APIServer{Namespace: namespace}
-	replicas := *ss.Replicas
+	replicas := int32(1) // nil: the API server defaults spec.replicas to 1
+	if ss.Replicas != nil {
+		replicas = *ss.Replicas
+	}
 	a.StatefulSet = &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: namespace, Labels: cloneLabels(ss.Labels)},
@@ -49,6 +52,10 @@ func (a *APIServer) Bump() { a.rv++ }
 func (a *APIServer) Update(mutate func(*appsv1.StatefulSet)) (old, cur *appsv1.StatefulSet) {
 	next := a.StatefulSet.DeepCopy()
 	mutate(next)
+	if next.Spec.Replicas == nil {
+		one := int32(1) // as the API server's defaulting does
+		next.Spec.Replicas = &one
+	}
 	if equalStatefulSet(a.StatefulSet, next) {
 		return nil, nil
 	}
@@ -97,7 +104,15 @@ func equalStatefulSet(a, b *appsv1.StatefulSet) bool {
 			return false
 		}
 	}
-	return *a.Spec.Replicas == *b.Spec.Replicas
+	return specReplicas(a) == specReplicas(b)
+}
+
+// specReplicas is spec.replicas, nil read as 1 (the API server's default).
+func specReplicas(ss *appsv1.StatefulSet) int32 {
+	if ss.Spec.Replicas == nil {
+		return 1
+	}
+	return *ss.Spec.Replicas
 }
 
 func cloneLabels(l map[string]string) map[string]string {

@@ -117,10 +117,13 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	if s.backend, s.err = newBackend(r); s.err == nil {
 		s.err = s.backend.Write(s.api.StatefulSet)
 	}
+	s.result = Result{Reducer: r.Name(), Models: r.Models()}
+	if s.err != nil {
+		return s // nothing runs on a failed backend
+	}
 	uids := slices.Clone(t.Cluster.Objects.UIDs)
 	uids = append(uids, GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
 	s.objects = NewObjectSet(uids)
-	s.result = Result{Reducer: r.Name(), Models: r.Models()}
 	s.reconcile()
 	s.drain()
 	s.observe("initial")
@@ -166,6 +169,9 @@ func (s *Sim) Apply(i int) error {
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
 	case OpDeliver:
 		for n := range st.Count {
+			if s.err != nil {
+				return s.err
+			}
 			if len(s.inbox[*st.Pod]) == 0 {
 				return &TraceError{Step: i, Field: "count",
 					Msg: fmt.Sprintf("pod %d's inbox ran empty after %d of %d deliveries", *st.Pod, n, st.Count)}
@@ -178,8 +184,11 @@ func (s *Sim) Apply(i int) error {
 	if s.trace.Schedule == Eager {
 		s.drain()
 	}
+	if s.err != nil {
+		return s.err // the backend failed: nothing after it is trusted
+	}
 	s.observe(st.Op)
-	return s.err
+	return nil
 }
 
 // Finish returns the result of the replay so far.
@@ -301,7 +310,10 @@ func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 		s.logf(LogNoWrite, -1, "", "StatefulSet unchanged: no write, no watch event")
 		return
 	}
-	if err := s.backend.Write(cur); err != nil && s.err == nil {
+	if s.err != nil {
+		return // the backend failed: nothing more reaches it
+	}
+	if err := s.backend.Write(cur); err != nil {
 		s.err = fmt.Errorf("%s backend: write StatefulSet: %w", s.backend.Name(), err)
 	}
 	s.logf(LogWrite, -1, "", "StatefulSet %s written at resourceVersion %s: %s", cur.Name, cur.ResourceVersion, describe(cur))
@@ -350,9 +362,11 @@ func (s *Sim) podName(ordinal int) string {
 func (s *Sim) create(ordinal int) {
 	s.nextUID++
 	p := &pod{ordinal: ordinal, uid: fmt.Sprintf("pod-%d", s.nextUID), state: model.NewPod(s.podName(ordinal))}
-	var err error
-	if p.runner, err = s.backend.NewPod(p.state.Name, p.uid); err != nil && s.err == nil {
-		s.err = fmt.Errorf("%s backend: create pod %s: %w", s.backend.Name(), p.state.Name, err)
+	if s.err == nil { // after a backend failure no new pod reaches it
+		var err error
+		if p.runner, err = s.backend.NewPod(p.state.Name, p.uid); err != nil {
+			s.err = fmt.Errorf("%s backend: create pod %s: %w", s.backend.Name(), p.state.Name, err)
+		}
 	}
 	s.pods = append(s.pods, p)
 	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
@@ -383,6 +397,9 @@ func (s *Sim) drain() {
 // deliver processes the head of pod ordinal's inbox: the only place where
 // a pod's state changes, always through model.Step.
 func (s *Sim) deliver(ordinal int) {
+	if s.err != nil {
+		return // the backend failed: stop at the first error
+	}
 	it := s.inbox[ordinal][0]
 	s.inbox[ordinal] = s.inbox[ordinal][1:]
 	p := it.pod
@@ -423,9 +440,7 @@ func (s *Sim) deliver(ordinal int) {
 	}
 	state, outcome, err := p.runner.Deliver(ev)
 	if err != nil {
-		if s.err == nil {
-			s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), p.state.Name, err)
-		}
+		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), p.state.Name, err)
 		return
 	}
 	serving := p.state.Serving()

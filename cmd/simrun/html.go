@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -15,23 +17,35 @@ import (
 // of *.html files.
 func addHTMLFlag(cmd *cobra.Command, target *string) {
 	cmd.Flags().StringVar(target, "html", "",
-		"also write the report as one self-contained HTML page to FILE: per reducer a timeline of every pod's shard/total, with gaps and overlaps (opens offline in any browser)")
+		"also write the report as one self-contained HTML page to FILE: per reducer a timeline of every pod's shard/total, with gaps and overlaps (opens offline in any browser); an existing FILE only with --force; - writes the page to standard output in place of the report")
 	_ = cmd.MarkFlagFilename("html", "html", "htm")
 }
 
-// writeHTML renders rep as a self-contained HTML page and writes it to
-// path atomically: a temporary file in the same directory, renamed over
-// path, so a reader never sees half a report. An existing file is
-// replaced. rep should come straight from sim.Replay (before Report.Cap):
-// the page takes its pod start and stop markers from the event logs and
-// names up to five example UIDs per band.
-func writeHTML(path string, rep *sim.Report) error {
+// writeFile writes every file simrun writes after its work is done (a
+// variable so that tests can make a write fail after the checks passed).
+var writeFile = atomicfile.Write
+
+// renderHTML renders rep as one self-contained HTML page. rep should come
+// straight from sim.Replay (before Report.Cap): the page takes its pod
+// start and stop markers from the event logs and names up to five example
+// UIDs per band.
+func renderHTML(rep *sim.Report) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := htmlreport.Write(&buf, rep); err != nil {
-		return fmt.Errorf("render the HTML report: %w", err)
+		return nil, fmt.Errorf("render the HTML report: %w", err)
 	}
-	if err := atomicfile.Write(path, buf.Bytes(), true); err != nil {
-		return fmt.Errorf("write the HTML report: %w", err)
+	return buf.Bytes(), nil
+}
+
+// writeHTML writes a rendered page to path through atomicfile: a reader
+// never sees half a page, an existing file is replaced only with force,
+// and never one that is not a regular file.
+func writeHTML(path string, page []byte, force bool) error {
+	if err := writeFile(path, page, force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("--html: %w; choose another file or add --force to replace it", err)
+		}
+		return fmt.Errorf("--html: %w", err)
 	}
 	return nil
 }

@@ -27,8 +27,9 @@ func relabelReport(t *testing.T) *sim.Report {
 	return rep
 }
 
-// TestWriteHTML writes the relabel report, replaces it, and leaves no
-// temporary file behind.
+// TestWriteHTML writes the relabel report, refuses to replace an existing
+// file without force, replaces it with force, and leaves no temporary
+// file behind.
 func TestWriteHTML(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
@@ -36,7 +37,17 @@ func TestWriteHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := relabelReport(t)
-	if err := writeHTML(path, rep); err != nil {
+	page, err := renderHTML(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeHTML(path, page, false); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("writing over an existing file without force: %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("the existing file was changed to %.40q", got)
+	}
+	if err := writeHTML(path, page, true); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -61,7 +72,7 @@ func TestWriteHTML(t *testing.T) {
 		}
 		t.Errorf("files left in the directory: %v", names)
 	}
-	if err := writeHTML(filepath.Join(dir, "no-such-dir", "r.html"), rep); err == nil {
+	if err := writeHTML(filepath.Join(dir, "no-such-dir", "r.html"), page, false); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
@@ -99,13 +110,10 @@ func complete(t *testing.T, root *cobra.Command, args ...string) string {
 	return out.String()
 }
 
-// TestHTMLEndToEnd is the "done when": simrun --trace
-// traces/relabel.json --html report.html writes the report. It runs once
-// --html is wired into the root command (main.go).
+// TestHTMLEndToEnd: simrun --trace traces/relabel.json --html report.html
+// prints the text report, exits 1 and writes the page of the full report;
+// --html - prints the page instead of the report.
 func TestHTMLEndToEnd(t *testing.T) {
-	if newRootCommand().Flags().Lookup("html") == nil {
-		t.Skip("--html is not wired into newRootCommand yet (main.go: addHTMLFlag and writeHTML)")
-	}
 	path := filepath.Join(t.TempDir(), "report.html")
 	code, out, errOut := runSimrun(t, "--trace", relabelTrace, "--html", path)
 	if code != exitViolated {
@@ -124,5 +132,12 @@ func TestHTMLEndToEnd(t *testing.T) {
 	}
 	if !bytes.Equal(page, want.Bytes()) {
 		t.Error("report.html is not the rendered relabel report (was it written after --max-uids capped the UIDs?)")
+	}
+	code, out, errOut = runSimrun(t, "--trace", relabelTrace, "--html", "-")
+	if code != exitViolated || len(errOut) != 0 {
+		t.Errorf("--html -: exit status %d, want %d; stderr:\n%s", code, exitViolated, errOut)
+	}
+	if !bytes.Equal(out, want.Bytes()) {
+		t.Error("--html - does not print the page (alone) on standard output")
 	}
 }

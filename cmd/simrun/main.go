@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
@@ -78,7 +80,10 @@ type replayFlags struct {
 	strict   bool
 	windows  bool
 	html     string
+	force    bool
 	backend  string
+
+	formatSet bool // --format was given
 }
 
 func newRootCommand() *cobra.Command {
@@ -97,10 +102,19 @@ Reducers:
   field-selector   kube-state-metrics >= v2.13.0: the pods watch it by
                    metadata.name.
 
+Files: --html FILE is checked before the replay: an existing file is replaced
+only with --force, and never something that is not a regular file (a directory,
+a device); a symbolic link counts as an existing file and, with --force, the
+regular file it leads to is replaced. --html - writes the page to standard
+output instead of the report.
+
 Exit status:
   0  every selected reducer holds at every quiescent point
   1  a property is violated (the report says where)
-  2  bad input or usage (the message names the file, step and field)
+  2  bad input or usage (the message names the file, step and field), or an
+     output file that cannot be written: refused before the replay, or, if
+     writing still fails after it, reported after the report, whose verdict
+     stands
   3  internal error (the client-go backend failed)`,
 		Example: `  # The relabel bug: label-selector violated, field-selector holds (exit 1)
   simrun --trace traces/relabel.json
@@ -119,10 +133,11 @@ Exit status:
 
   # A timeline to look at: one self-contained HTML page per run
   simrun --trace traces/relabel.json --html report.html`,
-		Args:          cobra.NoArgs,
+		Args:          rootArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.formatSet = cmd.Flags().Changed("format")
 			return replay(cmd.InOrStdin(), cmd.OutOrStdout(), f)
 		},
 	}
@@ -142,6 +157,7 @@ Exit status:
 	})
 	_ = cmd.MarkFlagFilename("trace", "json")
 	addHTMLFlag(cmd, &f.html)
+	fl.BoolVar(&f.force, "force", false, "with --html, replace an existing file (never a directory or a device)")
 	addBackendFlag(cmd, &f.backend)
 	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newVersionCommand())
 	return cmd
@@ -163,6 +179,9 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	}
 	newBackend, err := backendByName(f.backend)
 	if err != nil {
+		return err
+	}
+	if err := checkHTMLPath(f); err != nil {
 		return err
 	}
 	var t *sim.Trace
@@ -192,19 +211,35 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
+	// The page is rendered from the full report, before Cap, and written
+	// after the text report: a write that fails loses nothing but itself.
+	var page []byte
 	if f.html != "" {
-		if err := writeHTML(f.html, rep); err != nil {
-			return &exitError{code: exitUsage, err: err}
+		if page, err = renderHTML(rep); err != nil {
+			return &exitError{code: exitInternal, err: err}
 		}
 	}
-	rep.Cap(f.maxUIDs)
-	if f.format == "json" {
-		err = rep.WriteJSON(out, f.log)
+	if f.html == atomicfile.Stdout {
+		_, err = out.Write(page)
 	} else {
-		err = rep.WriteText(out, f.log)
+		rep.Cap(f.maxUIDs)
+		if f.format == "json" {
+			err = rep.WriteJSON(out, f.log)
+		} else {
+			err = rep.WriteText(out, f.log)
+		}
 	}
 	if err != nil {
 		return err
+	}
+	if f.html != "" && f.html != atomicfile.Stdout {
+		if err := writeHTML(f.html, page, f.force); err != nil {
+			verdict := "holds"
+			if !rep.Holds() {
+				verdict = "violated"
+			}
+			return usageErr("%v (the report above is complete; its verdict: %s)", err, verdict)
+		}
 	}
 	if !rep.Holds() {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
@@ -212,16 +247,82 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	return nil
 }
 
+// checkHTMLPath refuses, before the replay, an --html path that could not
+// be written: the trace itself, an existing file without --force,
+// anything that is not a regular file, a missing or read-only directory.
+func checkHTMLPath(f *replayFlags) error {
+	if f.html == "" {
+		return nil
+	}
+	if f.html == atomicfile.Stdout {
+		if f.formatSet || f.log || f.maxUIDs != -1 {
+			return usageErr("--html - writes the HTML page to standard output in place of the report: drop --format, --log and --max-uids, or write the page to a file")
+		}
+		return nil
+	}
+	if f.trace != "-" {
+		ti, terr := os.Stat(f.trace)
+		hi, herr := os.Stat(f.html)
+		if terr == nil && herr == nil && os.SameFile(ti, hi) {
+			return usageErr("--html %s: that is the trace being replayed; refusing to replace it, even with --force", f.html)
+		}
+	}
+	if err := atomicfile.Check(f.html, f.force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageErr("--html: %v; choose another file or add --force to replace it", err)
+		}
+		return usageErr("--html: %v", err)
+	}
+	return nil
+}
+
+// rootArgs rejects positional arguments; one that looks like a trace file
+// gets a hint to pass it with --trace.
+func rootArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	a := args[0]
+	_, statErr := os.Stat(a)
+	if statErr == nil || a == "-" || strings.HasSuffix(a, ".json") || strings.ContainsRune(a, '/') {
+		return usageErr("unexpected argument %q: the trace to replay is given with --trace, e.g. simrun --trace %s", a, shellWord(a))
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", a, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(a); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageErr("%s (run 'simrun --help' for usage)", msg)
+}
+
+// shellWord quotes s for a shell command line when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == ',' || r == '=' ||
+			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func selectReducers(names []string) ([]model.Reducer, error) {
 	if len(names) == 0 {
 		return model.Reducers(), nil
 	}
 	var out []model.Reducer
+	seen := map[string]bool{}
 	for _, n := range names {
 		r, ok := model.ReducerByName(n)
 		if !ok {
 			return nil, usageErr("unknown reducer %q, want one of %s", n, strings.Join(model.ReducerNames(), ", "))
 		}
+		if seen[r.Name()] {
+			return nil, usageErr("--reducer %s is given twice: each reducer runs once; give each at most once", n)
+		}
+		seen[r.Name()] = true
 		out = append(out, r)
 	}
 	return out, nil

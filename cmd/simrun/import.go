@@ -19,7 +19,8 @@ type importFlags struct {
 	seed      uint64
 	name      string
 	traceName string
-	output    string
+	out       string
+	output    string // the deprecated -o/--output
 	force     bool
 }
 
@@ -28,7 +29,7 @@ type importFlags struct {
 func newImportCommand() *cobra.Command {
 	f := &importFlags{}
 	cmd := &cobra.Command{
-		Use:   "import --statefulset-watch FILE --objects N [-o TRACE.json]",
+		Use:   "import --statefulset-watch FILE --objects N [--out TRACE.json]",
 		Short: "Turn a kubectl watch of the KSM StatefulSet into a trace",
 		Long: `import reads what this prints while you operate on the cluster:
 
@@ -50,6 +51,13 @@ The watch has no sharded objects in it: --objects N generates N UIDs (say, the
 number of pods or other objects your KSM exports; --seed picks them). The
 trace uses the eager schedule and has no "expect": add one to make it a test.
 
+--out FILE is checked before the stream is read: an existing file is replaced
+only with --force, and never something that is not a regular file (a directory,
+a device); a symbolic link counts as an existing file and, with --force, the
+regular file it leads to is replaced. --out - (the default) is standard output.
+-o FILE and --output FILE still work but are deprecated: in kubectl, and in
+simrun's replay, -o is the output format.
+
 Exit status:
   0  the trace was written
   2  bad input or usage: malformed stream (the message names the file, the
@@ -57,19 +65,19 @@ Exit status:
      exists (use --force) or cannot be written`,
 		Example: `  # Capture while you relabel and scale (stop kubectl with Ctrl-C), then import
   kubectl get statefulset kube-state-metrics -n monitoring --watch --output-watch-events -o json > watch.json
-  simrun import --statefulset-watch watch.json --objects 1000 -o incident.json
+  simrun import --statefulset-watch watch.json --objects 1000 --out incident.json
   simrun --trace incident.json --html incident.html
 
   # The sample stream shipped with shardsim (a relabel, then a scale 2 -> 3);
   # run from the repository root
-  simrun import --statefulset-watch importer/testdata/sample-watch.json --objects 1000 -o sample.json
+  simrun import --statefulset-watch importer/testdata/sample-watch.json --objects 1000 --out sample.json
   simrun --trace sample.json
 
   # From standard input to standard output
   simrun import --statefulset-watch - --objects 500 < watch.json
 
   # A watch of several StatefulSets: follow one
-  simrun import --statefulset-watch all.json --name monitoring/kube-state-metrics --objects 1000 -o ksm.json`,
+  simrun import --statefulset-watch all.json --name monitoring/kube-state-metrics --objects 1000 --out ksm.json`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -83,9 +91,12 @@ Exit status:
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the generated object UIDs")
 	fl.StringVar(&f.name, "name", "", "follow this StatefulSet (NAME or NAMESPACE/NAME) and skip events for others; default: the stream must be about one")
 	fl.StringVar(&f.traceName, "trace-name", "", "the trace's name (default: the StatefulSet's)")
-	fl.StringVarP(&f.output, "output", "o", "-", "write the trace to this file (- is standard output)")
-	fl.BoolVar(&f.force, "force", false, "overwrite the output file if it exists")
+	fl.StringVar(&f.out, "out", "-", "write the trace to this file (- is standard output); an existing file only with --force")
+	fl.StringVarP(&f.output, "output", "o", "", "deprecated spelling of --out (in kubectl -o is the output format)")
+	_ = fl.MarkHidden("output")
+	fl.BoolVar(&f.force, "force", false, "replace the --out file if it exists (never a directory or a device)")
 	_ = cmd.MarkFlagFilename("statefulset-watch", "json")
+	_ = cmd.MarkFlagFilename("out", "json")
 	_ = cmd.MarkFlagFilename("output", "json")
 	for _, name := range []string{"objects", "seed", "name", "trace-name"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
@@ -103,10 +114,18 @@ func runImport(cmd *cobra.Command, f *importFlags) error {
 	if f.objects < 1 {
 		return usageErr("--objects must be at least 1, got %d", f.objects)
 	}
-	if f.output != "-" && f.output != "" && !f.force {
-		if _, err := os.Lstat(f.output); err == nil {
-			return usageErr("%s exists; choose another -o or add --force to overwrite it", f.output)
+	if cmd.Flags().Changed("output") {
+		if cmd.Flags().Changed("out") {
+			return usageErr("-o/--output and --out both name the output file; give only --out (-o/--output is its deprecated spelling)")
 		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "simrun import: -o/--output FILE is deprecated and will become the output format, as in kubectl and in simrun's replay; use --out %s\n", shellWord(f.output))
+		f.out = f.output
+	}
+	if f.out == "" {
+		return usageErr("--out must name a file, or - for standard output")
+	}
+	if err := atomicfile.Check(f.out, f.force); err != nil {
+		return outErr(err)
 	}
 
 	var in io.Reader = cmd.InOrStdin()
@@ -129,20 +148,24 @@ func runImport(cmd *cobra.Command, f *importFlags) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 
-	if f.output == "-" || f.output == "" {
-		_, err = cmd.OutOrStdout().Write(res.JSON)
-		return err
+	if err := atomicfile.Output(cmd.OutOrStdout(), f.out, res.JSON, f.force); err != nil {
+		return outErr(err)
 	}
-	if err := atomicfile.Write(f.output, res.JSON, f.force); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return usageErr("%s exists; choose another -o or add --force to overwrite it", f.output)
-		}
-		return &exitError{code: exitUsage, err: fmt.Errorf("write the trace: %w", err)}
+	if f.out == atomicfile.Stdout {
+		return nil
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d steps from %d watch events (%d status-only updates dropped", f.output, len(res.Trace.Steps), res.Events, res.Dropped)
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d steps from %d watch events (%d status-only updates dropped", f.out, len(res.Trace.Steps), res.Events, res.Dropped)
 	if res.Skipped > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), ", %d events for other StatefulSets skipped", res.Skipped)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), ")\nreplay it: simrun --trace %s\n", f.output)
+	fmt.Fprintf(cmd.ErrOrStderr(), ")\nreplay it: simrun --trace %s\n", shellWord(f.out))
 	return nil
+}
+
+// outErr is the usage error for an --out file that cannot be written.
+func outErr(err error) error {
+	if errors.Is(err, fs.ErrExist) {
+		return usageErr("--out: %v; choose another file or add --force to replace it", err)
+	}
+	return usageErr("--out: %v", err)
 }

@@ -49,7 +49,7 @@ func exitCode(err error) int {
 // importer's golden trace, and replaying it shows the relabel bug.
 func TestImportSample(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sample.json")
-	stdout, stderr, err := execImport(t, "", "--statefulset-watch", sampleWatch, "--objects", "1000", "-o", out)
+	stdout, stderr, err := execImport(t, "", "--statefulset-watch", sampleWatch, "--objects", "1000", "--out", out)
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
@@ -87,7 +87,7 @@ func TestImportSample(t *testing.T) {
 	}
 }
 
-// TestImportStdio: - reads standard input; without -o the trace goes to
+// TestImportStdio: - reads standard input; without --out the trace goes to
 // standard output.
 func TestImportStdio(t *testing.T) {
 	in, err := os.ReadFile(sampleWatch)
@@ -120,7 +120,7 @@ func TestImportNoClobber(t *testing.T) {
 	if err := os.WriteFile(out, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--statefulset-watch", sampleWatch, "--objects", "10", "-o", out}
+	args := []string{"--statefulset-watch", sampleWatch, "--objects", "10", "--out", out}
 	_, _, err := execImport(t, "", args...)
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("want exit 2 suggesting --force, got %v", err)
@@ -133,6 +133,40 @@ func TestImportNoClobber(t *testing.T) {
 	}
 	if _, err := sim.LoadTrace(out); err != nil {
 		t.Errorf("after --force: %v", err)
+	}
+}
+
+// TestImportDeprecatedOutput: -o FILE and --output FILE still write the
+// trace, with a deprecation message on stderr naming --out; given
+// together with --out they are refused.
+func TestImportDeprecatedOutput(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []string{"-o", "--output"} {
+		out := filepath.Join(dir, strings.TrimLeft(flag, "-")+".json")
+		stdout, stderr, err := execImport(t, "", "--statefulset-watch", sampleWatch, "--objects", "10", flag, out)
+		if err != nil {
+			t.Fatalf("%s: %v", flag, err)
+		}
+		if stdout != "" || !strings.Contains(stderr, "-o/--output FILE is deprecated") || !strings.Contains(stderr, "use --out "+out) || !strings.Contains(stderr, "wrote "+out) {
+			t.Errorf("%s: stdout %q, stderr %q", flag, stdout, stderr)
+		}
+		if _, err := sim.LoadTrace(out); err != nil {
+			t.Errorf("%s: %v", flag, err)
+		}
+	}
+	_, _, err := execImport(t, "", "--statefulset-watch", sampleWatch, "--objects", "10", "-o", filepath.Join(dir, "a.json"), "--out", filepath.Join(dir, "b.json"))
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "give only --out") {
+		t.Errorf("-o with --out: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d files in %s, want 2", len(entries), dir)
+	}
+	var help bytes.Buffer
+	root := testRoot()
+	root.SetOut(&help)
+	root.SetArgs([]string{"import", "--help"})
+	if err := root.Execute(); err != nil || strings.Contains(help.String(), "-o, --output") || !strings.Contains(help.String(), "--out string") {
+		t.Errorf("import --help should list --out and hide -o/--output (%v):\n%s", err, help.String())
 	}
 }
 
@@ -226,7 +260,7 @@ func TestImportExamples(t *testing.T) {
 		}
 		args := strings.Fields(line)[1:]
 		for i, a := range args {
-			if i > 0 && args[i-1] == "-o" {
+			if i > 0 && args[i-1] == "--out" {
 				args[i] = filepath.Join(out, a)
 			}
 		}
@@ -251,7 +285,7 @@ func TestImportExamples(t *testing.T) {
 // TestImportCompletion: the stream and the output complete to *.json
 // files; the other flags complete to nothing.
 func TestImportCompletion(t *testing.T) {
-	for _, flag := range []string{"--statefulset-watch", "--output"} {
+	for _, flag := range []string{"--statefulset-watch", "--out", "--output"} {
 		if out := complete(t, testRoot(), "import", flag, ""); !strings.Contains(out, "json\n:8") {
 			t.Errorf("%s completion:\n%s", flag, out)
 		}

@@ -3,6 +3,7 @@ package checker
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -20,8 +21,8 @@ type Options struct {
 	MaxReplicas int
 	// Depth bounds the number of cluster ops on a path (>= 0).
 	Depth int
-	// Workers expand the frontier in parallel; 0 means GOMAXPROCS. The
-	// result does not depend on it.
+	// Workers expand the frontier in parallel; 0 means GOMAXPROCS, at most
+	// MaxWorkers. The result does not depend on it.
 	Workers int
 	// NoEagerStarts turns the third reduction off: start items whose
 	// delivery commutes with every op are then delivered like the others,
@@ -40,6 +41,26 @@ type Options struct {
 	OnQuiescent func(depth int, c Configuration, v Verdict)
 
 	batch, chunk int // test knobs: states per batch, states per chunk
+	maxStates    int // test knob: the limit of TooManyStatesError (MaxStates if 0)
+}
+
+// MaxStates is the most distinct states an exploration can keep: a state
+// records the index of the state it was first reached from in 32 bits.
+const MaxStates = math.MaxUint32
+
+// MaxWorkers bounds Options.Workers.
+const MaxWorkers = 1024
+
+// TooManyStatesError is returned when an exploration would keep more than
+// MaxStates distinct states. Nothing is truncated: the exploration stops.
+type TooManyStatesError struct {
+	Limit    uint64 // MaxStates
+	Depth    int    // the layer (number of ops) being explored
+	Explored uint64 // states generated so far
+}
+
+func (e *TooManyStatesError) Error() string {
+	return fmt.Sprintf("the exploration needs more than %d distinct states (at %d ops, after %d states explored), the most a 32-bit state index addresses; explore smaller bounds", e.Limit, e.Depth, e.Explored)
 }
 
 // Progress is a snapshot of a running exploration.
@@ -136,6 +157,7 @@ type explorer struct {
 
 	explored, quiescent, violating uint64
 	firstViolation                 int
+	err                            error // set when the exploration has to stop
 	depth                          atomic.Int64
 	progExplored                   atomic.Uint64
 	progDistinct                   atomic.Uint64
@@ -178,6 +200,12 @@ func (s *System) explore(opt Options) (*Result, *explorer, error) {
 	if opt.Depth < 0 {
 		return nil, nil, fmt.Errorf("depth must be at least 0, got %d", opt.Depth)
 	}
+	if opt.Workers < 0 || opt.Workers > MaxWorkers {
+		return nil, nil, fmt.Errorf("workers must be between 0 (GOMAXPROCS) and %d, got %d", MaxWorkers, opt.Workers)
+	}
+	if opt.maxStates <= 0 {
+		opt.maxStates = MaxStates
+	}
 	e := &explorer{sys: s, opt: opt, eager: !opt.NoEagerStarts, workers: opt.Workers}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
@@ -199,6 +227,9 @@ func (s *System) explore(opt Options) (*Result, *explorer, error) {
 	}
 
 	viol, saturated := e.run()
+	if e.err != nil {
+		return nil, nil, e.err
+	}
 	res := &Result{
 		Reducer: s.reducer, MaxReplicas: s.m, Depth: opt.Depth, Classes: s.classes.Len(),
 		Workers: e.workers, EagerStarts: e.eager,
@@ -271,7 +302,11 @@ func (e *explorer) run() (int, bool) {
 		// to it.
 		for cur := e.layers[j]; cur < len(e.states); {
 			hi := min(cur+e.opt.batch, len(e.states))
-			if v := e.batch(cur, hi, false); v >= 0 && e.firstViolation < 0 {
+			v := e.batch(cur, hi, false)
+			if e.err != nil {
+				return -1, false
+			}
+			if v >= 0 && e.firstViolation < 0 {
 				e.firstViolation = v
 				if !e.opt.Exhaustive {
 					return v, false
@@ -287,6 +322,9 @@ func (e *explorer) run() (int, bool) {
 		for cur := e.layers[j]; cur < end; {
 			hi := min(cur+e.opt.batch, end)
 			e.batch(cur, hi, true)
+			if e.err != nil {
+				return -1, false
+			}
 			cur = hi
 		}
 		if len(e.states) == end {
@@ -369,6 +407,17 @@ func (e *explorer) batch(lo, hi int, ops bool) int {
 		if viol < 0 && c.violation >= 0 {
 			viol = c.violation
 		}
+	}
+	if uint64(base)+uint64(total) > uint64(e.opt.maxStates) {
+		e.err = &TooManyStatesError{Limit: uint64(e.opt.maxStates), Depth: int(e.depth.Load()), Explored: e.explored}
+		for ci := range nc {
+			c := &e.chunks[ci]
+			c.recs = c.recs[:0]
+			for p := range c.parts {
+				c.parts[p] = c.parts[p][:0]
+			}
+		}
+		return -1
 	}
 	e.states = grow(e.states, total)
 	e.parent = grow(e.parent, total)

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -215,5 +216,45 @@ func TestProgressCallback(t *testing.T) {
 	}
 	if called {
 		t.Fatal("progress reported for a run shorter than two seconds")
+	}
+}
+
+// TestTooManyStates: an exploration that would keep more distinct states
+// than a 32-bit index addresses stops with a TooManyStatesError instead of
+// truncating indexes (the limit is lowered to make the test fast); at the
+// limit itself it completes. Workers out of range are refused.
+func TestTooManyStates(t *testing.T) {
+	sys := mustSystem(t, model.LabelSelector{}, 3)
+	full, _, err := sys.explore(Options{Depth: 3, Exhaustive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		limit int
+		fail  bool
+	}{
+		{int(full.Distinct) - 1, true},
+		{50, true},
+		{int(full.Distinct), false},
+	} {
+		res, _, err := sys.explore(Options{Depth: 3, Exhaustive: true, maxStates: tc.limit, batch: 64, chunk: 8})
+		var tm *TooManyStatesError
+		if !tc.fail {
+			if err != nil || res.Distinct != full.Distinct {
+				t.Errorf("limit %d: %v, %+v", tc.limit, err, res)
+			}
+			continue
+		}
+		if !errors.As(err, &tm) || res != nil || tm.Limit != uint64(tc.limit) || !strings.Contains(err.Error(), "32-bit state index") {
+			t.Errorf("limit %d of %d states: %v, %+v", tc.limit, full.Distinct, err, res)
+		}
+	}
+	for _, w := range []int{-1, MaxWorkers + 1, 1000000} {
+		if _, err := Check(Options{Reducer: model.FieldSelector{}, MaxReplicas: 2, Depth: 1, Workers: w}); err == nil || !strings.Contains(err.Error(), "workers must be between 0") {
+			t.Errorf("workers %d: %v", w, err)
+		}
+	}
+	if MaxStates != 1<<32-1 {
+		t.Errorf("MaxStates %d", MaxStates)
 	}
 }

@@ -43,10 +43,17 @@ It prints "holds for all UIDs", or the shortest counterexample (fewest cluster o
 words. The counterexample is turned into an ordinary explicit trace, with a UID of each
 violating class, and replayed with the simulator, which must say violated; --out writes it.
 
+--out DIR is checked before the search: DIR must be a directory that takes a new
+file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json must not exist
+unless --force (which never replaces a directory or a device; a symbolic link
+counts as an existing file, and --force replaces the regular file it leads to).
+
 Exit status:
   0  the properties hold at every quiescent point of every path within the bounds
-  1  a counterexample was found
-  2  bad usage
+  1  a counterexample was found (and written, with --out)
+  2  bad usage, bounds too large to explore, or an --out file that cannot be
+     written: refused before the search, or, if writing still fails after it,
+     reported after the full report
   3  internal error (the simulator does not confirm the counterexample)`,
 		Example: `  # KSM >= v2.13.0: holds for all UIDs (exit 0)
   simrun check --reducer field-selector --max-replicas 3 --depth 3
@@ -67,7 +74,7 @@ Exit status:
 	fl.IntVarP(&f.depth, "depth", "k", 3, "largest number of cluster ops on a path")
 	fl.StringVar(&f.out, "out", "", "directory to write the counterexample trace to (created if missing); an existing file is kept unless --force")
 	fl.BoolVar(&f.force, "force", false, "with --out, replace an existing counterexample file")
-	fl.IntVar(&f.workers, "workers", 0, "goroutines expanding the frontier (0: GOMAXPROCS); the result does not depend on it")
+	fl.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding the frontier (0: GOMAXPROCS; at most %d); the result does not depend on it", checker.MaxWorkers))
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
@@ -94,8 +101,16 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	if f.depth < 0 || f.depth > maxCheckDepth {
 		return usageErr("--depth must be between 0 and %d, got %d", maxCheckDepth, f.depth)
 	}
-	if f.workers < 0 {
-		return usageErr("--workers must be 0 (GOMAXPROCS) or more, got %d", f.workers)
+	if f.workers < 0 || f.workers > checker.MaxWorkers {
+		return usageErr("--workers must be between 0 (GOMAXPROCS) and %d, got %d", checker.MaxWorkers, f.workers)
+	}
+	name := fmt.Sprintf("check-%s-m%d-k%d", r.Name(), f.maxReplicas, f.depth)
+	var path string
+	if f.out != "" {
+		path = filepath.Join(f.out, name+".json")
+		if err := checkOutFile(f.out, path, f.force); err != nil {
+			return err
+		}
 	}
 	opt := checker.Options{Reducer: r, MaxReplicas: f.maxReplicas, Depth: f.depth, Workers: f.workers}
 	terminal := isTerminal(errOut)
@@ -113,33 +128,57 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 		fmt.Fprint(errOut, "\r\x1b[K") // clear the progress line
 	}
 	if err != nil {
+		var tm *checker.TooManyStatesError
+		if errors.As(err, &tm) {
+			return usageErr("check %s --max-replicas %d --depth %d: %v: lower --max-replicas or --depth", r.Name(), f.maxReplicas, f.depth, err)
+		}
 		return usageErr("%v", err)
 	}
 	var x *checker.Export
-	var path string
+	var writeErr error
 	if cx := res.Counterexample; cx != nil {
-		name := fmt.Sprintf("check-%s-m%d-k%d", r.Name(), f.maxReplicas, f.depth)
 		if x, err = cx.Export(name); err != nil {
 			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
 		}
 		if f.out != "" {
 			if err := os.MkdirAll(f.out, 0o755); err != nil {
-				return usageErr("--out: %v", err)
+				writeErr = err
+			} else {
+				writeErr = writeFile(path, x.JSON, f.force)
 			}
-			path = filepath.Join(f.out, name+".json")
-			if err := atomicfile.Write(path, x.JSON, f.force); err != nil {
-				if errors.Is(err, fs.ErrExist) {
-					return usageErr("--out: %s exists; choose another directory or add --force to overwrite it", path)
-				}
-				return usageErr("--out: %v", err)
+			if writeErr != nil {
+				path = ""
 			}
 		}
 	}
 	if err := res.WriteText(out, x, path); err != nil {
 		return err
 	}
+	if writeErr != nil {
+		return usageErr("--out: %v (the counterexample is in the report above; write it with: simrun check --reducer %s --max-replicas %d --depth %d --out DIR)", writeErr, r.Name(), f.maxReplicas, f.depth)
+	}
 	if !res.Holds {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
+	}
+	return nil
+}
+
+// checkOutFile refuses, before the work, an output directory dir and the
+// file path in it that could not be written: dir not a directory (or not
+// creatable), or not taking a new file; path existing without force, or
+// not a regular file.
+func checkOutFile(dir, path string, force bool) error {
+	if err := atomicfile.CheckDir(dir); err != nil {
+		return usageErr("--out: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil // created later; the file cannot exist yet
+	}
+	if err := atomicfile.Check(path, force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageErr("--out: %v; choose another directory or add --force to replace it", err)
+		}
+		return usageErr("--out: %v", err)
 	}
 	return nil
 }

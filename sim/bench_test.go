@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"reflect"
@@ -344,4 +346,109 @@ func TestEvaluateMatchesNaive(t *testing.T) {
 func summary(c Coverage) string {
 	return fmt.Sprintf("{Complete:%v Disjoint:%v FastPath:%v Gap:%d%v Overlap:%d%v}",
 		c.Complete, c.Disjoint, c.FastPath, len(c.Gap), c.Gap == nil, len(c.Overlap), c.Overlap == nil)
+}
+
+// longTrace builds a trace of n cheap steps (issue 9: a 4.4 MB trace of
+// 100,000 steps took 94 s): scale within 1..8, relabel among three label
+// maps, create one object, delete one live object, eager schedule, 1,000
+// generated objects to start from. A step's cost must not grow with the
+// number of steps before it.
+func longTrace(n int) *Trace {
+	labelSets := []map[string]string{{"app": "ksm", "v": "1"}, {"app": "ksm", "v": "2"}, {"app": "ksm"}}
+	two := int32(2)
+	t := &Trace{
+		Name: "long",
+		Cluster: Cluster{
+			Namespace:   "monitoring",
+			StatefulSet: StatefulSet{Name: "ksm", Labels: cloneLabels(labelSets[0]), Replicas: &two},
+			Objects:     Objects{Generate: 1000, Seed: 1},
+		},
+		Schedule: Eager,
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var live []string
+	for i := range n {
+		var s Step
+		switch r.IntN(4) {
+		case 0:
+			k := int32(1 + r.IntN(8))
+			s = Step{Op: OpScale, Replicas: &k}
+		case 1:
+			s = Step{Op: OpRelabel, Labels: cloneLabels(labelSets[r.IntN(len(labelSets))])}
+		case 2:
+			u := fmt.Sprintf("obj-%d", i)
+			live = append(live, u)
+			s = Step{Op: OpCreate, UIDs: []string{u}}
+		default:
+			if len(live) == 0 {
+				s = Step{Op: OpRestart, Pods: []int{0}}
+				break
+			}
+			j := r.IntN(len(live))
+			s = Step{Op: OpDelete, UIDs: []string{live[j]}}
+			live[j] = live[len(live)-1]
+			live = live[:len(live)-1]
+		}
+		t.Steps = append(t.Steps, s)
+	}
+	return t
+}
+
+// BenchmarkLongTrace replays longTrace with 10,000 and 100,000 steps
+// against each reducer: ns/step must stay flat from one size to the other.
+func BenchmarkLongTrace(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		t := longTrace(n)
+		if err := t.Validate(); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range model.Reducers() {
+			b.Run(fmt.Sprintf("%s/steps=%d", r.Name(), n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := Run(t, r, Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/step")
+			})
+		}
+	}
+}
+
+// BenchmarkLongTraceParse parses and validates longTrace(100,000) from
+// JSON, and BenchmarkLongTraceText writes the text report of its replay.
+func BenchmarkLongTraceParse(b *testing.B) {
+	const n = 100_000
+	data, err := json.Marshal(longTrace(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseTrace("long.json", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/step")
+}
+
+func BenchmarkLongTraceText(b *testing.B) {
+	const n = 100_000
+	t := longTrace(n)
+	if err := t.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	rep, err := Replay(t, model.Reducers(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rep.WriteText(io.Discard, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/step")
 }

@@ -76,7 +76,8 @@ type Sim struct {
 	backend Backend
 	err     error // a backend failure; stops the replay
 	objects *ObjectSet
-	pods    []*pod   // every incarnation, in creation order
+	pods    []*pod   // the incarnations not stopped yet, in creation order
+	latest  []*pod   // by ordinal: its latest incarnation
 	inbox   [][]item // by ordinal
 	nextUID int
 
@@ -347,10 +348,8 @@ func (s *Sim) reconcile() {
 }
 
 func (s *Sim) newest(ordinal int) *pod {
-	for i := len(s.pods) - 1; i >= 0; i-- {
-		if s.pods[i].ordinal == ordinal {
-			return s.pods[i]
-		}
+	if ordinal < len(s.latest) {
+		return s.latest[ordinal]
 	}
 	return nil
 }
@@ -369,6 +368,10 @@ func (s *Sim) create(ordinal int) {
 		}
 	}
 	s.pods = append(s.pods, p)
+	for len(s.latest) <= ordinal {
+		s.latest = append(s.latest, nil)
+	}
+	s.latest[ordinal] = p
 	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
 	s.logf(LogCreated, ordinal, p.uid, "created; start queued (GET, then LIST)")
 }
@@ -445,6 +448,11 @@ func (s *Sim) deliver(ordinal int) {
 	}
 	serving := p.state.Serving()
 	p.state = state
+	if it.kind == itemStop {
+		// A stopped incarnation serves and watches nothing: dropping it
+		// keeps a step's cost independent of the restarts before it.
+		s.pods = slices.DeleteFunc(s.pods, func(x *pod) bool { return x == p })
+	}
 	// The setup (step -1) is not measured: a trace starts settled.
 	if s.opts.Windows && s.step >= 0 && (before != state.Config || serving != state.Serving()) {
 		s.measureWindow()

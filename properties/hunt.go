@@ -30,6 +30,32 @@ type HuntOptions struct {
 	MaxOps int
 	// Gen tunes the generated clusters.
 	Gen GenConfig
+	// Progress, when set, is called from the search about every
+	// ProgressInterval (1s if 0), starting two intervals into it, and once
+	// more when the search ends if it was called at all.
+	Progress         func(HuntProgress)
+	ProgressInterval time.Duration
+}
+
+// HuntProgress is a snapshot of a running hunt.
+type HuntProgress struct {
+	Tried   int           // traces generated and checked so far
+	Traces  int           // traces the hunt will try at most
+	Elapsed time.Duration // since the hunt started
+}
+
+// String renders p for a progress line, e.g. "12000 of 100000 traces (12%),
+// 3.1s, 3871 traces/s".
+func (p HuntProgress) String() string {
+	pct := 0
+	if p.Traces > 0 {
+		pct = int(int64(p.Tried) * 100 / int64(p.Traces))
+	}
+	rate := 0.0
+	if p.Elapsed > 0 {
+		rate = float64(p.Tried) / p.Elapsed.Seconds()
+	}
+	return fmt.Sprintf("%d of %d traces (%d%%), %s, %.0f traces/s", p.Tried, p.Traces, pct, p.Elapsed.Round(100*time.Millisecond), rate)
 }
 
 func (o HuntOptions) withDefaults() HuntOptions {
@@ -83,10 +109,31 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 		return nil, fmt.Errorf("traces and ops must not be negative, got %d and %d", opts.Traces, opts.MaxOps)
 	}
 	start := time.Now()
+	interval := opts.ProgressInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	next := start.Add(2 * interval)
+	reported := false
+	report := func(tried int) {
+		if opts.Progress != nil {
+			opts.Progress(HuntProgress{Tried: tried, Traces: opts.Traces, Elapsed: time.Since(start)})
+			reported = true
+		}
+	}
 	for i := range opts.Traces {
+		if opts.Progress != nil && i > 0 {
+			if now := time.Now(); !now.Before(next) {
+				report(i)
+				next = now.Add(interval)
+			}
+		}
 		found := generate(NewRandSource(opts.Seed, uint64(i)), opts)
 		if found == nil {
 			continue
+		}
+		if reported {
+			report(i + 1)
 		}
 		findTime := time.Since(start)
 		origin := fmt.Sprintf("simrun hunt --reducer %s --seed %d", opts.Reducer, opts.Seed)
@@ -98,6 +145,9 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 		ce.Trace.Description = ce.describe()
 		ce.Report.Description = ce.Trace.Description
 		return ce, nil
+	}
+	if reported {
+		report(opts.Traces)
 	}
 	return nil, nil
 }

@@ -1,23 +1,28 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/properties"
 )
 
 type huntFlags struct {
-	reducer string
-	seed    uint64
-	out     string
-	traces  int
-	force   bool
+	reducer  string
+	seed     uint64
+	out      string
+	traces   int
+	force    bool
+	progress bool
 }
 
 func newHuntCommand() *cobra.Command {
@@ -33,13 +38,21 @@ ordinary trace file: explicit schedule, the affected objects' UIDs, a descriptio
 what goes wrong, and "expect" filled in for every reducer by replaying it. The
 search is deterministic: the same seed finds the same counterexample.
 
-The file is written atomically and an existing file is never replaced unless
---force is given.
+DIR is checked before the search (a directory that takes a new file, or one that
+can be created). The file is written atomically. A file of the same name that
+already holds exactly this counterexample is left as it is (the same seed finds
+the same one, so hunting again is harmless); one that holds something else is
+replaced only with --force, and never a directory or a device. If the write
+fails after the search, the counterexample is printed first.
+
+Progress goes to stderr on a terminal from two seconds into the search, or
+always with --progress.
 
 Exit status:
   0  no counterexample in N traces
-  1  a counterexample was found and written
-  2  bad usage, or the file exists (without --force)`,
+  1  a counterexample was found, and written (or already there, identical)
+  2  bad usage, or DIR or the file cannot be written: refused before the search,
+     or, if the write fails after it, reported after the counterexample`,
 		Example: `  # Find, shrink and export the relabel bug of kube-state-metrics <= v2.12.0
   simrun hunt --reducer label-selector --seed 1 --out traces/regressions
 
@@ -49,7 +62,7 @@ Exit status:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return hunt(cmd.OutOrStdout(), f)
+			return hunt(cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
 	fl := cmd.Flags()
@@ -57,7 +70,8 @@ Exit status:
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the search: the same seed finds the same counterexample")
 	fl.StringVar(&f.out, "out", "", "directory to write the counterexample to (created if missing)")
 	fl.IntVar(&f.traces, "traces", properties.DefaultTraces, "number of random traces to try")
-	fl.BoolVar(&f.force, "force", false, "replace an existing file of the same name")
+	fl.BoolVar(&f.force, "force", false, "replace an existing file of the same name that holds something else (never a directory or a device)")
+	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -65,7 +79,7 @@ Exit status:
 	return cmd
 }
 
-func hunt(out io.Writer, f *huntFlags) error {
+func hunt(out, errOut io.Writer, f *huntFlags) error {
 	if f.reducer == "" {
 		return usageErr("--reducer is required: one of %s", strings.Join(model.ReducerNames(), ", "))
 	}
@@ -78,8 +92,25 @@ func hunt(out io.Writer, f *huntFlags) error {
 	if f.traces < 1 {
 		return usageErr("--traces must be at least 1, got %d", f.traces)
 	}
+	if err := atomicfile.CheckDir(f.out); err != nil {
+		return usageErr("--out: %v", err)
+	}
 	opts := properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces}
+	terminal := isTerminal(errOut)
+	if terminal || f.progress {
+		opts.Progress = func(p properties.HuntProgress) {
+			if terminal {
+				fmt.Fprintf(errOut, "\rhunt: %s\x1b[K", p)
+			} else {
+				fmt.Fprintf(errOut, "hunt: %s\n", p)
+			}
+		}
+	}
+	start := time.Now()
 	ce, err := properties.Hunt(opts)
+	if terminal && time.Since(start) >= 2*time.Second {
+		fmt.Fprint(errOut, "\r\x1b[K") // clear the progress line
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -87,15 +118,44 @@ func hunt(out io.Writer, f *huntFlags) error {
 		fmt.Fprintf(out, "no counterexample for %s in %d traces (seed %d)\n", f.reducer, f.traces, f.seed)
 		return nil
 	}
-	path, err := properties.Export(f.out, ce.Trace, f.force)
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%w; to replace it: %s --force", err, properties.HuntCommand(opts, f.out))}
+	path, werr := properties.Export(f.out, ce.Trace, f.force)
+	var ee *properties.ExistsError
+	unchanged := false
+	if errors.As(werr, &ee) {
+		if data, merr := properties.Marshal(ce.Trace); merr == nil {
+			if old, rerr := os.ReadFile(ee.Path); rerr == nil && bytes.Equal(old, data) {
+				path, werr, unchanged = ee.Path, nil, true
+			}
+		}
 	}
-	fmt.Fprintf(out, "counterexample for %s: generated trace %d of seed %d, shrunk from %d steps to %d (%d cluster ops)\n",
-		f.reducer, ce.Index, f.seed, len(ce.Found.Steps), len(ce.Trace.Steps), len(ce.ClusterOps()))
-	fmt.Fprintf(out, "wrote %s\n\n", path)
+	fmt.Fprintf(out, "counterexample for %s: generated trace %d of seed %d: %s in %s (%s schedule); shrunk to %s in %s (%s schedule)\n",
+		f.reducer, ce.Index, f.seed,
+		count(len(properties.ClusterOps(ce.Found)), "cluster op", "cluster ops"), count(len(ce.Found.Steps), "step", "steps"), ce.Found.Schedule,
+		count(len(ce.ClusterOps()), "cluster op", "cluster ops"), count(len(ce.Trace.Steps), "step", "steps"), ce.Trace.Schedule)
+	switch {
+	case werr != nil:
+		fmt.Fprintf(out, "NOT written to %s (see the error below)\n\n", f.out)
+	case unchanged:
+		fmt.Fprintf(out, "%s already holds this counterexample; left as it is\n\n", path)
+	default:
+		fmt.Fprintf(out, "wrote %s\n\n", path)
+	}
 	fmt.Fprint(out, ce.Summary())
+	if werr != nil {
+		if ee != nil {
+			return usageErr("--out: %s already exists and holds a different trace; not overwriting it; to replace it: %s --force", ee.Path, properties.HuntCommand(opts, f.out))
+		}
+		return usageErr("--out: %v; the counterexample is above; to write it: %s", werr, properties.HuntCommand(opts, "DIR"))
+	}
 	fmt.Fprintf(out, "\nreplay it:  %s\n", properties.ReplayCommand(path))
-	fmt.Fprintf(out, "find again: %s --force\n", properties.HuntCommand(opts, f.out))
+	fmt.Fprintf(out, "find again: %s\n", properties.HuntCommand(opts, f.out))
 	return &exitError{code: exitViolated, err: errors.New("counterexample found")}
+}
+
+// count renders n with the singular or plural noun.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

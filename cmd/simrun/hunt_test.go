@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shardsim/shardsim/properties"
 )
 
 func huntRun(args ...string) (code int, stdout, stderr string) {
@@ -17,7 +20,9 @@ func huntRun(args ...string) (code int, stdout, stderr string) {
 // TestHuntLabelSelector: `simrun hunt --reducer label-selector --seed 1`
 // writes a trace of two cluster ops, one a relabel, that `simrun --trace`
 // replays to "violated", prints the path, the summary and the replay
-// command, exits 1, and then refuses to overwrite the file.
+// command, exits 1; hunting again finds the file identical and leaves it;
+// a different file of that name is kept (exit 2, the counterexample still
+// printed) unless --force.
 func TestHuntLabelSelector(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "regressions")
 	args := []string{"hunt", "--reducer", "label-selector", "--seed", "1", "--out", dir}
@@ -28,7 +33,7 @@ func TestHuntLabelSelector(t *testing.T) {
 	path := filepath.Join(dir, "label-selector-scale-up-overlap-seed-1.json")
 	for _, want := range []string{
 		"wrote " + path,
-		"(2 cluster ops)",
+		"generated trace 1 of seed 1: 15 cluster ops in 15 steps (eager schedule); shrunk to 2 cluster ops in 3 steps (explicit schedule)",
 		"step 0: relabel {app.kubernetes.io/name=kube-state-metrics,app.kubernetes.io/version=2.13.0}",
 		"step 1: scale to 2",
 		"label-selector: VIOLATED",
@@ -55,8 +60,19 @@ func TestHuntLabelSelector(t *testing.T) {
 	}
 
 	code, out, errOut = huntRun(args...)
-	if code != exitUsage || !strings.Contains(errOut, "already exists") || !strings.Contains(errOut, "--force") {
-		t.Fatalf("second hunt: exit %d, want %d and a refusal\n%s%s", code, exitUsage, out, errOut)
+	if code != exitViolated || !strings.Contains(out, path+" already holds this counterexample; left as it is") || errOut != "" {
+		t.Fatalf("second hunt: exit %d, want %d and the file left as it is\n%s%s", code, exitViolated, out, errOut)
+	}
+	if err := os.WriteFile(path, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = huntRun(args...)
+	if code != exitUsage || !strings.Contains(errOut, "already exists and holds a different trace") || !strings.Contains(errOut, "--force") ||
+		!strings.Contains(out, "NOT written to "+dir) || !strings.Contains(out, "step 1: scale to 2") {
+		t.Fatalf("hunt over a different file: exit %d, want %d, the counterexample printed and a refusal\n%s%s", code, exitUsage, out, errOut)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "mine" {
+		t.Fatalf("the different file was replaced without --force: %.40q", got)
 	}
 	code, out, errOut = huntRun(append(args, "--force")...)
 	if code != exitViolated {
@@ -93,10 +109,40 @@ func TestHuntBadUsage(t *testing.T) {
 		{[]string{"hunt", "--reducer", "label-selector", "--out", "x", "--traces", "0"}, "--traces must be at least 1"},
 		{[]string{"hunt", "--reducer", "label-selector", "--out", "x", "--seed", "-1"}, "invalid argument"},
 		{[]string{"hunt", "--reducer", "label-selector", "--out", "x", "extra"}, "unknown command"},
+		{[]string{"hunt", "--reducer", "label-selector", "--out", "hunt_test.go"}, "--out: hunt_test.go is not a directory"},
+		{[]string{"hunt", "--reducer", "label-selector", "--out", "hunt_test.go/sub"}, "--out: hunt_test.go is not a directory"},
 	} {
 		code, out, errOut := huntRun(tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "panic") {
 			t.Errorf("simrun %s: exit %d, stderr %q; want exit 2 and %q\n%s", strings.Join(tc.args, " "), code, errOut, tc.want, out)
 		}
+	}
+}
+
+// TestHuntProgress: --progress reports on stderr, off a terminal, and the
+// report stays on stdout.
+func TestHuntProgress(t *testing.T) {
+	var lines []properties.HuntProgress
+	ce, err := properties.Hunt(properties.HuntOptions{Reducer: "field-selector", Seed: 2, Traces: 30,
+		ProgressInterval: time.Nanosecond, Progress: func(p properties.HuntProgress) { lines = append(lines, p) }})
+	if err != nil || ce != nil {
+		t.Fatalf("%v, %v", ce, err)
+	}
+	if len(lines) == 0 || lines[len(lines)-1].Tried != 30 || lines[len(lines)-1].Traces != 30 {
+		t.Fatalf("progress %+v", lines)
+	}
+	for i := 1; i < len(lines); i++ {
+		if lines[i].Tried < lines[i-1].Tried {
+			t.Fatalf("progress goes back: %+v", lines)
+		}
+	}
+	if s := (properties.HuntProgress{Tried: 12000, Traces: 100000, Elapsed: 3 * time.Second}).String(); s != "12000 of 100000 traces (12%), 3s, 4000 traces/s" {
+		t.Errorf("progress line %q", s)
+	}
+	// Through the CLI: nothing on stderr in a run shorter than two seconds
+	// without a terminal, unless --progress; never on stdout.
+	code, out, errOut := huntRun("hunt", "--reducer", "field-selector", "--seed", "2", "--traces", "20", "--out", t.TempDir(), "--progress")
+	if code != exitHolds || strings.Contains(out, "hunt:") || strings.Contains(errOut, "\x1b") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -10,9 +10,19 @@ all: lint test
 build:
 	$(GO) build -o bin/simrun ./cmd/simrun
 
-# The main job: replay the relabel trace against both reducers.
-run:
-	$(GO) run ./cmd/simrun --trace traces/relabel.json
+# The main job: replay the relabel trace against both reducers. simrun
+# exits 1 when a property is violated, and here the label-selector reducer
+# (KSM <= v2.12.0) must be: that exit status is the expected verdict, so the
+# target succeeds on 1 and fails on anything else (0: the bug is no longer
+# shown; 2 or 3: an error). The binary is built first because `go run`
+# turns every non-zero exit status into 1.
+run: build
+	@bin/simrun --trace traces/relabel.json; status=$$?; \
+	if [ $$status -eq 1 ]; then \
+		echo; echo "make run: exit status 1 is the expected verdict: the label-selector reducer (KSM <= v2.12.0) is violated, the field-selector reducer (KSM >= v2.13.0) holds."; \
+	else \
+		echo; echo "make run: exit status $$status, want 1 (the relabel bug shown)" >&2; exit 1; \
+	fi
 
 # The README's test command. It includes the conformance module (real
 # kube-state-metrics code), run by model's TestKSMConformance.

@@ -147,7 +147,7 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 				writeErr = writeFile(path, x.JSON, f.force)
 			}
 			if writeErr != nil {
-				path = ""
+				path += " NOT written (see the error below)"
 			}
 		}
 	}

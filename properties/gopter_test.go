@@ -23,15 +23,20 @@ import (
 	"github.com/shardsim/shardsim/sim"
 )
 
-var gopterSeed = flag.Int64("gopter.seed", 0, "seed of the gopter properties (0: a new one each run, printed on failure)")
+var gopterSeed = flag.Int64("gopter.seed", 0, "seed of the gopter properties (0: the fixed default, or with -explore a new one each run; printed on failure)")
 
-// runGopter checks props with a seed from -gopter.seed (or the clock) and
-// fails t with gopter's report, the seed and the command that replays it.
+// runGopter checks props with a seed from -gopter.seed (by default
+// defaultGopterSeed; with -explore the clock) and fails t with gopter's
+// report, the seed and the command that replays it.
 func runGopter(t *testing.T, minSuccessful, maxSize int, define func(*gopter.Properties)) {
 	t.Helper()
 	seed := *gopterSeed
 	if seed == 0 {
-		seed = time.Now().UnixNano()
+		seed = defaultGopterSeed
+		if *explore {
+			seed = time.Now().UnixNano()
+			t.Logf("-explore: gopter seed %d", seed)
+		}
 	}
 	params := gopter.DefaultTestParametersWithSeed(seed)
 	params.MinSuccessfulTests = minSuccessful

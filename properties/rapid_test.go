@@ -85,7 +85,7 @@ func TestFieldSelectorHoldsAtEveryQuiescentPoint(t *testing.T) {
 		stateMachine(t, "field-selector", properties.GenConfig{}, nil)
 	})
 	if t.Failed() {
-		t.Logf("replay: go test ./properties -run '^%s$' -rapid.seed=SEED (SEED as printed by rapid above)", t.Name())
+		t.Logf("replay: go test ./properties -run '^%s$' -rapid.seed=SEED (SEED as printed by rapid above; the run started from -rapid.seed=%s)", t.Name(), flag.Lookup("rapid.seed").Value)
 	}
 }
 
@@ -193,12 +193,14 @@ func findLabelSelectorBug(t *testing.T) (*sim.Trace, uint64, string, *recordingT
 	t.Helper()
 	// The failure is expected: no fail file under testdata/rapid.
 	setFlag(t, "rapid.nofailfile", "true")
-	// Pick the seed here unless -rapid.seed gave one, so that every
-	// message below can name it.
+	// The seed is fixed (TestMain) unless -rapid.seed or RAPID_SEED gave
+	// one; with -explore (rapid.seed 0) pick it here from the clock, so
+	// that every message below can name it.
 	base := flag.Lookup("rapid.seed").Value.String()
 	if base == "0" {
 		base = strconv.FormatUint(uint64(time.Now().UnixNano())|1, 10)
 		setFlag(t, "rapid.seed", base)
+		t.Logf("-explore: rapid seed %s", base)
 	}
 	rec := &recordingTB{name: t.Name()}
 	var last *sim.Trace

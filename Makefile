@@ -24,8 +24,8 @@ run: build
 		echo; echo "make run: exit status $$status, want 1 (the relabel bug shown)" >&2; exit 1; \
 	fi
 
-# The README's test command. It includes the conformance module (real
-# kube-state-metrics code), run by model's TestKSMConformance.
+# The README's test command. It includes the conformance module (KSM's own
+# pkg/sharding, v2.13.0), run by model's TestKSMConformance.
 test:
 	$(GO) test ./...
 

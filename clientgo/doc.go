@@ -2,22 +2,32 @@
 // k8s.io/client-go machinery: it is the "client-go" sim.Backend, the
 // second implementation the pure model is differential-tested against.
 //
+// What is real and what is transcribed: the client-go code is the real
+// thing (the fake clientset, cache.SharedIndexInformer, its reflector,
+// store and handler dispatch, at the version in go.mod). KSM's code is
+// not: the start-up and the event handlers below are this package's
+// transcriptions of KSM's pkg/metricshandler (detectStatefulSet, the
+// informer's ListOptions tweak, AddFunc and UpdateFunc), written to follow
+// it, not imported from it. The only KSM code the tests run is
+// pkg/sharding, in the conformance module.
+//
 // # What a pod does
 //
-// Each pod incarnation does what KSM's MetricsHandler does, against a
-// k8s.io/client-go/kubernetes/fake clientset shared by the replay:
+// Each pod incarnation does what KSM's MetricsHandler does, transcribed,
+// against a k8s.io/client-go/kubernetes/fake clientset shared by the
+// replay:
 //
-//   - Got: detectStatefulSet for real: GET its own Pod (NewPod created it
-//     with a controller owner reference to the StatefulSet), follow the
-//     reference, GET the StatefulSet; the reducer builds the informer's
-//     ListOptions from it.
+//   - Got: a transcription of detectStatefulSet, with real client-go
+//     calls: GET its own Pod (NewPod created it with a controller owner
+//     reference to the StatefulSet), follow the reference, GET the
+//     StatefulSet; the reducer builds the informer's ListOptions from it.
 //   - Listed: start a cache.SharedIndexInformer on StatefulSets in the
-//     pod's namespace whose ListWatch applies those options (KSM's
-//     NewFilteredListWatchFromClient tweak). Its handlers are KSM's
-//     AddFunc and UpdateFunc (other names ignored, an update with an
-//     unchanged resourceVersion ignored, an unchanged (shard, total)
-//     ignored, model.ShardingSettings for the rest); there is no
-//     DeleteFunc.
+//     pod's namespace whose ListWatch applies those options (a
+//     transcription of KSM's NewFilteredListWatchFromClient tweak). Its
+//     handlers transcribe KSM's AddFunc and UpdateFunc (other names
+//     ignored, an update with an unchanged resourceVersion ignored, an
+//     unchanged (shard, total) ignored, model.ShardingSettings for the
+//     rest); there is no DeleteFunc.
 //   - Watched: hand the informer's watch the next event and wait until the
 //     informer has passed it to a handler (OnDelete included, which only
 //     reports: KSM has none).

@@ -3,12 +3,11 @@
 // reducers that fold what the pod observes into its sharding
 // configuration.
 //
-// Everything here is traceable to KSM or Kubernetes source. It is a
-// transcription, not KSM's code: the conformance module checks Keeps
-// against KSM's own pkg/sharding (v2.13.0), and the client-go backend
-// runs the same start-up and handlers, transcribed again, on real
-// client-go informers.
-//
+// It is a transcription, not KSM's code: the conformance module checks
+// Keeps against KSM's own pkg/sharding (v2.13.0), and the client-go
+// backend runs the same start-up and handlers, transcribed again, on real
+// client-go informers. Everything here is traceable to KSM or Kubernetes
+// source:
 //
 //   - Ownership (HashUID, Owner, Keeps): shard i of n keeps object o iff
 //     jump.Hash(fnv64a(o.metadata.uid), n) == i, as in KSM's

@@ -11,7 +11,16 @@
 //	simrun --trace T --log                             # with the event log
 //
 // Exit status: 0 every selected reducer holds, 1 a property is violated,
-// 2 bad input or usage.
+// 2 bad input or usage, or an output file that cannot be written, 3 the
+// client-go backend failed.
+//
+// Every file it writes (--html, import --out, the traces of hunt and check
+// --out) goes through internal/atomicfile: written atomically, an existing
+// file replaced only with --force, never something that is not a regular
+// file, a symbolic link replaced only with --force and then written
+// through to the regular file it leads to, "-" as standard output where a
+// file (not a directory) is expected. The path is checked before the work;
+// a write that fails after it is reported after the report.
 //
 // The command is thin: it parses flags, calls package sim and prints.
 package main

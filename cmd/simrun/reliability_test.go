@@ -254,7 +254,7 @@ func TestReliability(t *testing.T) {
 
 		// 6: smaller ones.
 		{item: "6", name: "trace without --trace", code: exitUsage, noStdout: true,
-			args: func(t *testing.T, e env) ([]string, []string) { return []string{e.trace}, []string{e.trace} },
+			args:   func(t *testing.T, e env) ([]string, []string) { return []string{e.trace}, []string{e.trace} },
 			stderr: []string{"unexpected argument", "the trace to replay is given with --trace, e.g. simrun --trace "}},
 		{item: "6", name: "reducer twice", code: exitUsage, noStdout: true,
 			args: func(t *testing.T, e env) ([]string, []string) {

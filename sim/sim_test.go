@@ -120,7 +120,7 @@ func TestExplicitScheduleTransient(t *testing.T) {
 func TestDeliverFromEmptyInbox(t *testing.T) {
 	tr := mustParse(t, `{
 	  "name": "empty",
-	  "cluster": {"namespace": "monitoring", "statefulSet": {"name": "ksm", "replicas": 1}, "objects": {}},
+	  "cluster": {"namespace": "monitoring", "statefulSet": {"name": "ksm", "replicas": 1}, "objects": {"generate": 1}},
 	  "schedule": "explicit",
 	  "steps": [{"op": "deliver", "pod": 0, "count": 3}]
 	}`)

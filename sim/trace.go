@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/shardsim/shardsim/internal/textsafe"
 )
 
 // Limits that keep a replay within memory. They are the simulator's, not
@@ -107,7 +109,7 @@ type TraceError struct {
 func (e *TraceError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
-		b.WriteString(e.File)
+		b.WriteString(textsafe.Text(e.File))
 		b.WriteString(": ")
 	}
 	where := e.Field
@@ -117,26 +119,53 @@ func (e *TraceError) Error() string {
 			where += "." + e.Field
 		}
 	}
+	where = textsafe.Text(where)
 	if where != "" {
 		b.WriteString(where)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(textsafe.Text(e.Msg)) // values in it are escaped already: a safety net
 	return b.String()
 }
 
+// MaxTraceBytes is the largest trace ReadTrace, LoadTrace and ParseTrace
+// accept: 64 MiB, about 1.5 million steps. Reading stops there, so an
+// endless input (/dev/zero, a pipe that never closes) fails instead of
+// filling memory.
+const MaxTraceBytes = 64 << 20
+
 // LoadTrace reads and validates a trace file.
 func LoadTrace(path string) (*Trace, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		msg := err.Error()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			msg = "cannot read the trace: " + pe.Err.Error() // the path is already in File
-		}
-		return nil, &TraceError{File: path, Step: -1, Msg: msg}
+		return nil, &TraceError{File: path, Step: -1, Msg: readErrMsg(err)}
 	}
-	return ParseTrace(path, data)
+	defer f.Close()
+	return ReadTrace(path, f)
+}
+
+// ReadTrace reads a trace from r, at most MaxTraceBytes of it, and
+// validates it like ParseTrace. name is used in errors only (for standard
+// input: "standard input").
+func ReadTrace(name string, r io.Reader) (*Trace, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxTraceBytes+1))
+	if err != nil {
+		return nil, &TraceError{File: name, Step: -1, Msg: readErrMsg(err)}
+	}
+	return ParseTrace(name, data)
+}
+
+func readErrMsg(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is already in File
+	}
+	return "cannot read the trace: " + err.Error()
+}
+
+// tooLargeMsg says that an input passed a size limit.
+func tooLargeMsg(what string, limit int) string {
+	return fmt.Sprintf("larger than the limit of %d MiB for %s: reading stopped there (is it the right file?)", limit>>20, what)
 }
 
 // ParseTrace decodes and validates a trace. name is used in errors only.
@@ -151,6 +180,15 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 		Schedule    string            `json:"schedule"`
 		Steps       []json.RawMessage `json:"steps"`
 		Expect      map[string]string `json:"expect"`
+	}
+	if len(data) > MaxTraceBytes {
+		return nil, &TraceError{File: name, Step: -1, Msg: tooLargeMsg("a trace", MaxTraceBytes)}
+	}
+	switch bom, enc := textsafe.Encoding(data); {
+	case enc != "":
+		return nil, &TraceError{File: name, Step: -1, Msg: textsafe.EncodingMsg(enc)}
+	case bom > 0:
+		data = data[bom:] // a UTF-8 byte-order mark (Windows editors write one): skip it
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &TraceError{File: name, Step: -1, Msg: "empty file, expected a JSON trace object"}
@@ -230,7 +268,7 @@ func jsonField(prefix string, err error) string {
 	}
 	if s := err.Error(); strings.HasPrefix(s, unknownFieldPrefix) {
 		f, _ := strconv.Unquote(strings.TrimPrefix(s, unknownFieldPrefix))
-		return join(f)
+		return join(textsafe.Bare(f))
 	}
 	return prefix
 }
@@ -243,9 +281,9 @@ func jsonMsg(err error) string {
 		switch te.Type.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			return fmt.Sprintf("expected an integer that fits in %s, got %s", te.Type, te.Value)
+			return fmt.Sprintf("expected an integer that fits in %s, got %s", te.Type, textsafe.Bare(te.Value))
 		}
-		return fmt.Sprintf("expected %s, got %s", jsonKind(te.Type), te.Value)
+		return fmt.Sprintf("expected %s, got %s", jsonKind(te.Type), textsafe.Bare(te.Value))
 	case errors.As(err, &se):
 		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
 	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
@@ -360,6 +398,7 @@ func checkKeys(data []byte) *TraceError {
 // step and field locate it: field is relative to steps[step] when step >= 0.
 func walkObject(dec *json.Decoder, s *keySchema, step int, field string) *TraceError {
 	join := func(k string) string {
+		k = textsafe.Bare(k)
 		if field == "" {
 			return k
 		}
@@ -375,7 +414,7 @@ func walkObject(dec *json.Decoder, s *keySchema, step int, field string) *TraceE
 		var child *keySchema
 		if s.anyKey {
 			if seen[key] {
-				return &TraceError{Step: step, Field: field, Msg: fmt.Sprintf("duplicate key %q", key)}
+				return &TraceError{Step: step, Field: field, Msg: "duplicate key " + textsafe.Quote(key)}
 			}
 		} else {
 			c, known := s.fields[key]
@@ -489,20 +528,20 @@ func (t *Trace) Validate() error {
 		t.Schedule = Eager
 	case Eager, Explicit:
 	default:
-		return bad(-1, "schedule", "unknown schedule %q, want %q or %q", t.Schedule, Eager, Explicit)
+		return bad(-1, "schedule", "unknown schedule %s, want %q or %q", textsafe.Quote(t.Schedule), Eager, Explicit)
 	}
 	c := &t.Cluster
 	if c.Namespace == "" {
 		return bad(-1, "cluster.namespace", "required")
 	}
 	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
-		return bad(-1, "cluster.namespace", "invalid namespace %q: %s", c.Namespace, strings.Join(errs, "; "))
+		return bad(-1, "cluster.namespace", "invalid namespace %s: %s", textsafe.Quote(c.Namespace), strings.Join(errs, "; "))
 	}
 	if c.StatefulSet.Name == "" {
 		return bad(-1, "cluster.statefulSet.name", "required")
 	}
 	if errs := validation.IsDNS1123Label(c.StatefulSet.Name); len(errs) > 0 {
-		return bad(-1, "cluster.statefulSet.name", "invalid StatefulSet name %q: %s", c.StatefulSet.Name, strings.Join(errs, "; "))
+		return bad(-1, "cluster.statefulSet.name", "invalid StatefulSet name %s: %s", textsafe.Quote(c.StatefulSet.Name), strings.Join(errs, "; "))
 	}
 	if err := validateLabels(c.StatefulSet.Labels); err != nil {
 		return bad(-1, "cluster.statefulSet.labels", "%v", err)
@@ -521,13 +560,14 @@ func (t *Trace) Validate() error {
 	}
 	for name, want := range t.Expect {
 		if _, ok := reducerNames[name]; !ok {
-			return bad(-1, "expect."+name, "unknown reducer %q, want one of %s", name, strings.Join(sortedKeys(reducerNames), ", "))
+			return bad(-1, "expect."+textsafe.Bare(name), "unknown reducer %s, want one of %s", textsafe.Quote(name), strings.Join(sortedKeys(reducerNames), ", "))
 		}
 		if want != Holds && want != Violated {
-			return bad(-1, "expect."+name, "unknown verdict %q, want %q or %q", want, Holds, Violated)
+			return bad(-1, "expect."+textsafe.Bare(name), "unknown verdict %s, want %q or %q", textsafe.Quote(want), Holds, Violated)
 		}
 	}
-	pods := replicas // pod slots that may have inbox items
+	pods := replicas         // pod slots that may have inbox items
+	objects := len(live) > 0 // the trace has objects at some point
 	for i := range t.Steps {
 		s := &t.Steps[i]
 		unused := s.unusedFields()
@@ -572,6 +612,7 @@ func (t *Trace) Validate() error {
 			if err := addObjects(live, s.UIDs, s.Generate, s.Seed, i+1); err != nil {
 				return bad(i, strings.TrimPrefix(err.field, "."), "%s", err.msg)
 			}
+			objects = true
 		case OpDelete:
 			if len(s.UIDs) == 0 {
 				return bad(i, "uids", "required: the UIDs to delete")
@@ -579,11 +620,11 @@ func (t *Trace) Validate() error {
 			seen := map[string]bool{}
 			for _, u := range s.UIDs {
 				if seen[u] {
-					return bad(i, "uids", "duplicate UID %q", u)
+					return bad(i, "uids", "duplicate UID %s", textsafe.Quote(u))
 				}
 				seen[u] = true
 				if !live[u] {
-					return bad(i, "uids", "UID %q is not a live object at this step", u)
+					return bad(i, "uids", "UID %s is not a live object at this step", textsafe.Quote(u))
 				}
 				delete(live, u)
 			}
@@ -605,11 +646,21 @@ func (t *Trace) Validate() error {
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %q, want one of relabel, scale, restart, create, delete, deliver, settle", s.Op)
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, deliver, settle", textsafe.Quote(s.Op))
 		}
+	}
+	if !objects {
+		return bad(-1, "cluster.objects", noObjectsMsg)
 	}
 	return nil
 }
+
+// noObjectsMsg explains why a trace without objects is rejected: the
+// properties are about exported objects, and with none they hold whatever
+// the pods do (pods on 0/2, 1/2 and 2/3 would "hold").
+const noObjectsMsg = "no objects: the trace never has one (none at the start, no create step), " +
+	"so no pod would export anything and every verdict would be \"holds\" whatever the pods' shard configurations; " +
+	`give some, e.g. "objects": {"generate": 100, "seed": 1}`
 
 // unusedFields lists the fields set on a step that its op does not take.
 func (s *Step) unusedFields() []string {
@@ -657,13 +708,25 @@ func validateReplicas(n int) error {
 	return nil
 }
 
+// maxLabelKey is the longest qualified name: a DNS subdomain prefix (253),
+// '/', a name (63).
+const maxLabelKey = validation.DNS1123SubdomainMaxLength + 1 + 63
+
 func validateLabels(l map[string]string) error {
 	for _, k := range sortedKeys(l) {
+		// Length first: the validators' regular expressions over a
+		// megabyte-long key or value take a while to say the same.
+		if len(k) > maxLabelKey {
+			return fmt.Errorf("invalid label key %s: must be no more than %d characters (an optional DNS subdomain prefix of up to 253 and '/', then a name of up to 63)", textsafe.Quote(k), maxLabelKey)
+		}
+		if len(l[k]) > validation.LabelValueMaxLength {
+			return fmt.Errorf("invalid value %s for label %s: must be no more than %d characters", textsafe.Quote(l[k]), textsafe.Quote(k), validation.LabelValueMaxLength)
+		}
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return fmt.Errorf("invalid label key %q: %s", k, strings.Join(errs, "; "))
+			return fmt.Errorf("invalid label key %s: %s", textsafe.Quote(k), strings.Join(errs, "; "))
 		}
 		if errs := validation.IsValidLabelValue(l[k]); len(errs) > 0 {
-			return fmt.Errorf("invalid value %q for label %q: %s", l[k], k, strings.Join(errs, "; "))
+			return fmt.Errorf("invalid value %s for label %s: %s", textsafe.Quote(l[k]), textsafe.Quote(k), strings.Join(errs, "; "))
 		}
 	}
 	return nil
@@ -694,9 +757,9 @@ func addObjects(live map[string]bool, uids []string, generate int, seed uint64, 
 		case u == "":
 			return &fieldErr{".uids", "empty UID"}
 		case seen[u]:
-			return &fieldErr{".uids", fmt.Sprintf("duplicate UID %q", u)}
+			return &fieldErr{".uids", "duplicate UID " + textsafe.Quote(u)}
 		case live[u]:
-			return &fieldErr{".uids", fmt.Sprintf("UID %q is already a live object at this step", u)}
+			return &fieldErr{".uids", fmt.Sprintf("UID %s is already a live object at this step", textsafe.Quote(u))}
 		}
 		seen[u] = true
 		live[u] = true

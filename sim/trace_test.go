@@ -230,6 +230,7 @@ func TestParseTraceBadInput(t *testing.T) {
 		{traceCase{name: "label key prefix not a DNS subdomain", mutate: func(m obj) { step(m, 0)["labels"] = obj{"Example_com/name": "x"} }}, 0, "labels", "invalid label key"},
 		{traceCase{name: "empty label key", mutate: func(m obj) { at(m, "cluster.statefulSet")["labels"] = obj{"": "x"} }}, -1, "cluster.statefulSet.labels", `invalid label key ""`},
 		{traceCase{name: "label value with space", mutate: func(m obj) { step(m, 0)["labels"] = obj{"app": "has space"} }}, 0, "labels", `invalid value "has space" for label "app"`},
+		{traceCase{name: "label key of 318 chars", mutate: func(m obj) { step(m, 0)["labels"] = obj{strings.Repeat("a", 253) + "/" + strings.Repeat("b", 64): "x"} }}, 0, "labels", "must be no more than 317 characters"},
 		{traceCase{name: "label value of 64 chars", mutate: func(m obj) { at(m, "cluster.statefulSet")["labels"] = obj{"app": long64} }}, -1, "cluster.statefulSet.labels", `for label "app"`},
 		{traceCase{name: "label value with trailing dash", mutate: func(m obj) { step(m, 0)["labels"] = obj{"app": long63[:10] + "-"} }}, 0, "labels", "invalid value"},
 		{traceCase{name: "relabel without labels", mutate: func(m obj) { delete(step(m, 0), "labels") }}, 0, "labels", "required: the complete new label map"},
@@ -255,6 +256,43 @@ func TestParseTraceBadInput(t *testing.T) {
 		{traceCase{name: "unknown reducer in expect", mutate: func(m obj) { m["expect"] = obj{"nope": "holds"} }}, -1, "expect.nope", `unknown reducer "nope", want one of field-selector, label-selector`},
 		{traceCase{name: "unknown verdict in expect", mutate: func(m obj) { m["expect"] = obj{"label-selector": "fails"} }}, -1, "expect.label-selector", `unknown verdict "fails", want "holds" or "violated"`},
 		{traceCase{name: "miscased verdict in expect", mutate: func(m obj) { m["expect"] = obj{"field-selector": "Holds"} }}, -1, "expect.field-selector", `unknown verdict "Holds"`},
+
+		// No objects at all (issue 9): the verdict would hold whatever the
+		// pods' configurations.
+		{traceCase{name: "objects missing", mutate: func(m obj) { delete(at(m, "cluster"), "objects"); steps(m, `{"op": "scale", "replicas": 3}`) }}, -1, "cluster.objects", `no objects: the trace never has one (none at the start, no create step)`},
+		{traceCase{name: "objects with empty uids", mutate: func(m obj) {
+			at(m, "cluster")["objects"] = obj{"uids": []string{}}
+			steps(m, `{"op": "scale", "replicas": 3}`)
+		}}, -1, "cluster.objects", `e.g. "objects": {"generate": 100, "seed": 1}`},
+		{traceCase{name: "objects generate 0", mutate: func(m obj) { at(m, "cluster")["objects"] = obj{"generate": 0, "seed": 4}; m["steps"] = []any{} }}, -1, "cluster.objects", "no objects"},
+		{traceCase{name: "objects empty", mutate: func(m obj) { at(m, "cluster")["objects"] = obj{}; delete(m, "steps") }}, -1, "cluster.objects", "no objects"},
+		{traceCase{name: "bad step before no objects", mutate: func(m obj) { delete(at(m, "cluster"), "objects"); steps(m, `{"op": "scale", "replicas": -1}`) }}, 0, "replicas", "non-negative"},
+
+		// Not UTF-8 (issue 9): name the encoding instead of "invalid character 'ÿ'".
+		{traceCase{name: "UTF-16 LE with BOM", doc: "\xff\xfe{\x00}\x00"}, -1, "", "encoded as UTF-16 (little-endian, with a byte-order mark), not UTF-8: save it as UTF-8"},
+		{traceCase{name: "UTF-16 BE with BOM", doc: "\xfe\xff\x00{\x00}"}, -1, "", "UTF-16 (big-endian, with a byte-order mark)"},
+		{traceCase{name: "UTF-16 LE without BOM", doc: "{\x00\"\x00n\x00"}, -1, "", "encoded as UTF-16 (little-endian), not UTF-8"},
+		{traceCase{name: "UTF-16 BE without BOM", doc: "\x00{\x00\"\x00n"}, -1, "", "UTF-16 (big-endian)"},
+		{traceCase{name: "UTF-32 LE with BOM", doc: "\xff\xfe\x00\x00{\x00\x00\x00"}, -1, "", "UTF-32 (little-endian, with a byte-order mark)"},
+		{traceCase{name: "UTF-8 BOM then garbage", doc: "\xef\xbb\xbfnot json"}, -1, "", "malformed JSON at line 1, column 2: invalid character 'o' in literal null"},
+		{traceCase{name: "UTF-8 BOM twice", doc: "\xef\xbb\xbf\xef\xbb\xbf{}"}, -1, "", "malformed JSON at line 1, column 1: invalid character 'ï'"},
+
+		// Values echoed in messages are capped and escaped (issue 9): a
+		// 1 MB label value does not give a 1 MB line, and control
+		// characters never reach the terminal (the loop below checks both
+		// for every case).
+		{traceCase{name: "1 MB label value", mutate: func(m obj) { step(m, 0)["labels"] = obj{"app": strings.Repeat("v", 1<<20)} }}, 0, "labels", `invalid value "` + strings.Repeat("v", 80) + `…"(1048576 bytes) for label "app": must be no more than 63 characters`},
+		{traceCase{name: "1 MB label key", mutate: func(m obj) { step(m, 0)["labels"] = obj{strings.Repeat("k", 1<<20): "v"} }}, 0, "labels", `(1048576 bytes)`},
+		{traceCase{name: "1 MB unknown field", mutate: func(m obj) { m[strings.Repeat("f", 1<<20)] = 1 }}, -1, strings.Repeat("f", 80) + "…(1048576 bytes)", "unknown field"},
+		{traceCase{name: "1 MB UID", mutate: func(m obj) { step(m, 4)["uids"] = []string{strings.Repeat("u", 1<<20)} }}, 4, "uids", "is not a live object"},
+		{traceCase{name: "1 MB op", mutate: func(m obj) { step(m, 1)["op"] = strings.Repeat("o", 1<<20) }}, 1, "op", "unknown op"},
+		{traceCase{name: "1 MB schedule", mutate: func(m obj) { m["schedule"] = strings.Repeat("s", 1<<20) }}, -1, "schedule", "unknown schedule"},
+		{traceCase{name: "huge number", mutate: func(m obj) { step(m, 1)["replicas"] = raw("1" + strings.Repeat("0", 1<<20)) }}, 1, "replicas", "(1048584 bytes)"},
+		{traceCase{name: "ESC in a label value", mutate: func(m obj) { step(m, 0)["labels"] = obj{"app": "\x1b[2J\x1b[Hverdict: holds"} }}, 0, "labels", `invalid value "\x1b[2J\x1b[Hverdict: holds"`},
+		{traceCase{name: "ESC and newline in an unknown field", mutate: func(m obj) { m["x\x1b[2J\n\a"] = 1 }}, -1, `"x\x1b[2J\n\a"`, "unknown field"},
+		{traceCase{name: "control characters in a UID", mutate: func(m obj) { step(m, 4)["uids"] = []string{"\x00\x07\r\u202e"} }}, 4, "uids", `UID "\x00\a\r\u202e" is not a live object`},
+		{traceCase{name: "ESC in an expect key", mutate: func(m obj) { m["expect"] = obj{"\x1b]0;title\a": "holds"} }}, -1, `expect."\x1b]0;title\a"`, `unknown reducer "\x1b]0;title\a"`},
+		{traceCase{name: "newline in a duplicate label key", doc: strings.Replace(baseTrace, `{"app.kubernetes.io/name": "ksm"}`, `{"a\nb": "1", "a\nb": "2"}`, 1)}, 0, "labels", `duplicate key "a\nb"`},
 	}
 	seen := map[string]bool{}
 	for _, tc := range tests {
@@ -295,6 +333,12 @@ func TestParseTraceBadInput(t *testing.T) {
 			}
 			if strings.Contains(msg, "sim.") || strings.Contains(msg, "json.RawMessage") || strings.Contains(msg, "struct {") {
 				t.Errorf("error %q names Go types, not JSON", msg)
+			}
+			if len(msg) > 1000 {
+				t.Errorf("error of %d bytes: values echoed in it are not capped: %.300s…", len(msg), msg)
+			}
+			if i := strings.IndexFunc(msg, isControl); i >= 0 {
+				t.Errorf("error has a raw control character %q at byte %d: %q", msg[i], i, msg)
 			}
 		})
 	}
@@ -369,7 +413,18 @@ func TestParseTraceValid(t *testing.T) {
 		}}, nil},
 		{traceCase{name: "no steps", mutate: func(m obj) { delete(m, "steps") }}, nil},
 		{traceCase{name: "no expect", mutate: func(m obj) { delete(m, "expect") }}, nil},
-		{traceCase{name: "no objects", mutate: func(m obj) { delete(at(m, "cluster"), "objects"); steps(m, `{"op": "scale", "replicas": 3}`) }}, nil},
+		{traceCase{name: "objects only from a create step", mutate: func(m obj) {
+			delete(at(m, "cluster"), "objects")
+			steps(m, `{"op": "scale", "replicas": 3}`, `{"op": "create", "generate": 10}`)
+		}}, nil},
+		{traceCase{name: "every object deleted", mutate: func(m obj) {
+			steps(m, `{"op": "delete", "uids": ["uid-a", "uid-b", "uid-c"]}`, `{"op": "scale", "replicas": 3}`)
+		}}, nil},
+		{traceCase{name: "UTF-8 byte-order mark", doc: "\xef\xbb\xbf" + baseTrace}, func(t *testing.T, tr *Trace) {
+			if tr.Name != "base" || len(tr.Steps) != 5 {
+				t.Errorf("got %+v", tr)
+			}
+		}},
 		{traceCase{name: "generated objects", mutate: func(m obj) {
 			at(m, "cluster")["objects"] = obj{"generate": 100, "seed": 7}
 			steps(m, `{"op": "create", "generate": 10, "seed": 7}`, `{"op": "create", "uids": ["uid-x"]}`)
@@ -439,6 +494,53 @@ func TestLoadTrace(t *testing.T) {
 	}
 }
 
+// endless reads like /dev/zero: zero bytes, forever, counting them.
+type endless struct{ n int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	clear(p)
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestReadTraceLimit: an endless input (/dev/zero, a pipe that never
+// closes) stops at MaxTraceBytes with an error naming the input and the
+// limit, instead of filling memory; so does a trace just over the limit.
+func TestReadTraceLimit(t *testing.T) {
+	in := &endless{}
+	_, err := ReadTrace("standard input", in)
+	var te *TraceError
+	if !errors.As(err, &te) || te.File != "standard input" {
+		t.Fatalf("ReadTrace(endless) = %v, want a *TraceError naming standard input", err)
+	}
+	if want := "standard input: larger than the limit of 64 MiB for a trace"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start with %q", err, want)
+	}
+	if in.n > MaxTraceBytes+1<<20 {
+		t.Errorf("read %d bytes of an endless input, want at most about %d", in.n, MaxTraceBytes)
+	}
+
+	// Exactly at the limit is allowed (it fails for being whitespace only).
+	_, err = ReadTrace("at-limit.json", strings.NewReader(strings.Repeat(" ", MaxTraceBytes)))
+	if err == nil || !strings.Contains(err.Error(), "empty file") {
+		t.Errorf("a trace of exactly MaxTraceBytes: %v, want the empty-file error", err)
+	}
+	if _, err := ParseTrace("big.json", make([]byte, MaxTraceBytes+1)); err == nil || !strings.Contains(err.Error(), "big.json: larger than the limit of 64 MiB") {
+		t.Errorf("ParseTrace over the limit: %v", err)
+	}
+
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err := LoadTrace("/dev/zero")
+		if err == nil || !strings.HasPrefix(err.Error(), "/dev/zero: larger than the limit of 64 MiB") {
+			t.Errorf("LoadTrace(/dev/zero) = %v", err)
+		}
+	}
+	dir := t.TempDir()
+	if _, err := LoadTrace(dir); err == nil || !strings.HasPrefix(err.Error(), dir+": cannot read the trace: ") {
+		t.Errorf("LoadTrace(a directory) = %v", err)
+	}
+}
+
 func TestTraceErrorString(t *testing.T) {
 	for _, tc := range []struct {
 		err  TraceError
@@ -449,9 +551,18 @@ func TestTraceErrorString(t *testing.T) {
 		{TraceError{File: "f.json", Step: 2, Msg: "bad"}, "f.json: steps[2]: bad"},
 		{TraceError{File: "f.json", Step: 0, Field: "op", Msg: "required"}, "f.json: steps[0].op: required"},
 		{TraceError{Step: 3, Field: "pods", Msg: "x"}, "steps[3].pods: x"},
+		// A safety net: whatever reaches a TraceError is escaped.
+		{TraceError{File: "a\x1bb.json", Step: -1, Field: "x\ny", Msg: "m\a"}, `"a\x1bb.json": "x\ny": "m\a"`},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("%+v.Error() = %q, want %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+// isControl reports the runes a terminal acts on instead of showing:
+// C0 and C1 controls (ESC, BEL, NUL, CR, LF...) and DEL, and the bidi
+// overrides that reorder what follows.
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }

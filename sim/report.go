@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/shardsim/shardsim/internal/textsafe"
 	"github.com/shardsim/shardsim/model"
 )
 
@@ -176,16 +177,20 @@ func (r *Report) WriteJSON(w io.Writer, withLog bool) error {
 }
 
 // WriteText writes the human-readable report: per reducer, a table with a
-// row per checkpoint and a verdict in words.
+// row per checkpoint and a verdict in words. Text that comes from the
+// trace (its name and description) or a backend is printed as it is when
+// printable, and quoted with escapes (textsafe.Text) when it holds control
+// characters, so that a trace cannot move the cursor, clear the screen or
+// print lines of its own.
 func (r *Report) WriteText(w io.Writer, withLog bool) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "trace %s", r.Trace)
+	fmt.Fprintf(&b, "trace %s", textsafe.Text(r.Trace))
 	if r.Description != "" {
-		fmt.Fprintf(&b, ": %s", r.Description)
+		fmt.Fprintf(&b, ": %s", textsafe.Text(r.Description))
 	}
-	fmt.Fprintf(&b, "\nschedule %s, %d objects\n", r.Schedule, r.Objects)
+	fmt.Fprintf(&b, "\nschedule %s, %d objects\n", textsafe.Text(r.Schedule), r.Objects)
 	for _, res := range r.Results {
-		fmt.Fprintf(&b, "\n%s (%s)\n", res.Reducer, res.Models)
+		fmt.Fprintf(&b, "\n%s (%s)\n", textsafe.Text(res.Reducer), textsafe.Text(res.Models))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (shard/total)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP")
 		// Checkpoints and transient entries, merged in step order.
@@ -206,16 +211,16 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 			}
 			step := "setup"
 			if w.Step >= 0 {
-				step = fmt.Sprintf("step %d (%s)", w.Step, w.Op)
+				step = fmt.Sprintf("step %d (%s)", w.Step, textsafe.Text(w.Op))
 			}
 			fmt.Fprintf(&b, "  transient window during %s: %d of %d intermediate states violated, worst gap %d, worst overlap %d\n",
 				step, w.Violated, w.States, w.MaxGap, w.MaxOverlap)
 		}
-		fmt.Fprintf(&b, "  verdict: %s\n", Verdict(res))
+		fmt.Fprintf(&b, "  verdict: %s\n", textsafe.Text(Verdict(res)))
 		if withLog {
 			b.WriteString("  event log:\n")
 			for _, e := range res.Log {
-				b.WriteString("    " + e.String() + "\n")
+				b.WriteString("    " + textsafe.Text(e.String()) + "\n")
 			}
 		}
 	}
@@ -232,7 +237,7 @@ func writeRow(w io.Writer, c Checkpoint, note string) {
 	for i, p := range c.Pods {
 		pods[i] = fmt.Sprintf("%d:%d/%d", p.Pod, p.Shard, p.Total)
 	}
-	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\n", step, c.Op, note, c.Replicas,
+	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\n", step, textsafe.Text(c.Op), note, c.Replicas,
 		strings.Join(pods, " "), yesNo(c.Complete), yesNo(c.Disjoint), c.Gap.Count, c.Overlap.Count)
 }
 

@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// TestWriteTextEscapes: a trace's name and description reach the text
+// report, which a terminal shows. Control characters in them (ESC, BEL,
+// NUL, CR, newlines, bidi overrides) must come out escaped, so that a
+// trace cannot clear the screen and print a fake "verdict: holds";
+// printable UTF-8 stays as it is.
+func TestWriteTextEscapes(t *testing.T) {
+	tests := []struct {
+		name, description string
+		want              []string // fragments of the first line
+	}{
+		{"plain", "Relabel, then scale 2 -> 3", []string{"trace plain: Relabel, then scale 2 -> 3\n"}},
+		{"ünïcödé-名前", "durée — 説明 ✓", []string{"trace ünïcödé-名前: durée — 説明 ✓\n"}},
+		{"clear\x1b[2J\x1b[H", "x", []string{`trace "clear\x1b[2J\x1b[H": x` + "\n"}},
+		{"bell\a", "nul\x00", []string{`trace "bell\a": "nul\x00"` + "\n"}},
+		{"n", "line one\nverdict: holds\r", []string{`trace n: "line one\nverdict: holds\r"` + "\n"}},
+		{"bidi\u202eevil", "tab\there", []string{`trace "bidi\u202eevil": "tab\there"` + "\n"}},
+		{"bad-utf8\xff", "", []string{`trace "bad-utf8\xff"` + "\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := mustParse(t, baseTrace)
+			tr.Name, tr.Description = tc.name, tc.description
+			rep, err := Replay(tr, model.Reducers(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, withLog := range []bool{false, true} {
+				var buf bytes.Buffer
+				if err := rep.WriteText(&buf, withLog); err != nil {
+					t.Fatal(err)
+				}
+				out := buf.String()
+				for _, w := range tc.want {
+					if !strings.HasPrefix(out, w) {
+						t.Errorf("report starts %q, want %q", out[:min(len(out), 120)], w)
+					}
+				}
+				// The only control characters are the report's own line
+				// ends; every line is one the report wrote.
+				for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+					if i := strings.IndexFunc(line, isControl); i >= 0 {
+						t.Errorf("raw control character %q in line %q", line[i], line)
+					}
+				}
+				if n := strings.Count(out, "\n  verdict: "); n != 2 {
+					t.Errorf("%d verdict lines, want 2 (one per reducer):\n%s", n, out)
+				}
+			}
+		})
+	}
+}

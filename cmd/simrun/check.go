@@ -106,6 +106,9 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	}
 	name := fmt.Sprintf("check-%s-m%d-k%d", r.Name(), f.maxReplicas, f.depth)
 	var path string
+	if f.out == atomicfile.Stdout {
+		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
+	}
 	if f.out != "" {
 		path = filepath.Join(f.out, name+".json")
 		if err := checkOutFile(f.out, path, f.force); err != nil {

@@ -92,6 +92,9 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 	if f.traces < 1 {
 		return usageErr("--traces must be at least 1, got %d", f.traces)
 	}
+	if f.out == atomicfile.Stdout {
+		return usageErr("--out names a directory (the file's name comes from the counterexample); - (standard output) does not apply: give a directory, e.g. --out /tmp/hunt")
+	}
 	if err := atomicfile.CheckDir(f.out); err != nil {
 		return usageErr("--out: %v", err)
 	}

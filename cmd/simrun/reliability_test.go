@@ -222,6 +222,16 @@ func TestReliability(t *testing.T) {
 				return []string{"hunt", "-r", "label-selector", "--out", e.mine}, []string{e.mine}
 			},
 			stderr: []string{"--out: ", "is not a directory"}},
+		{item: "1", name: "hunt --out -", code: exitUsage, noStdout: true,
+			args: func(t *testing.T, e env) ([]string, []string) {
+				return []string{"hunt", "-r", "label-selector", "--out", "-"}, nil
+			},
+			stderr: []string{"--out names a directory", "- (standard output) does not apply"}},
+		{item: "1", name: "check --out -", code: exitUsage, noStdout: true,
+			args: func(t *testing.T, e env) ([]string, []string) {
+				return []string{"check", "-r", "label-selector", "--out", "-"}, nil
+			},
+			stderr: []string{"--out names a directory", "- (standard output) does not apply"}},
 		{item: "4", name: "hunt over a different file", code: exitUsage,
 			args: func(t *testing.T, e env) ([]string, []string) {
 				p := filepath.Join(e.dir, "label-selector-scale-up-overlap-seed-1.json")

@@ -113,8 +113,8 @@ Exit status:
   1  a property is violated (the report says where)
   2  bad input or usage (the message names the file, step and field), or an
      output file that cannot be written: refused before the replay, or, if
-     writing still fails after it, reported after the report, whose verdict
-     stands
+     writing still fails after it, reported after the report (which still
+     gives the verdict)
   3  internal error (the client-go backend failed)`,
 		Example: `  # The relabel bug: label-selector violated, field-selector holds (exit 1)
   simrun --trace traces/relabel.json

@@ -61,3 +61,20 @@ func (p *modelPod) Deliver(ev model.Event) (model.PodState, string, error) {
 	p.state, note = model.Step(p.r, p.state, ev)
 	return p.state, note, nil
 }
+
+// An ObjectWriter is a Backend whose pods read the trace's objects from the
+// backend's own API server (the ksm backend serves them as ConfigMaps). The
+// simulator tells it every create and delete, with the resourceVersion of
+// the write, before the properties are next evaluated.
+type ObjectWriter interface {
+	WriteObjects(created, deleted []string, resourceVersion string) error
+}
+
+// An Exporter is a PodRunner that knows which objects its pod exports
+// (what its /metrics shows). When every pod of a replay is one, the
+// properties judge the exported objects instead of the objects each pod's
+// configuration keeps.
+type Exporter interface {
+	// Exported returns the UIDs of the objects the pod exports now.
+	Exported() ([]string, error)
+}

@@ -125,6 +125,7 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	uids := slices.Clone(t.Cluster.Objects.UIDs)
 	uids = append(uids, GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
 	s.objects = NewObjectSet(uids)
+	s.writeObjects(uids, nil)
 	s.reconcile()
 	s.drain()
 	s.observe("initial")
@@ -163,10 +164,12 @@ func (s *Sim) Apply(i int) error {
 		uids = append(uids, GenerateUIDs(st.Generate, st.Seed, i+1)...)
 		s.objects.Add(uids)
 		s.api.Bump()
+		s.writeObjects(uids, nil)
 		s.logf(LogObjects, -1, "", "create %d objects", len(uids))
 	case OpDelete:
 		s.objects.Delete(st.UIDs)
 		s.api.Bump()
+		s.writeObjects(nil, st.UIDs)
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
 	case OpDeliver:
 		for n := range st.Count {
@@ -274,7 +277,11 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 	for i, p := range pods {
 		configs[i] = model.Config{Shard: p.Shard, Total: p.Total}
 	}
-	return pods, s.objects.Evaluate(configs, int(*s.api.StatefulSet.Spec.Replicas))
+	desired := int(*s.api.StatefulSet.Spec.Replicas)
+	if cov, ok := s.exportCoverage(desired); ok {
+		return pods, cov
+	}
+	return pods, s.objects.Evaluate(configs, desired)
 }
 
 // measureWindow records the properties at an intermediate point into the

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/clientgo"
+	"github.com/shardsim/shardsim/ksm"
+	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
 
 // backends maps each --backend value to the backend it selects, in help
-// order.
+// order. The ksm backend's constructor depends on --ksm-release and
+// --ksm-source (backendFlags.resolve).
 var backends = []struct {
 	name string
 	help string
@@ -18,6 +23,7 @@ var backends = []struct {
 }{
 	{"model", "pods folded with model.Step, fast", sim.ModelBackend},
 	{clientgo.Name, "pods on real client-go informers over a fake clientset, same reports, slower", clientgo.New},
+	{ksm.Name, "every pod is real kube-state-metrics code of the release each reducer models, over HTTP; built on first use", nil},
 }
 
 func backendNames() []string {
@@ -28,26 +34,97 @@ func backendNames() []string {
 	return names
 }
 
-// addBackendFlag adds --backend NAME to cmd, stored in target (default
-// "model"), with completion of the backend names.
-func addBackendFlag(cmd *cobra.Command, target *string) {
+// backendFlags are --backend and the ksm backend's --ksm-release and
+// --ksm-source.
+type backendFlags struct {
+	name       string
+	ksmRelease string
+	ksmSource  string
+}
+
+// addBackendFlag adds --backend NAME (default "model"), --ksm-release and
+// --ksm-source to cmd, with completion.
+func addBackendFlag(cmd *cobra.Command, f *backendFlags) {
 	help := make([]string, len(backends))
 	for i, b := range backends {
 		help[i] = b.name + " (" + b.help + ")"
 	}
-	cmd.Flags().StringVar(target, "backend", backends[0].name, "what runs the KSM pods: "+strings.Join(help, " or "))
+	cmd.Flags().StringVar(&f.name, "backend", backends[0].name, "what runs the KSM pods: "+strings.Join(help, " or "))
 	_ = cmd.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return backendNames(), cobra.ShellCompDirectiveNoFileComp
 	})
+	cmd.Flags().StringVar(&f.ksmRelease, "ksm-release", "", "with --backend ksm: run this kube-state-metrics release (v2.10.0 to v2.20.0, see 'simrun ksm list') instead of the one each reducer models (label-selector: v2.12.0, field-selector: v2.13.0); the replay then uses the reducer of that release")
+	_ = cmd.RegisterFlagCompletionFunc("ksm-release", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var vs []string
+		for _, r := range ksm.Releases {
+			vs = append(vs, r.Version)
+		}
+		return vs, cobra.ShellCompDirectiveNoFileComp
+	})
+	cmd.Flags().StringVar(&f.ksmSource, "ksm-source", "", "with --backend ksm: run the kube-state-metrics checkout in `DIR` (a fork, a branch, a pull request), its dependencies seeded from --ksm-release (default v2.20.0)")
+	_ = cmd.MarkFlagDirname("ksm-source")
 }
 
-// backendByName returns the backend --backend names, for sim.Options. An
-// unknown name is a usage error (exit status 2).
+// backendByName returns the backend --backend names with its defaults,
+// for sim.Options. An unknown name is a usage error (exit status 2).
 func backendByName(name string) (sim.NewBackend, error) {
-	for _, b := range backends {
-		if b.name == name {
-			return b.new, nil
+	nb, _, err := (&backendFlags{name: name}).resolve(nil, false)
+	return nb, err
+}
+
+// resolve returns the backend the flags select and the reducers to replay
+// with it. explicit says whether the user chose the reducers: with
+// --ksm-release (or --ksm-source) the replay uses that release's reducer,
+// and an explicit different one is a usage error.
+func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.NewBackend, []model.Reducer, error) {
+	if f.name != ksm.Name && (f.ksmRelease != "" || f.ksmSource != "") {
+		return nil, nil, usageErr("--ksm-release and --ksm-source need --backend ksm")
+	}
+	if f.name != ksm.Name {
+		for _, b := range backends {
+			if b.name == f.name {
+				return b.new, reducers, nil
+			}
+		}
+		return nil, nil, usageErr("unknown backend %q, want one of %s", f.name, strings.Join(backendNames(), ", "))
+	}
+	cfg := ksm.Config{Build: ksm.Build{Release: f.ksmRelease, Source: f.ksmSource}, Progress: os.Stderr}
+	if f.ksmRelease == "" && f.ksmSource == "" { // each reducer runs the release it models
+		out := make([]model.Reducer, len(reducers))
+		for i, r := range reducers {
+			out[i] = ksmReducer{Reducer: r, build: ksm.Build{Release: ksm.DefaultRelease(r.Name())}}
+		}
+		return ksm.New(cfg), out, nil
+	}
+	if cfg.Build.Release == "" {
+		cfg.Build.Release = ksm.Releases[len(ksm.Releases)-1].Version
+	}
+	rel, err := ksm.LookupRelease(cfg.Build.Release)
+	if err != nil {
+		return nil, nil, usageErr("--ksm-release: %v", err)
+	}
+	if f.ksmSource != "" {
+		if st, err := os.Stat(f.ksmSource); err != nil || !st.IsDir() {
+			return nil, nil, usageErr("--ksm-source %s: not a directory", f.ksmSource)
 		}
 	}
-	return nil, usageErr("unknown backend %q, want one of %s", name, strings.Join(backendNames(), ", "))
+	r, _ := model.ReducerByName(rel.Reducer)
+	if explicit {
+		for _, x := range reducers {
+			if x.Name() != r.Name() {
+				return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (drop --reducer)", rel.Version, r.Name(), x.Name())
+			}
+		}
+	}
+	return ksm.New(cfg), []model.Reducer{ksmReducer{Reducer: r, build: cfg.Build}}, nil
+}
+
+// ksmReducer names, in reports, the KSM a replay ran.
+type ksmReducer struct {
+	model.Reducer
+	build ksm.Build
+}
+
+func (r ksmReducer) Models() string {
+	return fmt.Sprintf("%s, run as real code by the ksm backend", r.build)
 }

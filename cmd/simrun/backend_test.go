@@ -33,8 +33,8 @@ func TestBackendByName(t *testing.T) {
 	}
 	_, err := backendByName("kind")
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "model, client-go") {
-		t.Errorf("unknown backend: err %v, want a usage error listing model, client-go", err)
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "model, client-go, ksm") {
+		t.Errorf("unknown backend: err %v, want a usage error listing model, client-go, ksm", err)
 	}
 }
 
@@ -49,28 +49,28 @@ func TestBackendFlag(t *testing.T) {
 		{[]string{"--backend", "client-go"}, "client-go"},
 		{[]string{"--backend=model"}, "model"},
 	} {
-		var got string
+		var f backendFlags
 		cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
-		addBackendFlag(cmd, &got)
+		addBackendFlag(cmd, &f)
 		cmd.SetArgs(tc.args)
 		if err := cmd.Execute(); err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
-		if got != tc.want {
-			t.Errorf("%v: --backend %q, want %q", tc.args, got, tc.want)
+		if f.name != tc.want {
+			t.Errorf("%v: --backend %q, want %q", tc.args, f.name, tc.want)
 		}
-		if _, err := backendByName(got); err != nil {
+		if _, err := backendByName(f.name); err != nil {
 			t.Errorf("%v: %v", tc.args, err)
 		}
 	}
 	cmd := &cobra.Command{Use: "x"}
-	var s string
-	addBackendFlag(cmd, &s)
+	var f backendFlags
+	addBackendFlag(cmd, &f)
 	complete, ok := cmd.GetFlagCompletionFunc("backend")
 	if !ok {
 		t.Fatal("no completion for --backend")
 	}
-	if names, _ := complete(cmd, nil, ""); strings.Join(names, " ") != "model client-go" {
+	if names, _ := complete(cmd, nil, ""); strings.Join(names, " ") != "model client-go ksm" {
 		t.Errorf("completion %v", names)
 	}
 }

@@ -81,7 +81,7 @@ type replayFlags struct {
 	windows  bool
 	html     string
 	force    bool
-	backend  string
+	backend  backendFlags
 
 	formatSet bool // --format was given
 }
@@ -177,7 +177,7 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	if err != nil {
 		return err
 	}
-	newBackend, err := backendByName(f.backend)
+	newBackend, reducers, err := f.backend.resolve(reducers, len(f.reducers) > 0)
 	if err != nil {
 		return err
 	}

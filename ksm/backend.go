@@ -1,0 +1,426 @@
+package ksm
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// Name is the backend's name in flags and reports.
+const Name = "ksm"
+
+// settleTimeout bounds how long the KSM pods may take to react to one
+// delivery before the replay fails. It is a failure deadline, never a wait:
+// quiescence is observed (settle), not assumed after a delay.
+const settleTimeout = 60 * time.Second
+
+// Config chooses what the ksm backend runs.
+type Config struct {
+	// Build is the KSM release or checkout; an empty Release means the one
+	// each reducer models (DefaultRelease).
+	Build Build
+	// Progress receives the build's progress lines (nil: discarded).
+	Progress io.Writer
+}
+
+// New returns a sim.NewBackend that runs every pod as real KSM code. The
+// host is built on first use (EnsureBuilt).
+func New(cfg Config) sim.NewBackend {
+	return func(r model.Reducer) (sim.Backend, error) {
+		b := cfg.Build
+		if b.Release == "" {
+			b.Release = DefaultRelease(r.Name())
+		}
+		progress := cfg.Progress
+		if progress == nil {
+			progress = io.Discard
+		}
+		bin, err := EnsureBuilt(b, progress)
+		if err != nil {
+			return nil, err
+		}
+		return &Backend{build: b, bin: bin}, nil
+	}
+}
+
+// Backend runs the pods of one replay in one host process, against one
+// loopback API server.
+type Backend struct {
+	build Build
+	bin   string
+	srv   *server
+	host  *process
+}
+
+// Name implements sim.Backend.
+func (*Backend) Name() string { return Name }
+
+// Release returns what the backend runs.
+func (b *Backend) Release() Build { return b.build }
+
+// Write implements sim.Backend. The first write (the StatefulSet's
+// creation) starts the API server and the host in the StatefulSet's
+// namespace.
+func (b *Backend) Write(ss *appsv1.StatefulSet) error {
+	if b.srv == nil {
+		srv, err := newServer(ss.Namespace)
+		if err != nil {
+			return err
+		}
+		b.srv = srv
+		if b.host, err = startProcess(b.bin, srv.URL()); err != nil {
+			return err
+		}
+	}
+	b.srv.setStatefulSet(ss)
+	return nil
+}
+
+// WriteObjects implements sim.ObjectWriter: the objects are ConfigMaps
+// named by their UID.
+func (b *Backend) WriteObjects(created, deleted []string, resourceVersion string) error {
+	b.srv.setObjects(created, deleted, resourceVersion)
+	return b.settle()
+}
+
+// NewPod implements sim.Backend: it creates the Pod object and starts KSM
+// with the flags of an autosharding StatefulSet pod. Its start-up GET
+// waits at the API server until the simulator delivers it.
+func (b *Backend) NewPod(name, uid string) (sim.PodRunner, error) {
+	conn := b.srv.addPod(name, uid)
+	args := []string{"--pod=" + name, "--pod-namespace=" + b.srv.namespace, "--resources=configmaps"}
+	if _, err := b.host.call(request{Op: opStart, Pod: name, UID: uid, Args: args}); err != nil {
+		return nil, fmt.Errorf("start KSM with %s: %w", strings.Join(args, " "), err)
+	}
+	p := &pod{b: b, conn: conn, state: model.NewPod(name)}
+	if err := b.settle(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close implements sim.Backend.
+func (b *Backend) Close() {
+	if b.host != nil {
+		b.host.close()
+	}
+	if b.srv != nil {
+		b.srv.close()
+	}
+}
+
+// settle returns once nothing is in flight: the server has no request in
+// hand and no event unwritten, every goroutine of the host is blocked, and
+// both sides agree on the bytes exchanged (so no byte sits in a socket).
+// It polls the host, which cannot wake the simulator by itself.
+func (b *Backend) settle() error {
+	deadline := time.Now().Add(settleTimeout)
+	delay := 20 * time.Microsecond
+	why := ""
+	for {
+		s := b.srv
+		if n := s.busy(); n == 0 {
+			resp, err := b.host.call(request{Op: opIdle})
+			if err != nil {
+				return err
+			}
+			if len(resp.Exited) > 0 {
+				e := resp.Exited[0]
+				return fmt.Errorf("KSM pod %s exited: %s; the end of its log:\n%s", e.Pod, e.Error, b.host.log.String())
+			}
+			sync, diff := s.inSync(resp.Conns)
+			if resp.Idle && sync && s.busy() == 0 {
+				return nil
+			}
+			why = "host busy: " + resp.Busy
+			if resp.Idle {
+				why = "bytes in flight: " + diff
+			}
+		} else {
+			why = fmt.Sprintf("server: %d requests or events in hand", n)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the KSM pods did not settle within %s (%s); the end of the log:\n%s", settleTimeout, why, b.host.log.String())
+		}
+		s.mu.Lock()
+		ch := s.activity
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-time.After(delay):
+			delay = min(2*delay, 5*time.Millisecond)
+		}
+	}
+}
+
+// pod is one KSM pod incarnation.
+type pod struct {
+	b     *Backend
+	conn  *podConn
+	state model.PodState
+}
+
+// Deliver implements sim.PodRunner: it lets the pod's held request or the
+// next watch event through, waits until KSM has reacted, and reads the
+// pod's state from what it did: the requests it sent and its /metrics.
+func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
+	s := p.b.srv
+	var note string
+	switch ev := ev.(type) {
+	case model.Got:
+		if err := p.await("its start-up GET of Pod "+p.conn.name, func() bool { return p.conn.getHeld }); err != nil {
+			return p.state, "", err
+		}
+		s.mu.Lock()
+		closeOnce(p.conn.release)
+		s.mu.Unlock()
+		if err := p.b.settle(); err != nil {
+			return p.state, "", err
+		}
+		s.mu.Lock()
+		held, opts, name := p.conn.listHeld, p.conn.listOptions, p.conn.ssName
+		s.mu.Unlock()
+		if !held {
+			return p.state, "", fmt.Errorf("KSM pod %s read its Pod but did not start its StatefulSet informer", p.conn.name)
+		}
+		if name != ev.StatefulSet.Name {
+			return p.state, "", fmt.Errorf("KSM pod %s read StatefulSet %q, the simulator's is %q", p.conn.name, name, ev.StatefulSet.Name)
+		}
+		p.state.Phase, p.state.StatefulSetName, p.state.ListOptions = model.Detected, name, opts
+		note = fmt.Sprintf("KSM detected StatefulSet %s; its informer %s", name, model.DescribeOptions(opts))
+	case model.Listed:
+		s.mu.Lock()
+		held := p.conn.listHeld
+		var got []*appsv1.StatefulSet
+		if sel, err := model.ParseSelector(p.conn.listOptions); err == nil && sel.Matches(s.ss) {
+			got = append(got, s.ss)
+		}
+		s.mu.Unlock()
+		if !held {
+			return p.state, "", fmt.Errorf("KSM pod %s has no informer LIST waiting", p.conn.name)
+		}
+		if err := sameObjects(got, ev.Items); err != nil {
+			return p.state, "", fmt.Errorf("KSM pod %s's LIST: %w", p.conn.name, err)
+		}
+		s.mu.Lock()
+		closeOnce(p.conn.listGo)
+		s.mu.Unlock()
+		if err := p.b.settle(); err != nil {
+			return p.state, "", err
+		}
+		p.state.Phase = model.Watching
+		var err error
+		if note, err = p.observe(fmt.Sprintf("LIST answered %d StatefulSet(s)", len(got))); err != nil {
+			return p.state, "", err
+		}
+	case model.Watched:
+		s.mu.Lock()
+		var next model.Watched
+		ok := len(p.conn.queue) > 0 && p.conn.stream != nil
+		if ok {
+			next = p.conn.queue[0]
+			p.conn.queue = p.conn.queue[1:]
+		}
+		s.mu.Unlock()
+		if !ok {
+			return p.state, "", fmt.Errorf("KSM pod %s has no watch event waiting at the API server; the simulator delivers %s", p.conn.name, describe(ev))
+		}
+		if next.Type != ev.Type || next.Object.Name != ev.Object.Name || next.Object.ResourceVersion != ev.Object.ResourceVersion {
+			return p.state, "", fmt.Errorf("KSM pod %s's watch (%s) gets %s; the simulator delivers %s", p.conn.name, model.DescribeOptions(p.conn.listOptions), describe(next), describe(ev))
+		}
+		s.mu.Lock()
+		s.send(p.conn.stream, encodeEvent(next.Type, withKind(next.Object)))
+		s.changed()
+		s.mu.Unlock()
+		if err := p.b.settle(); err != nil {
+			return p.state, "", err
+		}
+		var err error
+		if note, err = p.observe("watch " + describe(ev)); err != nil {
+			return p.state, "", err
+		}
+	case model.Stop:
+		if _, err := p.b.host.call(request{Op: opStop, Pod: p.conn.name}); err != nil {
+			return p.state, "", err
+		}
+		s.stopPod(p.conn.uid)
+		if err := p.b.settle(); err != nil {
+			return p.state, "", err
+		}
+		p.state.Phase = model.Stopped
+		note = "KSM pod stopped"
+	default:
+		return p.state, "", fmt.Errorf("unknown event %T", ev)
+	}
+	return p.state, note, nil
+}
+
+// observe reads the pod's configuration after a delivery: 0/0 until KSM
+// has built its stores (its first ConfigMap list), then the shard and
+// total its store builder was configured with, from its self-metrics.
+func (p *pod) observe(what string) (string, error) {
+	s := p.b.srv
+	s.mu.Lock()
+	configured := p.conn.configured
+	s.mu.Unlock()
+	before := p.state.Config
+	if configured > 0 {
+		resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name})
+		if err != nil {
+			return "", err
+		}
+		c, err := selfConfig(resp.Self)
+		if err != nil {
+			return "", fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
+		}
+		p.state.Config = c
+	}
+	if p.state.Config == before {
+		return fmt.Sprintf("%s: KSM stays %s", what, before), nil
+	}
+	return fmt.Sprintf("%s: KSM reconfigured %s -> %s and rebuilt its stores", what, before, p.state.Config), nil
+}
+
+// Exported implements sim.Exporter: the ConfigMaps the pod's /metrics
+// shows, by name (the UID).
+func (p *pod) Exported() ([]string, error) {
+	if p.state.Phase == model.Stopped {
+		return nil, nil
+	}
+	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name})
+	if err != nil {
+		return nil, err
+	}
+	return exportedConfigMaps(resp.Metrics), nil
+}
+
+func (p *pod) await(what string, cond func() bool) error {
+	s := p.b.srv
+	timeout := time.NewTimer(settleTimeout)
+	defer timeout.Stop()
+	done := make(chan struct{})
+	go func() {
+		<-timeout.C
+		close(done)
+	}()
+	if !s.waitFor(done, cond) {
+		return fmt.Errorf("KSM pod %s did not send %s within %s; the end of the log:\n%s", p.conn.name, what, settleTimeout, p.b.host.log.String())
+	}
+	return nil
+}
+
+// exportedConfigMaps returns the distinct configmap label values of the
+// samples in a /metrics body, sorted.
+func exportedConfigMaps(body string) []string {
+	seen := map[string]bool{}
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if v, ok := labelValue(line, "configmap"); ok {
+			seen[v] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// labelValue returns the value of label name in one exposition-format
+// sample line. Label values here are UIDs and namespaces: no escapes.
+func labelValue(line, name string) (string, bool) {
+	i := strings.Index(line, "{"+name+"=\"")
+	if i < 0 {
+		i = strings.Index(line, ","+name+"=\"")
+	}
+	if i < 0 {
+		return "", false
+	}
+	rest := line[i+len(name)+3:]
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return "", false
+	}
+	return rest[:j], true
+}
+
+// selfConfig reads kube_state_metrics_shard_ordinal and
+// kube_state_metrics_total_shards from the self-metrics.
+func selfConfig(self string) (model.Config, error) {
+	var c model.Config
+	var haveShard, haveTotal bool
+	for _, line := range strings.Split(self, "\n") {
+		name, value, ok := sample(line)
+		if !ok {
+			continue
+		}
+		switch name {
+		case "kube_state_metrics_shard_ordinal":
+			n, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return c, fmt.Errorf("self-metric %q: %w", line, err)
+			}
+			c.Shard, haveShard = int32(n), true
+		case "kube_state_metrics_total_shards":
+			n, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return c, fmt.Errorf("self-metric %q: %w", line, err)
+			}
+			c.Total, haveTotal = int(n), true
+		}
+	}
+	if !haveShard || !haveTotal {
+		return c, fmt.Errorf("no kube_state_metrics_shard_ordinal and kube_state_metrics_total_shards in the self-metrics")
+	}
+	return c, nil
+}
+
+// sample splits an exposition-format line into metric name and value.
+func sample(line string) (name, value string, ok bool) {
+	if line == "" || line[0] == '#' {
+		return "", "", false
+	}
+	name = line
+	if i := strings.IndexAny(line, "{ "); i >= 0 {
+		name = line[:i]
+	}
+	fields := strings.Fields(line)
+	if len(fields) < 2 {
+		return "", "", false
+	}
+	return name, fields[len(fields)-1], true
+}
+
+func sameObjects(got, want []*appsv1.StatefulSet) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("the API server answers %d StatefulSet(s), the simulator %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Name != want[i].Name || got[i].ResourceVersion != want[i].ResourceVersion {
+			return fmt.Errorf("the API server answers %s@%s, the simulator %s@%s", got[i].Name, got[i].ResourceVersion, want[i].Name, want[i].ResourceVersion)
+		}
+	}
+	return nil
+}
+
+func describe(ev model.Watched) string {
+	return fmt.Sprintf("%s %s@%s", ev.Type, ev.Object.Name, ev.Object.ResourceVersion)
+}
+
+var (
+	_ sim.Backend      = (*Backend)(nil)
+	_ sim.ObjectWriter = (*Backend)(nil)
+	_ sim.PodRunner    = (*pod)(nil)
+	_ sim.Exporter     = (*pod)(nil)
+)

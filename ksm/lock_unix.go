@@ -1,0 +1,22 @@
+//go:build unix
+
+package ksm
+
+import (
+	"os"
+	"syscall"
+)
+
+// lockFile takes an exclusive lock on path (created if missing), so that
+// two processes never build the same host at once.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}

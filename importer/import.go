@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/shardsim/shardsim/internal/textsafe"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -61,7 +63,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(sourceName(e.Source))
+	b.WriteString(textsafe.Text(sourceName(e.Source)))
 	b.WriteString(": ")
 	if e.Event > 0 {
 		fmt.Fprintf(&b, "event %d", e.Event)
@@ -98,9 +100,30 @@ type event struct {
 	ss    *appsv1.StatefulSet
 }
 
+// pos locates an event: its index (from 1) and the line where it starts.
+type pos struct{ index, line int }
+
 func (e *event) id() string { return e.ss.Namespace + "/" + e.ss.Name }
 
+// Limits on what Import reads, so that an endless or runaway input
+// (/dev/zero, a pipe that never closes) fails instead of filling memory.
+// The stream is read as a stream: memory holds one event at a time.
+const (
+	// MaxEventBytes is the largest watch event: an API object is at most
+	// 1.5 MiB in etcd, a little more as indented JSON.
+	MaxEventBytes = 4 << 20
+	// MaxStreamBytes is the largest watch stream.
+	MaxStreamBytes = 1 << 30
+)
+
+// The limits in force; tests lower them.
+var (
+	maxEventBytes  = MaxEventBytes
+	maxStreamBytes = int64(MaxStreamBytes)
+)
+
 // Import reads a watch stream from r and returns the trace it describes.
+// It reads r one event at a time and stops at the first bad one.
 func Import(r io.Reader, opts Options) (*Result, error) {
 	if opts.Objects < 1 {
 		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("the number of objects must be at least 1, got %d", opts.Objects)}
@@ -108,89 +131,250 @@ func Import(r io.Reader, opts Options) (*Result, error) {
 	if opts.Objects > sim.MaxObjects {
 		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("%d objects is more than the simulator's limit of %d", opts.Objects, sim.MaxObjects)}
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &Error{Source: opts.Source, Msg: "cannot read the watch stream: " + err.Error()}
-	}
-	events, err := decode(opts.Source, data)
-	if err != nil {
+	st := newStream(opts.Source, r)
+	if err := st.checkEncoding(); err != nil {
 		return nil, err
 	}
-	if len(events) == 0 {
-		return nil, &Error{Source: opts.Source, Msg: "no watch events: the input is empty. Capture a stream with:\n  " + Capture + " > watch.json"}
-	}
-	b := &builder{opts: opts, res: &Result{Events: len(events)}}
-	for _, ev := range events {
+	b := &builder{opts: opts, res: &Result{}}
+	for {
+		ev, err := st.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		b.res.Events++
 		if err := b.add(ev); err != nil {
 			return nil, err
 		}
 	}
+	if b.res.Events == 0 {
+		return nil, &Error{Source: opts.Source, Msg: "no watch events: the input is empty. Capture a stream with:\n  " + Capture + " > watch.json"}
+	}
 	if b.first == nil {
 		return nil, &Error{Source: opts.Source, Msg: fmt.Sprintf("no event for StatefulSet %s among the %d events (they are for %s)",
-			opts.Name, len(events), strings.Join(b.others, ", "))}
+			textsafe.Bare(opts.Name), b.res.Events, strings.Join(b.others, ", "))}
 	}
 	return b.finish()
 }
 
-// decode splits data into watch events: JSON objects one after another,
-// compact or indented, with or without whitespace between them.
-func decode(source string, data []byte) ([]*event, error) {
-	var events []*event
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for i := 1; ; i++ {
-		start := skipSpace(data, dec.InputOffset())
-		line := lineOf(data, start)
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			return events, nil
-		}
-		if err != nil {
-			return nil, &Error{Source: source, Event: i, Line: line, Msg: syntaxMsg(data, start, err)}
-		}
-		ev, msg := parseEvent(raw)
-		if msg != "" {
-			return nil, &Error{Source: source, Event: i, Line: line, Msg: msg}
-		}
-		ev.index, ev.line = i, line
-		events = append(events, ev)
+// stream splits its input into watch events: JSON values one after
+// another, compact or indented, with or without whitespace between them.
+// It frames each value itself (brackets, strings and escapes), keeping at
+// most MaxEventBytes of it, reads at most MaxStreamBytes in all, and
+// counts lines and columns as it goes.
+type stream struct {
+	source    string
+	r         *bufio.Reader
+	read      int64 // bytes consumed
+	line, col int   // of the next byte, 1-based
+	index     int   // events framed so far
+	buf       []byte
+}
+
+func newStream(source string, r io.Reader) *stream {
+	return &stream{source: source, r: bufio.NewReaderSize(r, 64<<10), line: 1, col: 1}
+}
+
+// checkEncoding skips a UTF-8 byte-order mark and rejects UTF-16 and
+// UTF-32, which kubectl does not write but an editor or a Windows shell
+// redirection (PowerShell's >) may.
+func (s *stream) checkEncoding() error {
+	head, _ := s.r.Peek(4) // fewer at the end of a short input
+	bom, enc := textsafe.Encoding(head)
+	if enc != "" {
+		return &Error{Source: s.source, Msg: textsafe.EncodingMsg(enc)}
 	}
+	_, _ = s.r.Discard(bom)
+	s.read += int64(bom)
+	return nil
 }
 
-func skipSpace(data []byte, off int64) int64 {
-	for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
-		off++
+var (
+	errEventTooLarge  = errors.New("event too large")
+	errStreamTooLarge = errors.New("stream too large")
+)
+
+func (s *stream) readByte() (byte, error) {
+	if s.read >= maxStreamBytes {
+		return 0, errStreamTooLarge
 	}
-	return off
+	c, err := s.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	s.read++
+	if c == '\n' {
+		s.line, s.col = s.line+1, 1
+	} else {
+		s.col++
+	}
+	return c, nil
 }
 
-// lineOf is the 1-based line of the byte at offset off.
-func lineOf(data []byte, off int64) int {
-	off = min(max(off, 0), int64(len(data)))
-	return bytes.Count(data[:off], []byte("\n")) + 1
-}
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// position renders the place of the byte at off as "line L, column C".
-func position(data []byte, off int64) string {
-	off = min(max(off, 0), int64(len(data)))
-	before := data[:off]
-	col := len(before) - bytes.LastIndexByte(before, '\n')
-	return fmt.Sprintf("line %d, column %d", lineOf(data, off), col)
-}
-
-func syntaxMsg(data []byte, start int64, err error) string {
-	var se *json.SyntaxError
+// next returns the next event, io.EOF at the end of the stream, or an
+// *Error.
+func (s *stream) next() (*event, error) {
+	var c byte
+	var err error
+	for {
+		if c, err = s.readByte(); err != nil {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, s.readErr(s.index+1, err)
+		}
+		if !isSpace(c) {
+			break
+		}
+	}
+	s.index++
+	line, col := s.line, s.col-1 // of c
+	fail := func(msg string) error {
+		return &Error{Source: s.source, Event: s.index, Line: line, Msg: msg}
+	}
+	s.buf = append(s.buf[:0], c)
+	err = s.frame(c)
 	switch {
-	case errors.As(err, &se):
-		msg := fmt.Sprintf("malformed JSON at %s: %s", position(data, se.Offset-1), strings.TrimPrefix(se.Error(), "json: "))
-		if start < int64(len(data)) && data[start] != '{' && data[start] != '[' {
-			msg += "; expected JSON watch events (" + Capture + "); YAML and table output are not supported"
-		}
-		return msg
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("malformed JSON at %s: unexpected end of input (was the capture cut off in the middle of an event?)", position(data, int64(len(data))))
+	case err == io.EOF:
+		return nil, fail(fmt.Sprintf("malformed JSON at line %d, column %d: unexpected end of input (was the capture cut off in the middle of an event?)", s.line, s.col))
+	case err != nil:
+		return nil, s.readErr(s.index, err)
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	if !json.Valid(s.buf) {
+		var raw json.RawMessage
+		return nil, fail(syntaxMsg(s.buf, line, col, json.Unmarshal(s.buf, &raw)))
+	}
+	ev, msg := parseEvent(s.buf)
+	if msg != "" {
+		return nil, fail(msg)
+	}
+	ev.index, ev.line = s.index, line
+	return ev, nil
+}
+
+// readErr reports a failure to read event index (a limit, or the
+// reader's error).
+func (s *stream) readErr(index int, err error) error {
+	e := &Error{Source: s.source, Event: index, Line: s.line}
+	switch err {
+	case errEventTooLarge:
+		e.Msg = fmt.Sprintf("the event is larger than the limit of %s for one watch event: reading stopped there (is this a watch stream?)", mib(int64(maxEventBytes)))
+	case errStreamTooLarge:
+		e.Msg = fmt.Sprintf("the stream is larger than the limit of %s: reading stopped there; import a part of the capture", mib(maxStreamBytes))
+	default:
+		e.Event, e.Line = 0, 0
+		e.Msg = "cannot read the watch stream: " + err.Error()
+	}
+	return e
+}
+
+// mib renders a limit: "4 MiB", or its bytes when not whole MiB.
+func mib(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// maxScalar bounds a value that is not an object, an array or a string
+// (a number, a literal or garbage such as YAML or a table): no watch
+// event, so its first bytes are enough for the message.
+const maxScalar = 256
+
+// frame reads the rest of the value that starts with c into s.buf: up to
+// the matching bracket of an object or array, the closing quote of a
+// string, or the next delimiter of anything else. It does not check the
+// syntax inside; json does that on the framed bytes.
+func (s *stream) frame(c byte) error {
+	add := func() (byte, error) {
+		c, err := s.readByte()
+		if err != nil {
+			return 0, err
+		}
+		if len(s.buf) >= maxEventBytes {
+			return 0, errEventTooLarge
+		}
+		s.buf = append(s.buf, c)
+		return c, nil
+	}
+	switch c {
+	case '{', '[':
+		depth, inString, escaped := 1, false, false
+		for depth > 0 {
+			c, err := add()
+			if err != nil {
+				return err
+			}
+			switch {
+			case escaped:
+				escaped = false
+			case inString && c == '\\':
+				escaped = true
+			case c == '"':
+				inString = !inString
+			case inString:
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+			}
+		}
+		return nil
+	case '"':
+		for escaped := false; ; {
+			c, err := add()
+			if err != nil {
+				return err
+			}
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				return nil
+			}
+		}
+	case '}', ']', ',', ':':
+		return nil // a stray delimiter: json names it
+	}
+	for len(s.buf) < maxScalar {
+		next, err := s.r.Peek(1)
+		if err != nil || isSpace(next[0]) || strings.IndexByte("{}[],:\"", next[0]) >= 0 {
+			return nil // the end of the stream ends a scalar too
+		}
+		if _, err := add(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syntaxMsg describes why the framed value data, which starts at line,
+// col of the stream, is not well-formed JSON.
+func syntaxMsg(data []byte, line, col int, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return "malformed JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+	}
+	// Offset counts the bytes read, the offending one included.
+	off := min(max(se.Offset-1, 0), int64(len(data)))
+	before := data[:off]
+	if nl := bytes.LastIndexByte(before, '\n'); nl >= 0 {
+		line += bytes.Count(before, []byte("\n"))
+		col = len(before) - nl
+	} else {
+		col += len(before)
+	}
+	msg := fmt.Sprintf("malformed JSON at line %d, column %d: %s", line, col, strings.TrimPrefix(se.Error(), "json: "))
+	if data[0] != '{' && data[0] != '[' {
+		msg += "; expected JSON watch events (" + Capture + "); YAML and table output are not supported"
+	}
+	return msg
 }
 
 // parseEvent decodes one watch event, or says what is wrong with it.
@@ -219,7 +403,7 @@ func parseEvent(raw json.RawMessage) (*event, string) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&env); err != nil {
-		return nil, "not a watch event: " + strings.TrimPrefix(err.Error(), "json: ") + ` (a watch event has only "type" and "object")`
+		return nil, "not a watch event: " + textsafe.Bare(strings.TrimPrefix(err.Error(), "json: ")) + ` (a watch event has only "type" and "object")`
 	}
 	switch env.Type {
 	case "ADDED", "MODIFIED", "DELETED":
@@ -232,10 +416,10 @@ func parseEvent(raw json.RawMessage) (*event, string) {
 			Code    int    `json:"code"`
 		}
 		_ = json.Unmarshal(env.Object, &st)
-		return nil, fmt.Sprintf("the watch reported an error: %q (reason %s, code %d); what follows may have missed changes: cut the stream before this event, or capture it again",
-			st.Message, orDash(st.Reason), st.Code)
+		return nil, fmt.Sprintf("the watch reported an error: %s (reason %s, code %d); what follows may have missed changes: cut the stream before this event, or capture it again",
+			textsafe.Quote(st.Message), textsafe.Bare(orDash(st.Reason)), st.Code)
 	default:
-		return nil, fmt.Sprintf("unknown watch event type %q, want ADDED, MODIFIED or DELETED", env.Type)
+		return nil, fmt.Sprintf("unknown watch event type %s, want ADDED, MODIFIED or DELETED", textsafe.Quote(env.Type))
 	}
 	if len(env.Object) == 0 || string(env.Object) == "null" {
 		return nil, "the event has no object"
@@ -244,12 +428,12 @@ func parseEvent(raw json.RawMessage) (*event, string) {
 	if err := json.Unmarshal(env.Object, ss); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, fmt.Sprintf("object.%s: expected %s, got %s", te.Field, te.Type, te.Value)
+			return nil, fmt.Sprintf("object.%s: expected %s, got %s", textsafe.Bare(te.Field), te.Type, textsafe.Bare(te.Value))
 		}
-		return nil, "object: " + strings.TrimPrefix(err.Error(), "json: ")
+		return nil, "object: " + textsafe.Bare(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if ss.Kind != "" && ss.Kind != "StatefulSet" {
-		return nil, fmt.Sprintf("the object is a %s, not a StatefulSet: watch the KSM StatefulSet (%s)", ss.Kind, Capture)
+		return nil, fmt.Sprintf("the object is a %s, not a StatefulSet: watch the KSM StatefulSet (%s)", textsafe.Bare(ss.Kind), Capture)
 	}
 	if ss.Name == "" {
 		return nil, "object.metadata.name: missing"
@@ -292,12 +476,17 @@ type builder struct {
 	first  *event
 	prev   *appsv1.StatefulSet
 	steps  []outStep
-	from   []*event // the event each step comes from
+	from   []pos    // the event each step comes from
 	notes  []string // one per step, for the description
 	others []string // other StatefulSets seen (for messages)
 }
 
 func (b *builder) fail(ev *event, format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = textsafe.Bare(s) // names and UIDs come from the stream
+		}
+	}
 	return &Error{Source: b.opts.Source, Event: ev.index, Line: ev.line, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -320,8 +509,8 @@ func (b *builder) add(ev *event) error {
 	}
 	if !b.follows(ev) {
 		b.res.Skipped++
-		if !slices.Contains(b.others, ev.id()) {
-			b.others = append(b.others, ev.id())
+		if id := textsafe.Bare(ev.id()); !slices.Contains(b.others, id) && len(b.others) < maxNotes {
+			b.others = append(b.others, id)
 		}
 		return nil
 	}
@@ -378,7 +567,7 @@ func (b *builder) add(ev *event) error {
 
 func (b *builder) step(ev *event, s outStep, note string) {
 	b.steps = append(b.steps, s)
-	b.from = append(b.from, ev)
+	b.from = append(b.from, pos{ev.index, ev.line})
 	b.notes = append(b.notes, fmt.Sprintf("%s at event %d", note, ev.index))
 }
 
@@ -538,7 +727,7 @@ func (b *builder) finish() (*Result, error) {
 		var te *sim.TraceError
 		if errors.As(err, &te) {
 			where := te.Field
-			ev := b.first
+			ev := pos{b.first.index, b.first.line}
 			if te.Step >= 0 && te.Step < len(b.from) {
 				ev = b.from[te.Step]
 				where = fmt.Sprintf("%s step", b.steps[te.Step].Op)

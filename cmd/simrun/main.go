@@ -186,11 +186,7 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	}
 	var t *sim.Trace
 	if f.trace == "-" {
-		data, rerr := io.ReadAll(in)
-		if rerr != nil {
-			return usageErr("read the trace from standard input: %v", rerr)
-		}
-		t, err = sim.ParseTrace("standard input", data)
+		t, err = sim.ReadTrace("standard input", in) // at most sim.MaxTraceBytes
 	} else {
 		t, err = sim.LoadTrace(f.trace)
 	}

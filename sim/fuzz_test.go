@@ -54,6 +54,13 @@ func FuzzParseTrace(f *testing.F) {
 		  "steps": [{"op": "delete", "uids": ["a"]}, {"op": "create", "uids": ["a", "d"]}, {"op": "scale", "replicas": 1}]}`,
 		`{"name": "x", "cluster": {"namespace": "ns", "statefulSet": {"name": "ksm", "replicas": 1e10}}}`,
 		`{"name": "x", "cluster": {"namespace": "ns", "statefulSet": {"name": "ksm"}}, "steps": [{"op": "create", "generate": 9223372036854775807}]}`,
+		// Issue 9: byte-order marks and UTF-16, no objects, control
+		// characters and long values.
+		"\xef\xbb\xbf" + baseTrace,
+		"\xff\xfe{\x00}\x00",
+		"{\x00\"\x00",
+		`{"name": "x", "cluster": {"namespace": "ns", "statefulSet": {"name": "ksm"}, "objects": {"uids": []}}, "steps": [{"op": "create", "uids": ["a"]}]}`,
+		`{"name": "\u001b[2J", "description": "a\nb\u0007", "cluster": {"namespace": "ns", "statefulSet": {"name": "ksm", "labels": {"a\u0000": "b"}}, "objects": {"generate": 1}}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -74,6 +81,14 @@ func FuzzParseTrace(f *testing.F) {
 			if te.File != "fuzz.json" || te.Msg == "" {
 				t.Fatalf("TraceError does not name the file or has no message: %#v", te)
 			}
+			// Values echoed in the message are capped and escaped.
+			msg := err.Error()
+			if len(msg) > 2000 {
+				t.Fatalf("error of %d bytes: %.300s", len(msg), msg)
+			}
+			if i := strings.IndexFunc(msg, isControl); i >= 0 {
+				t.Fatalf("raw control character %q in the error %q", msg[i], msg)
+			}
 			return
 		}
 		if tr == nil {
@@ -82,14 +97,25 @@ func FuzzParseTrace(f *testing.F) {
 		if !withinFuzzCaps(tr) {
 			return
 		}
-		for _, r := range model.Reducers() {
-			if _, err := Run(tr, r, Options{}); err != nil {
-				// Replay fails only on input ParseTrace cannot rule out (a
-				// deliver from an empty inbox), and then with a *TraceError.
-				var te *TraceError
-				if !errors.As(err, &te) {
-					t.Fatalf("Run(%s) failed with a %T, not a *TraceError: %v", r.Name(), err, err)
-				}
+		rep, err := Replay(tr, model.Reducers(), Options{})
+		if err != nil {
+			// Replay fails only on input ParseTrace cannot rule out (a
+			// deliver from an empty inbox), and then with a *TraceError.
+			var te *TraceError
+			if !errors.As(err, &te) {
+				t.Fatalf("Replay failed with a %T, not a *TraceError: %v", err, err)
+			}
+			return
+		}
+		// The text report prints nothing from the trace raw: its only
+		// control characters are its own line ends.
+		var out strings.Builder
+		if err := rep.WriteText(&out, true); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if i := strings.IndexFunc(line, isControl); i >= 0 {
+				t.Fatalf("raw control character %q in the report line %q", line[i], line)
 			}
 		}
 	})

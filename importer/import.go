@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -483,8 +484,9 @@ type builder struct {
 
 func (b *builder) fail(ev *event, format string, args ...any) error {
 	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = textsafe.Bare(s) // names and UIDs come from the stream
+		// Names and UIDs (types.UID, a string type) come from the stream.
+		if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+			args[i] = textsafe.Bare(v.String())
 		}
 	}
 	return &Error{Source: b.opts.Source, Event: ev.index, Line: ev.line, Msg: fmt.Sprintf(format, args...)}

@@ -90,6 +90,14 @@ func TestStreamInput(t *testing.T) {
 			event: 2, substr: []string{`"monitoring/evil\x1b]0;x\a\n"`},
 		},
 		{
+			// Found by FuzzImport: types.UID is not a string to a type switch.
+			name: "DEL in a StatefulSet uid",
+			in: strings.NewReader(newStream().add("ADDED", nil).add("MODIFIED", func(ss *appsv1.StatefulSet) {
+				ss.UID = "uid-\x7f\x1b[2J"
+			}).buf.String()),
+			event: 2, substr: []string{`has a new uid ("uid-\x7f\x1b[2J", was uid-1)`},
+		},
+		{
 			name: "1 MB watch error message", in: strings.NewReader(`{"type": "ERROR", "object": {"message": "` + strings.Repeat("m", 1<<20) + `\u0007"}}`), event: 1,
 			substr: []string{`the watch reported an error: "mmm`, `…"(1048577 bytes)`},
 		},

@@ -505,7 +505,7 @@ func tokenKind(tok json.Token) string {
 	case string:
 		return "a string"
 	case json.Number:
-		return "number " + v.String()
+		return "number " + textsafe.Bare(v.String())
 	case bool:
 		return "a boolean"
 	case nil:

@@ -287,6 +287,8 @@ func TestParseTraceBadInput(t *testing.T) {
 		{traceCase{name: "1 MB UID", mutate: func(m obj) { step(m, 4)["uids"] = []string{strings.Repeat("u", 1<<20)} }}, 4, "uids", "is not a live object"},
 		{traceCase{name: "1 MB op", mutate: func(m obj) { step(m, 1)["op"] = strings.Repeat("o", 1<<20) }}, 1, "op", "unknown op"},
 		{traceCase{name: "1 MB schedule", mutate: func(m obj) { m["schedule"] = strings.Repeat("s", 1<<20) }}, -1, "schedule", "unknown schedule"},
+		// Found by FuzzParseTrace: a document that is one long number.
+		{traceCase{name: "huge number document", doc: strings.Repeat("6", 5000)}, -1, "", "expected a JSON object (a trace), got number " + strings.Repeat("6", 80) + "…(5000 bytes)"},
 		{traceCase{name: "huge number", mutate: func(m obj) { step(m, 1)["replicas"] = raw("1" + strings.Repeat("0", 1<<20)) }}, 1, "replicas", "(1048584 bytes)"},
 		{traceCase{name: "ESC in a label value", mutate: func(m obj) { step(m, 0)["labels"] = obj{"app": "\x1b[2J\x1b[Hverdict: holds"} }}, 0, "labels", `invalid value "\x1b[2J\x1b[Hverdict: holds"`},
 		{traceCase{name: "ESC and newline in an unknown field", mutate: func(m obj) { m["x\x1b[2J\n\a"] = 1 }}, -1, `"x\x1b[2J\n\a"`, "unknown field"},

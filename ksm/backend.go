@@ -176,20 +176,20 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	var note string
 	switch ev := ev.(type) {
 	case model.Got:
-		if err := p.await("its start-up GET of Pod "+p.conn.name, func() bool { return p.conn.getHeld }); err != nil {
+		if err := p.await("its start-up GET of Pod "+p.conn.name, func() bool { return p.conn.get.waiting }); err != nil {
 			return p.state, "", err
 		}
 		s.mu.Lock()
-		closeOnce(p.conn.release)
+		s.release(&p.conn.get)
 		s.mu.Unlock()
 		if err := p.b.settle(); err != nil {
 			return p.state, "", err
 		}
 		s.mu.Lock()
-		held, opts, name := p.conn.listHeld, p.conn.listOptions, p.conn.ssName
+		held, opts, name := p.conn.list.waiting, p.conn.listOptions, p.conn.ssName
 		s.mu.Unlock()
 		if !held {
-			return p.state, "", fmt.Errorf("KSM pod %s read its Pod but did not start its StatefulSet informer", p.conn.name)
+			return p.state, "", fmt.Errorf("KSM pod %s read its Pod but did not start its StatefulSet informer; its requests: %s", p.conn.name, p.requests())
 		}
 		if name != ev.StatefulSet.Name {
 			return p.state, "", fmt.Errorf("KSM pod %s read StatefulSet %q, the simulator's is %q", p.conn.name, name, ev.StatefulSet.Name)
@@ -198,7 +198,7 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		note = fmt.Sprintf("KSM detected StatefulSet %s; its informer %s", name, model.DescribeOptions(opts))
 	case model.Listed:
 		s.mu.Lock()
-		held := p.conn.listHeld
+		held := p.conn.list.waiting
 		var got []*appsv1.StatefulSet
 		if sel, err := model.ParseSelector(p.conn.listOptions); err == nil && sel.Matches(s.ss) {
 			got = append(got, s.ss)
@@ -211,7 +211,7 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 			return p.state, "", fmt.Errorf("KSM pod %s's LIST: %w", p.conn.name, err)
 		}
 		s.mu.Lock()
-		closeOnce(p.conn.listGo)
+		s.release(&p.conn.list)
 		s.mu.Unlock()
 		if err := p.b.settle(); err != nil {
 			return p.state, "", err
@@ -248,7 +248,7 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 			return p.state, "", err
 		}
 	case model.Stop:
-		if _, err := p.b.host.call(request{Op: opStop, Pod: p.conn.name}); err != nil {
+		if _, err := p.b.host.call(request{Op: opStop, Pod: p.conn.name, UID: p.conn.uid}); err != nil {
 			return p.state, "", err
 		}
 		s.stopPod(p.conn.uid)
@@ -273,7 +273,7 @@ func (p *pod) observe(what string) (string, error) {
 	s.mu.Unlock()
 	before := p.state.Config
 	if configured > 0 {
-		resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name})
+		resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
 		if err != nil {
 			return "", err
 		}
@@ -295,7 +295,7 @@ func (p *pod) Exported() ([]string, error) {
 	if p.state.Phase == model.Stopped {
 		return nil, nil
 	}
-	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name})
+	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
 	if err != nil {
 		return nil, err
 	}
@@ -424,3 +424,11 @@ var (
 	_ sim.PodRunner    = (*pod)(nil)
 	_ sim.Exporter     = (*pod)(nil)
 )
+
+// requests lists the pod's last requests, for error messages.
+func (p *pod) requests() string {
+	s := p.b.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(p.conn.requests, "; ")
+}

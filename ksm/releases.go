@@ -32,7 +32,7 @@ var Releases = []Release{
 	{"v2.14.0", false, "field-selector", "v0.31.2"},
 	{"v2.15.0", true, "field-selector", "v0.32.1"},
 	{"v2.16.0", true, "field-selector", "v0.32.6"},
-	{"v2.17.0", true, "field-selector", "v0.33.4"},
+	{"v2.17.0", false, "field-selector", "v0.33.4"},
 	{"v2.18.0", true, "field-selector", "v0.34.3"},
 	{"v2.19.0", false, "field-selector", "v0.35.4"},
 	{"v2.19.1", true, "field-selector", "v0.35.4"},

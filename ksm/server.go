@@ -60,9 +60,11 @@ type server struct {
 	unknown   []string // requests the server had no answer for
 }
 
-// connState is where a connection is in net/http's life cycle: active
-// from the first byte of a request until the response is done, and
-// parked while its handler waits on the simulator.
+// connState is where a connection is in its request cycle: active from
+// the first byte of a request read (countingConn.Read; net/http's
+// StateActive only comes once the headers are parsed, too late) until
+// net/http reports it idle again after the response, and parked while its
+// handler waits on the simulator.
 type connState struct{ active, parked bool }
 
 type ssWrite struct{ old, cur *appsv1.StatefulSet }
@@ -77,17 +79,14 @@ type cmEvent struct {
 type podConn struct {
 	name, uid string
 	stopped   bool
-	// getHeld is set while the start-up GET of the Pod waits; closing
-	// release answers it.
-	getHeld bool
-	release chan struct{}
+	// get holds the start-up GET of the Pod.
+	get hold
 	// ssName is the StatefulSet the pod read (its start-up GET).
 	ssName string
-	// listHeld is set while the informer's first request (a LIST or a
-	// watch list) waits; listGo answers it.
-	listHeld    bool
+	// list holds the informer's first request (a LIST, or a watch list),
+	// sent with listOptions.
+	list        hold
 	listWatch   bool // the held request is a watch list
-	listGo      chan struct{}
 	listOptions metav1.ListOptions
 	listed      bool
 	// stream is the StatefulSet watch, queue the events written to the
@@ -95,6 +94,60 @@ type podConn struct {
 	stream     *stream
 	queue      []model.Watched
 	configured int // ConfigMap lists (and watch lists) started
+	// requests lists the pod's requests, newest last (at most 20), for
+	// error messages.
+	requests []string
+}
+
+// hold is one request the server keeps waiting for the simulator.
+type hold struct {
+	waiting bool // a request waits
+	// counted: released while waiting, and counted in server.pending
+	// until its handler has resumed, so that nothing looks settled in
+	// between.
+	counted bool
+	done    chan struct{} // closed to release it
+}
+
+func newHold() hold { return hold{done: make(chan struct{})} }
+
+// release lets the held request through; s.mu is held.
+func (s *server) release(h *hold) {
+	select {
+	case <-h.done:
+		return
+	default:
+	}
+	close(h.done)
+	if h.waiting {
+		h.counted = true
+		s.pending++
+	}
+	s.changed()
+}
+
+// wait parks request r in h until the simulator releases it; it reports
+// whether to answer it (false: the client went away or the pod stopped).
+func (s *server) wait(r *http.Request, p *podConn, h *hold) bool {
+	s.mu.Lock()
+	h.waiting = true
+	s.changed()
+	s.mu.Unlock()
+	s.park(r, true)
+	select {
+	case <-h.done:
+	case <-r.Context().Done():
+	}
+	s.park(r, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.waiting = false
+	if h.counted {
+		h.counted = false
+		s.pending--
+	}
+	s.changed()
+	return !p.stopped && r.Context().Err() == nil
 }
 
 // stream is one open watch connection: the encoded events waiting to be
@@ -276,7 +329,7 @@ func (s *server) addPod(name, uid string) *podConn {
 			}},
 		},
 	}
-	p := &podConn{name: name, uid: uid, release: make(chan struct{}), listGo: make(chan struct{})}
+	p := &podConn{name: name, uid: uid, get: newHold(), list: newHold()}
 	s.podsByUID[uid] = p
 	s.changed()
 	return p
@@ -291,20 +344,12 @@ func (s *server) stopPod(uid string) {
 		return
 	}
 	p.stopped = true
-	closeOnce(p.release)
-	closeOnce(p.listGo)
+	s.release(&p.get)
+	s.release(&p.list)
 	if cur := s.pods[p.name]; cur != nil && string(cur.UID) == uid {
 		delete(s.pods, p.name)
 	}
 	s.changed()
-}
-
-func closeOnce(c chan struct{}) {
-	select {
-	case <-c:
-	default:
-		close(c)
-	}
 }
 
 // waitFor blocks until cond (called with s.mu held) is true or done is
@@ -329,6 +374,14 @@ func (s *server) waitFor(done <-chan struct{}, cond func() bool) bool {
 // ServeHTTP answers KSM's requests.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := s.podOf(r)
+	if p != nil {
+		s.mu.Lock()
+		p.requests = append(p.requests, r.Method+" "+r.URL.RequestURI())
+		if len(p.requests) > 20 {
+			p.requests = p.requests[1:]
+		}
+		s.mu.Unlock()
+	}
 	path := strings.Trim(r.URL.Path, "/")
 	parts := strings.Split(path, "/")
 	q := r.URL.Query()
@@ -374,22 +427,7 @@ func (s *server) podOf(r *http.Request) *podConn {
 func (s *server) getPod(w http.ResponseWriter, r *http.Request, p *podConn, ns, name string) {
 	if p != nil && p.name == name {
 		// The start-up GET: held until the simulator delivers it.
-		s.mu.Lock()
-		p.getHeld = true
-		s.changed()
-		s.mu.Unlock()
-		s.park(r, true)
-		select {
-		case <-p.release:
-		case <-r.Context().Done():
-		}
-		s.park(r, false)
-		s.mu.Lock()
-		p.getHeld = false
-		stopped := p.stopped
-		s.changed()
-		s.mu.Unlock()
-		if stopped || r.Context().Err() != nil {
+		if !s.wait(r, p, &p.get) {
 			return
 		}
 	}
@@ -428,38 +466,33 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		s.fail(w, r, http.StatusBadRequest, "BadRequest", err.Error())
 		return
 	}
+	// KSM up to v2.12.0 lists the label terms in map iteration order: keep
+	// the canonical (sorted) form, as model.LabelSelector does, so that
+	// reports are deterministic.
+	opts = metav1.ListOptions{LabelSelector: sel.Label.String(), FieldSelector: sel.Field.String()}
 	if ns != s.namespace || p == nil {
 		s.fail(w, r, http.StatusForbidden, "Forbidden", "only the simulated KSM pods may list StatefulSets of namespace "+s.namespace)
 		return
 	}
 	watchList := isWatch && q.Get("sendInitialEvents") == "true"
 	s.mu.Lock()
-	first := !p.listed && !p.listHeld
+	first := !p.listed && !p.list.waiting
 	if first && isWatch && !watchList {
 		s.mu.Unlock()
 		s.fail(w, r, http.StatusBadRequest, "BadRequest", "a watch before the informer's first list")
 		return
 	}
 	if first {
-		p.listHeld, p.listWatch, p.listOptions = true, watchList, opts
-		s.changed()
+		p.listWatch, p.listOptions = watchList, opts
 	}
 	s.mu.Unlock()
 	if first {
-		s.park(r, true)
-		select {
-		case <-p.listGo:
-		case <-r.Context().Done():
-		}
-		s.park(r, false)
-		s.mu.Lock()
-		p.listHeld, p.listed = false, true
-		stopped := p.stopped
-		s.changed()
-		s.mu.Unlock()
-		if stopped || r.Context().Err() != nil {
+		if !s.wait(r, p, &p.list) {
 			return
 		}
+		s.mu.Lock()
+		p.listed = true
+		s.mu.Unlock()
 	}
 	if !isWatch {
 		s.mu.Lock()
@@ -693,7 +726,7 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := &countingConn{Conn: c}
+	cc := &countingConn{Conn: c, s: l.s}
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		cc.port = a.Port
 	}
@@ -706,13 +739,25 @@ func (l *countingListener) Accept() (net.Conn, error) {
 // countingConn counts the bytes one connection has read and written.
 type countingConn struct {
 	net.Conn
+	s             *server
 	port          int
 	read, written atomic.Int64
 }
 
 func (c *countingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	c.read.Add(int64(n))
+	if n > 0 {
+		c.s.mu.Lock()
+		cs := c.s.conns[c]
+		if cs == nil {
+			cs = &connState{}
+			c.s.conns[c] = cs
+		}
+		cs.active = true
+		c.read.Add(int64(n))
+		c.s.changed()
+		c.s.mu.Unlock()
+	}
 	return n, err
 }
 

@@ -15,6 +15,10 @@ import (
 // still open here, nothing is in flight. A connection closed here reads
 // nothing more, so what it left unread does not matter.
 type connCounter struct {
+	// dialing counts connections being opened: the dialing goroutine
+	// waits on the network like an idle one, so it is counted here.
+	dialing atomic.Int64
+
 	mu    sync.Mutex
 	conns map[*countingConn]bool
 }
@@ -69,6 +73,8 @@ var errPodStopped = errors.New("pod stopped")
 
 // DialContext is the pod's rest.Config.Dial.
 func (d *podDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.counter.dialing.Add(1)
+	defer d.counter.dialing.Add(-1)
 	d.mu.Lock()
 	closed := d.closed
 	d.mu.Unlock()

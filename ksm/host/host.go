@@ -19,7 +19,7 @@ type host struct {
 	conns     *connCounter
 
 	mu     sync.Mutex
-	pods   map[string]*pod // by name: the running incarnation
+	pods   map[string]*pod // by incarnation UID: a restarted pod's old and new incarnations may run at once
 	exited []exit
 }
 
@@ -45,21 +45,21 @@ func (h *host) handle(req request) response {
 		}
 		return response{}
 	case opStop:
-		h.stop(req.Pod)
+		h.stop(req.UID)
 		return response{}
 	case opIdle:
 		return h.idle()
 	case opScrape:
-		return h.scrape(req.Pod)
+		return h.scrape(req.UID)
 	case opQuit:
 		h.mu.Lock()
-		names := make([]string, 0, len(h.pods))
-		for n := range h.pods {
-			names = append(names, n)
+		uids := make([]string, 0, len(h.pods))
+		for u := range h.pods {
+			uids = append(uids, u)
 		}
 		h.mu.Unlock()
-		for _, n := range names {
-			h.stop(n)
+		for _, u := range uids {
+			h.stop(u)
 		}
 		return response{}
 	}
@@ -69,9 +69,9 @@ func (h *host) handle(req request) response {
 // start builds and runs one pod: see ksm.go.
 func (h *host) start(name, uid string, args []string) error {
 	h.mu.Lock()
-	if old := h.pods[name]; old != nil && !old.stopped {
+	if old := h.pods[uid]; old != nil {
 		h.mu.Unlock()
-		return fmt.Errorf("pod %s is already running (incarnation %s)", name, old.uid)
+		return fmt.Errorf("pod %s incarnation %s is already running", name, uid)
 	}
 	h.mu.Unlock()
 
@@ -84,7 +84,7 @@ func (h *host) start(name, uid string, args []string) error {
 		return err
 	}
 	h.mu.Lock()
-	h.pods[name] = p
+	h.pods[uid] = p
 	h.mu.Unlock()
 	go func() {
 		err := run(ctx)
@@ -103,15 +103,15 @@ func (h *host) start(name, uid string, args []string) error {
 
 // stop ends a pod as a killed process ends: nothing it does afterwards
 // reaches the API server.
-func (h *host) stop(name string) {
+func (h *host) stop(uid string) {
 	h.mu.Lock()
-	p := h.pods[name]
+	p := h.pods[uid]
 	if p == nil || p.stopped {
 		h.mu.Unlock()
 		return
 	}
 	p.stopped = true
-	delete(h.pods, name)
+	delete(h.pods, uid)
 	h.mu.Unlock()
 	p.cancel()
 	p.dialer.closeAll()
@@ -128,12 +128,12 @@ func (h *host) idle() response {
 
 // scrape serves GET /metrics from the pod's real handler and gathers its
 // self-metrics registry.
-func (h *host) scrape(name string) response {
+func (h *host) scrape(uid string) response {
 	h.mu.Lock()
-	p := h.pods[name]
+	p := h.pods[uid]
 	h.mu.Unlock()
 	if p == nil {
-		return response{Error: "no running pod " + name}
+		return response{Error: "no running pod incarnation " + uid}
 	}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)

@@ -14,6 +14,9 @@ import (
 // goroutine that was not blocked, for diagnostics, and the byte counts the
 // simulator compares with its server's, for every open connection.
 func quiescent(c *connCounter) (idle bool, busy string, conns []connStats) {
+	if c.dialing.Load() > 0 {
+		return false, "opening a connection", nil
+	}
 	before := c.snapshot()
 	buf := make([]byte, 1<<20)
 	for {
@@ -25,7 +28,7 @@ func quiescent(c *connCounter) (idle bool, busy string, conns []connStats) {
 		buf = make([]byte, 2*len(buf))
 	}
 	conns = c.snapshot()
-	if !slices.Equal(before, conns) {
+	if !slices.Equal(before, conns) || c.dialing.Load() > 0 {
 		return false, "connection I/O during the check", conns
 	}
 	self := true // the first goroutine in the dump is the caller
@@ -58,12 +61,50 @@ func goroutineState(g []byte) (string, bool) {
 }
 
 // blocked reports whether a goroutine in this state waits for something
-// outside itself. Running, runnable, in a system call or preempted are the
-// states of a goroutine with work in hand.
+// only another goroutine, the network or a timer can give it. Every other
+// state (running, runnable, in a system call, preempted, assisting or
+// waiting for the garbage collector, whose workers the dump does not show,
+// on one of the runtime's own semaphores, and any state this list does not
+// know) is a goroutine with work in hand. Found the hard way: a goroutine
+// writing a request, caught in "semacquire" while a GC cycle started,
+// looked idle.
 func blocked(state string) bool {
-	switch state {
-	case "running", "runnable", "syscall", "preempted", "copystack":
-		return false
-	}
-	return true
+	return waitingStates[state]
+}
+
+// waitingStates are the runtime's wait reasons (runtime/runtime2.go,
+// waitReasonStrings) of a goroutine that cannot proceed by itself.
+var waitingStates = map[string]bool{
+	"chan receive":            true,
+	"chan send":               true,
+	"chan receive (nil chan)": true,
+	"chan send (nil chan)":    true,
+	"select":                  true,
+	"select (no cases)":       true,
+	"IO wait":                 true,
+	"sleep":                   true,
+	"semacquire":              false, // Go 1.26: the runtime's own semaphores (a GC starting, sync.Pool); the sync types have their own reasons
+	"sync.Cond.Wait":          true,
+	"sync.Mutex.Lock":         true,
+	"sync.RWMutex.RLock":      true,
+	"sync.RWMutex.Lock":       true,
+	"sync.WaitGroup.Wait":     true,
+	"finalizer wait":          true,
+	"force gc (idle)":         true,
+	"GC worker (idle)":        true,
+	"GC sweep wait":           true,
+	"GC scavenge wait":        true,
+	"cleanup wait":            true,
+	"timer goroutine (idle)":  true,
+	"trace reader (blocked)":  true,
+	"GC weak to strong wait":  true,
+	"chan receive (synctest)": false,
+	"garbage collection":      false,
+	"GC assist wait":          false,
+	"GC assist marking":       false,
+	"wait for GC cycle":       false,
+	"stopping the world":      false,
+	"flushing proc caches":    false,
+	"preempted":               false,
+	"debug call":              false,
 }

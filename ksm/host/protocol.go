@@ -8,13 +8,14 @@ package main
 const (
 	// opStart starts pod Pod (incarnation UID) with KSM flags Args.
 	opStart = "start"
-	// opStop stops pod Pod as if its process were killed: its context is
-	// cancelled and its connections are closed.
+	// opStop stops pod incarnation UID as if its process were killed: its
+	// context is cancelled and its connections are closed.
 	opStop = "stop"
 	// opIdle reports whether every goroutine of this process is blocked
 	// and how many bytes its connections have read and written.
 	opIdle = "idle"
-	// opScrape returns what pod Pod's /metrics serves and its self-metrics.
+	// opScrape returns what pod incarnation UID's /metrics serves and its
+	// self-metrics.
 	opScrape = "scrape"
 	// opQuit ends the process.
 	opQuit = "quit"

@@ -1,0 +1,230 @@
+package ksm_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/shardsim/shardsim/ksm"
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/properties"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// defaultRapidSeed makes TestRandomTracesAgree replay the same traces on
+// every run; -rapid.seed or RAPID_SEED chooses others.
+const defaultRapidSeed = 1
+
+var runs = flag.Int("ksm.runs", 10, "TestDeterministic: replays of each shipped trace per release")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.seed" })
+	if _, env := os.LookupEnv("RAPID_SEED"); !set && !env {
+		_ = flag.Set("rapid.seed", fmt.Sprint(defaultRapidSeed))
+	}
+	os.Exit(m.Run())
+}
+
+// The releases the model's reducers stand for, as the differential tests
+// check them.
+var modelled = []struct {
+	release string
+	reducer model.Reducer
+}{
+	{"v2.12.0", model.LabelSelector{}},
+	{"v2.13.0", model.FieldSelector{}},
+}
+
+// backend builds (once, cached) and returns the ksm backend of release.
+// The real-KSM suites are skipped by go test -short: a cold build of a
+// release takes about two minutes.
+func backend(t testing.TB, release string) sim.NewBackend {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real kube-state-metrics suites are skipped with -short (each release builds in about 2 minutes cold)")
+	}
+	var progress bytes.Buffer
+	if _, err := ksm.EnsureBuilt(ksm.Build{Release: release}, &progress); err != nil {
+		t.Fatalf("build kube-state-metrics %s: %v", release, err)
+	}
+	if progress.Len() > 0 {
+		t.Log(strings.TrimSpace(progress.String()))
+	}
+	return ksm.New(ksm.Config{Build: ksm.Build{Release: release}})
+}
+
+// disagreement compares what the model and real KSM gave at every point
+// the simulator measured, quiescent (checkpoints) or not (transient): the
+// pods' configurations, the verdicts and the gap and overlap UID sets.
+// It returns "" when they agree.
+func disagreement(want, got *sim.Result) string {
+	for _, part := range []struct {
+		name      string
+		want, got []sim.Checkpoint
+	}{
+		{"checkpoint", want.Checkpoints, got.Checkpoints},
+		{"transient point", want.Transient, got.Transient},
+	} {
+		if len(part.want) != len(part.got) {
+			return fmt.Sprintf("%d %ss on the model, %d on real KSM", len(part.want), part.name, len(part.got))
+		}
+		for i := range part.want {
+			w, g := part.want[i], part.got[i]
+			switch {
+			case w.Step != g.Step || w.Op != g.Op:
+				return fmt.Sprintf("%s %d: step %d %s on the model, step %d %s on real KSM", part.name, i, w.Step, w.Op, g.Step, g.Op)
+			case !slices.Equal(w.Pods, g.Pods):
+				return fmt.Sprintf("%s at step %d (%s): pods %v on the model, %v on real KSM", part.name, w.Step, w.Op, w.Pods, g.Pods)
+			case w.Complete != g.Complete || w.Disjoint != g.Disjoint:
+				return fmt.Sprintf("%s at step %d (%s): complete/disjoint %v/%v on the model, %v/%v on real KSM", part.name, w.Step, w.Op, w.Complete, w.Disjoint, g.Complete, g.Disjoint)
+			case !slices.Equal(w.Gap.UIDs, g.Gap.UIDs):
+				return fmt.Sprintf("%s at step %d (%s): gap of %d objects on the model, %d on real KSM", part.name, w.Step, w.Op, w.Gap.Count, g.Gap.Count)
+			case !slices.Equal(w.Overlap.UIDs, g.Overlap.UIDs):
+				return fmt.Sprintf("%s at step %d (%s): overlap of %d objects on the model, %d on real KSM", part.name, w.Step, w.Op, w.Overlap.Count, g.Overlap.Count)
+			}
+		}
+	}
+	return ""
+}
+
+func run(t testing.TB, tr *sim.Trace, r model.Reducer, nb sim.NewBackend) (*sim.Result, error) {
+	t.Helper()
+	return sim.Run(tr, r, sim.Options{Backend: nb})
+}
+
+// TestShippedTracesAgree: every shipped trace (regressions included) gives
+// the same checkpoints on the model and on real KSM, for the release each
+// reducer models, and the verdicts the trace expects.
+func TestShippedTracesAgree(t *testing.T) {
+	files, err := sim.TraceFiles("../traces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range modelled {
+		t.Run(m.release, func(t *testing.T) {
+			nb := backend(t, m.release)
+			for _, file := range files {
+				tr, err := sim.LoadTrace(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := run(t, tr, m.reducer, nil)
+				if err != nil {
+					t.Fatalf("%s: model: %v", file, err)
+				}
+				got, err := run(t, tr, m.reducer, nb)
+				if err != nil {
+					t.Fatalf("%s: kube-state-metrics %s: %v", file, m.release, err)
+				}
+				if d := disagreement(want, got); d != "" {
+					t.Errorf("%s: %s disagrees with the %s model: %s", file, m.release, m.reducer.Name(), d)
+				}
+				if e, ok := tr.Expect[m.reducer.Name()]; ok && (e == sim.Holds) != got.Holds {
+					t.Errorf("%s: kube-state-metrics %s: holds=%v, the trace expects %s", file, m.release, got.Holds, e)
+				}
+			}
+		})
+	}
+}
+
+// rapidSource draws a generator's choices from rapid, so that rapid
+// shrinks failing traces.
+type rapidSource struct{ t *rapid.T }
+
+func (s rapidSource) Draw(label string, n int) int { return rapid.IntRange(0, n-1).Draw(s.t, label) }
+
+// TestRandomTracesAgree: on random traces (relabels, scales, restarts,
+// object churn; eager and explicit schedules, deliveries interleaved with
+// ops) the model and real KSM agree at every measured point. rapid runs
+// -rapid.checks traces (100 by default) per release and shrinks a
+// disagreement to a small trace, printed as JSON.
+func TestRandomTracesAgree(t *testing.T) {
+	for _, m := range modelled {
+		t.Run(m.release, func(t *testing.T) {
+			nb := backend(t, m.release)
+			rapid.Check(t, func(rt *rapid.T) {
+				src := rapidSource{rt}
+				b := properties.NewBuilder(src, properties.GenConfig{Objects: 40, MaxReplicas: 4, MaxInitialReplicas: 3})
+				defer b.Close()
+				for range rapid.IntRange(1, 6).Draw(rt, "ops") {
+					b.Op(src)
+				}
+				tr := properties.CloneTrace(b.Trace())
+				want, err := run(t, tr, m.reducer, nil)
+				if err != nil {
+					rt.Fatalf("model: %v", err)
+				}
+				got, err := run(t, tr, m.reducer, nb)
+				if err != nil {
+					rt.Fatalf("kube-state-metrics %s: %v\n%s", m.release, err, traceJSON(tr))
+				}
+				if d := disagreement(want, got); d != "" {
+					rt.Fatalf("kube-state-metrics %s disagrees with the %s model: %s\n%s", m.release, m.reducer.Name(), d, traceJSON(tr))
+				}
+			})
+		})
+	}
+}
+
+// TestDeterministic: -ksm.runs replays (10 by default) of every shipped
+// trace on real KSM give byte-identical JSON reports.
+func TestDeterministic(t *testing.T) {
+	files, err := sim.TraceFiles("../traces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range modelled {
+		t.Run(m.release, func(t *testing.T) {
+			nb := backend(t, m.release)
+			for _, file := range files {
+				tr, err := sim.LoadTrace(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var first []byte
+				for i := range *runs {
+					rep, err := sim.Replay(tr, []model.Reducer{m.reducer}, sim.Options{Backend: nb})
+					if err != nil {
+						t.Fatalf("%s run %d: %v", file, i, err)
+					}
+					got, err := json.Marshal(rep)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if i == 0 {
+						first = got
+					} else if !bytes.Equal(got, first) {
+						t.Fatalf("%s: run %d's JSON report differs from run 0's:\n%s", file, i, firstDifference(first, got))
+					}
+				}
+			}
+		})
+	}
+}
+
+func traceJSON(tr *sim.Trace) string {
+	b, err := properties.Marshal(tr)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// firstDifference shows where two JSON reports part.
+func firstDifference(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return fmt.Sprintf("  run 0: ...%s\n  run N: ...%s", a[from:min(len(a), i+200)], b[from:min(len(b), i+200)])
+}

@@ -92,7 +92,11 @@ func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.New
 	if f.ksmRelease == "" && f.ksmSource == "" { // each reducer runs the release it models
 		out := make([]model.Reducer, len(reducers))
 		for i, r := range reducers {
-			out[i] = ksmReducer{Reducer: r, build: ksm.Build{Release: ksm.DefaultRelease(r.Name())}}
+			b := ksm.Build{Release: ksm.DefaultRelease(r.Name())}
+			if _, err := ensureBuilt(b, os.Stderr); err != nil {
+				return nil, nil, err
+			}
+			out[i] = ksmReducer{Reducer: r, build: b}
 		}
 		return ksm.New(cfg), out, nil
 	}
@@ -115,6 +119,9 @@ func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.New
 				return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (drop --reducer)", rel.Version, r.Name(), x.Name())
 			}
 		}
+	}
+	if _, err := ensureBuilt(cfg.Build, os.Stderr); err != nil {
+		return nil, nil, err
 	}
 	return ksm.New(cfg), []model.Reducer{ksmReducer{Reducer: r, build: cfg.Build}}, nil
 }

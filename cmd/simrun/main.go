@@ -159,7 +159,7 @@ Exit status:
 	addHTMLFlag(cmd, &f.html)
 	fl.BoolVar(&f.force, "force", false, "with --html, replace an existing file (never a directory or a device)")
 	addBackendFlag(cmd, &f.backend)
-	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newVersionCommand())
+	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newKSMCommand(), newVersionCommand())
 	return cmd
 }
 

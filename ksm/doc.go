@@ -1,0 +1,35 @@
+// Package ksm is the ksm backend: every simulated pod runs as real
+// kube-state-metrics (KSM) code, of any release from v2.10.0 to v2.20.0 or
+// of a local checkout.
+//
+// A host program (ksm/host, a nested module built once per release with
+// that release's go.mod and go.sum from ksm/host/releases) links KSM's own
+// packages: options.NewOptions/AddFlags/Parse/Validate on the real flags
+// (--pod, --pod-namespace, --resources=configmaps), the store builder
+// (pkg/builder) wired as the release's pkg/app/server.go wires it, and the
+// autosharding metrics handler (pkg/metricshandler: its start-up GETs, its
+// StatefulSet informer and handlers, ConfigureSharding and the store
+// rebuild), each pod on its own clientset of the client-go the release
+// pins. One host process runs all the pods of a replay.
+//
+// The pods talk HTTP to this package's API server on loopback, which
+// serves the simulator's state: the pods, the StatefulSet (GET, LIST and
+// WATCH, plain or as a watch list, with label and field selectors, by the
+// simulator's own rules: model.ParseSelector, sim.WatchEvent) and the
+// trace's objects as ConfigMaps named by their UID. It holds each pod's
+// start-up GET, its informer's first LIST and every StatefulSet watch event
+// until the simulator delivers the matching inbox item, so explicit
+// schedules reproduce with real code. After a delivery it waits until the
+// pods have finished reacting, observed, never assumed: no request in hand
+// or event unwritten at the server, every goroutine of the host blocked
+// (one stop-the-world stack snapshot), and both ends agreeing on the bytes
+// of every open connection.
+//
+// What a pod exports is read from its real /metrics (Exporter); its
+// configuration from the ConfigMap lists it sends (none until its first
+// ConfigureSharding: 0/0) and its self-metrics
+// (kube_state_metrics_shard_ordinal, kube_state_metrics_total_shards).
+//
+// Builds go to the user's cache directory (CacheDir), keyed by the release,
+// the host source and the Go version; EnsureBuilt builds on first use.
+package ksm

@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build run test bench lint fuzz
+.PHONY: all build run test test-short bench lint fuzz
 
 all: lint test
 
@@ -25,9 +25,14 @@ run: build
 	fi
 
 # The README's test command. It includes the conformance module (KSM's own
-# pkg/sharding, v2.13.0), run by model's TestKSMConformance.
+# pkg/sharding, v2.13.0), run by model's TestKSMConformance, and the ksm
+# backend's agreement with real KSM v2.12.0 and v2.13.0 (built on first use,
+# about two minutes each cold). test-short skips the real-KSM suites.
 test:
 	$(GO) test ./...
+
+test-short:
+	$(GO) test -short ./...
 
 # Every figure in BENCHMARKS.md; compare runs with benchstat.
 bench:
@@ -36,9 +41,11 @@ bench:
 
 fuzz:
 	$(GO) test ./sim -run '^$$' -fuzz FuzzParseTrace -fuzztime 60s
+	$(GO) test ./importer -run '^$$' -fuzz FuzzImport -fuzztime 60s -fuzzminimizetime 100x
 
 lint:
 	test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	$(GO) vet ./...
 	cd conformance && $(GO) vet ./...
+	cd ksm/host && GOTOOLCHAIN=local GOFLAGS=-mod=readonly $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...

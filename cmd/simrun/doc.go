@@ -11,8 +11,8 @@
 //	simrun --trace T --log                             # with the event log
 //
 // Exit status: 0 every selected reducer holds, 1 a property is violated,
-// 2 bad input or usage, or an output file that cannot be written, 3 the
-// client-go backend failed.
+// 2 bad input or usage, or an output file that cannot be written, 3 a
+// backend failed (client-go, or a KSM pod or process of the ksm backend).
 //
 // Every file it writes (--html, import --out, the traces of hunt and check
 // --out) goes through internal/atomicfile: written atomically, an existing

@@ -115,7 +115,8 @@ Exit status:
      output file that cannot be written: refused before the replay, or, if
      writing still fails after it, reported after the report (which still
      gives the verdict)
-  3  internal error (the client-go backend failed)`,
+  3  a backend failed: the client-go informers, or a KSM pod or process of
+     the ksm backend (the message ends with the end of its log)`,
 		Example: `  # The relabel bug: label-selector violated, field-selector holds (exit 1)
   simrun --trace traces/relabel.json
 
@@ -127,6 +128,12 @@ Exit status:
 
   # The same replay with every pod on a real client-go informer
   simrun --trace traces/relabel.json --backend client-go
+
+  # Every pod as real kube-state-metrics code (v2.12.0 and v2.13.0; built on
+  # first use), another release, or your checkout of KSM
+  simrun --trace traces/relabel.json --backend ksm
+  simrun --trace traces/relabel.json --backend ksm --ksm-release v2.20.0
+  simrun --trace traces/relabel.json --backend ksm --ksm-source ../kube-state-metrics
 
   # Replay what kubectl recorded, without an intermediate file
   simrun import --statefulset-watch watch.json --objects 1000 | simrun --trace -

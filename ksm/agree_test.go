@@ -228,3 +228,56 @@ func firstDifference(a, b []byte) string {
 	from := max(0, i-200)
 	return fmt.Sprintf("  run 0: ...%s\n  run N: ...%s", a[from:min(len(a), i+200)], b[from:min(len(b), i+200)])
 }
+
+// TestSource runs a kube-state-metrics checkout (--ksm-source): the one in
+// $SHARDSIM_KSM_SOURCE, at the release in $SHARDSIM_KSM_SOURCE_RELEASE
+// (default v2.20.0), which seeds its dependencies and names the reducer it
+// should agree with on every shipped trace. Without the variable it skips.
+//
+//	git clone https://github.com/kubernetes/kube-state-metrics /tmp/ksm && git -C /tmp/ksm checkout v2.19.0
+//	SHARDSIM_KSM_SOURCE=/tmp/ksm SHARDSIM_KSM_SOURCE_RELEASE=v2.19.0 go test ./ksm -run TestSource
+func TestSource(t *testing.T) {
+	dir := os.Getenv("SHARDSIM_KSM_SOURCE")
+	if dir == "" {
+		t.Skip("set SHARDSIM_KSM_SOURCE to a kube-state-metrics checkout (and SHARDSIM_KSM_SOURCE_RELEASE to its tag) to run a checkout")
+	}
+	if testing.Short() {
+		t.Skip("real kube-state-metrics suites are skipped with -short")
+	}
+	release := os.Getenv("SHARDSIM_KSM_SOURCE_RELEASE")
+	if release == "" {
+		release = "v2.20.0"
+	}
+	rel, err := ksm.LookupRelease(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := ksm.Build{Release: release, Source: dir}
+	var progress bytes.Buffer
+	if _, err := ksm.EnsureBuilt(build, &progress); err != nil {
+		t.Fatalf("build %s: %v", build, err)
+	}
+	r, _ := model.ReducerByName(rel.Reducer)
+	nb := ksm.New(ksm.Config{Build: build})
+	files, err := sim.TraceFiles("../traces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		tr, err := sim.LoadTrace(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := run(t, tr, r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := run(t, tr, r, nb)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", file, build, err)
+		}
+		if d := disagreement(want, got); d != "" {
+			t.Errorf("%s: %s disagrees with the %s model: %s", file, build, r.Name(), d)
+		}
+	}
+}

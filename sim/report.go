@@ -274,10 +274,14 @@ func Verdict(res *Result) string {
 			n++
 		}
 	}
-	v := fmt.Sprintf("holds: every object is exported exactly once at all %d quiescent points", len(res.Checkpoints))
+	points := fmt.Sprintf("all %d quiescent points", len(res.Checkpoints))
+	if len(res.Checkpoints) == 1 {
+		points = "the only quiescent point"
+	}
+	v := "holds: every object is exported exactly once at " + points
 	if !res.Holds {
 		// Only strict checking fails a result whose checkpoints hold.
-		v = fmt.Sprintf("VIOLATED (strict): every object is exported exactly once at all %d quiescent points, but not between them", len(res.Checkpoints))
+		v = "VIOLATED (strict): every object is exported exactly once at " + points + ", but not between them"
 	}
 	switch {
 	case n == 1:

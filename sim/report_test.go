@@ -59,3 +59,21 @@ func TestWriteTextEscapes(t *testing.T) {
 		})
 	}
 }
+
+// TestVerdictCountsQuiescentPoints: one checkpoint is "the only quiescent
+// point", more are "all N quiescent points".
+func TestVerdictCountsQuiescentPoints(t *testing.T) {
+	ok := Checkpoint{Complete: true, Disjoint: true}
+	for n, want := range map[int]string{
+		1: "holds: every object is exported exactly once at the only quiescent point",
+		3: "holds: every object is exported exactly once at all 3 quiescent points",
+	} {
+		res := &Result{Holds: true, Checkpoints: make([]Checkpoint, n)}
+		for i := range res.Checkpoints {
+			res.Checkpoints[i] = ok
+		}
+		if got := Verdict(res); got != want {
+			t.Errorf("%d checkpoints: %q, want %q", n, got, want)
+		}
+	}
+}

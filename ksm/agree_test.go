@@ -281,3 +281,40 @@ func TestSource(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryServedRelease replays traces/relabel.json on every release the
+// module proxy serves and checks the verdict of the release's reducer
+// (v2.10.0 to v2.12.0 violated, v2.13.0 on holds). Each release builds in
+// about two minutes cold, so it runs only with SHARDSIM_KSM_ALL=1.
+func TestEveryServedRelease(t *testing.T) {
+	if os.Getenv("SHARDSIM_KSM_ALL") == "" {
+		t.Skip("set SHARDSIM_KSM_ALL=1 to build and run every served release (about two minutes each, cold)")
+	}
+	tr, err := sim.LoadTrace("../traces/relabel.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range ksm.Releases {
+		if !rel.Served {
+			continue
+		}
+		t.Run(rel.Version, func(t *testing.T) {
+			nb := backend(t, rel.Version)
+			r, _ := model.ReducerByName(rel.Reducer)
+			want, err := run(t, tr, r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := run(t, tr, r, nb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := disagreement(want, got); d != "" {
+				t.Errorf("%s disagrees with the %s model: %s", rel.Version, r.Name(), d)
+			}
+			if got.Holds != (rel.Reducer == "field-selector") {
+				t.Errorf("%s: holds=%v on the relabel trace", rel.Version, got.Holds)
+			}
+		})
+	}
+}

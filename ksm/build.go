@@ -186,7 +186,7 @@ func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 			return "", fmt.Errorf("go mod tidy for %s failed: %v\n%s", b, err, tail(out, 4000))
 		}
 	}
-	fmt.Fprintf(progress, "simrun: building %s for the ksm backend (first use takes about 2 minutes; cached in %s) ...\n", b, filepath.Dir(bin))
+	fmt.Fprintf(progress, "simrun: building %s for the ksm backend (first use takes a minute or two; cached in %s) ...\n", b, filepath.Dir(bin))
 	start := time.Now()
 	tmp := bin + ".tmp"
 	cmd := exec.Command("go", "build", "-modfile="+modfile, "-o", tmp, ".")

@@ -20,7 +20,7 @@ kube-state-metrics code: its flag parsing, its store builder and its
 autosharding metrics handler, on the client-go the release pins, against the
 simulator's API server on loopback. Each release is built on first use from
 ksm/host of this checkout (ksm/host/releases/vX.Y.Z.mod and .sum pin it) into
-the user's cache directory, which takes about two minutes, and reused after.`,
+the user's cache directory, which takes a minute or two, and reused after.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -233,6 +233,12 @@ func firstDifference(a, b []byte) string {
 // $SHARDSIM_KSM_SOURCE, at the release in $SHARDSIM_KSM_SOURCE_RELEASE
 // (default v2.20.0), which seeds its dependencies and names the reducer it
 // should agree with on every shipped trace. Without the variable it skips.
+// A checkout of v2.13.0 agrees (seeded from v2.13.0). One of v2.19.0 (seeded
+// from v2.19.1, the same client-go) does not, and rightly: its sharded
+// Watch drops the watch list's closing BOOKMARK (#2973), so every store but
+// the one that owns the bookmark's empty UID never syncs, and about half the
+// objects are exported by no pod while every configuration is right. The
+// model has no data plane yet to predict that.
 //
 //	git clone https://github.com/kubernetes/kube-state-metrics /tmp/ksm && git -C /tmp/ksm checkout v2.19.0
 //	SHARDSIM_KSM_SOURCE=/tmp/ksm SHARDSIM_KSM_SOURCE_RELEASE=v2.19.0 go test ./ksm -run TestSource

@@ -262,6 +262,13 @@ func Verdict(res *Result) string {
 		if c.Gap.Count > 0 {
 			what = append(what, fmt.Sprintf("%d of %d objects are exported by no pod", c.Gap.Count, c.Objects))
 		}
+		if configsAgree(c) {
+			// Only a backend that judges exports gets here: the
+			// configurations partition the objects, what the pods
+			// export does not (a store that never synced, say).
+			return fmt.Sprintf("VIOLATED: after step %d (%s) every pod's configuration agrees with spec.replicas=%d, yet what they export does not: %s",
+				c.Step, c.Op, c.Replicas, strings.Join(what, ", "))
+		}
 		return fmt.Sprintf("VIOLATED: after step %d (%s) the pods disagree with spec.replicas=%d (%s): %s",
 			c.Step, c.Op, c.Replicas, disagreement(c), strings.Join(what, ", "))
 	}
@@ -303,6 +310,22 @@ func countViolated(cs []Checkpoint) int {
 		}
 	}
 	return n
+}
+
+// configsAgree reports whether the serving pods are exactly shards
+// 0..replicas-1 of spec.replicas, once each.
+func configsAgree(c Checkpoint) bool {
+	if len(c.Pods) != c.Replicas {
+		return false
+	}
+	seen := make([]bool, c.Replicas)
+	for _, p := range c.Pods {
+		if p.Total != c.Replicas || p.Shard != int32(p.Pod) || p.Pod < 0 || p.Pod >= c.Replicas || seen[p.Pod] {
+			return false
+		}
+		seen[p.Pod] = true
+	}
+	return true
 }
 
 func disagreement(c Checkpoint) string {

@@ -96,6 +96,30 @@ func disagreement(want, got *sim.Result) string {
 	return ""
 }
 
+// shipped is one shipped trace file, loaded.
+type shipped struct {
+	file  string
+	trace *sim.Trace
+}
+
+// shippedTraces loads every file under traces/, regressions included.
+func shippedTraces(t testing.TB) []shipped {
+	t.Helper()
+	files, err := sim.TraceFiles("../traces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]shipped, len(files))
+	for i, file := range files {
+		tr, err := sim.LoadTrace(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = shipped{file, tr}
+	}
+	return out
+}
+
 func run(t testing.TB, tr *sim.Trace, r model.Reducer, nb sim.NewBackend) (*sim.Result, error) {
 	t.Helper()
 	return sim.Run(tr, r, sim.Options{Backend: nb})
@@ -105,18 +129,12 @@ func run(t testing.TB, tr *sim.Trace, r model.Reducer, nb sim.NewBackend) (*sim.
 // the same checkpoints on the model and on real KSM, for the release each
 // reducer models, and the verdicts the trace expects.
 func TestShippedTracesAgree(t *testing.T) {
-	files, err := sim.TraceFiles("../traces")
-	if err != nil {
-		t.Fatal(err)
-	}
+	traces := shippedTraces(t)
 	for _, m := range modelled {
 		t.Run(m.release, func(t *testing.T) {
 			nb := backend(t, m.release)
-			for _, file := range files {
-				tr, err := sim.LoadTrace(file)
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, st := range traces {
+				file, tr := st.file, st.trace
 				want, err := run(t, tr, m.reducer, nil)
 				if err != nil {
 					t.Fatalf("%s: model: %v", file, err)
@@ -178,18 +196,12 @@ func TestRandomTracesAgree(t *testing.T) {
 // TestDeterministic: -ksm.runs replays (10 by default) of every shipped
 // trace on real KSM give byte-identical JSON reports.
 func TestDeterministic(t *testing.T) {
-	files, err := sim.TraceFiles("../traces")
-	if err != nil {
-		t.Fatal(err)
-	}
+	traces := shippedTraces(t)
 	for _, m := range modelled {
 		t.Run(m.release, func(t *testing.T) {
 			nb := backend(t, m.release)
-			for _, file := range files {
-				tr, err := sim.LoadTrace(file)
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, st := range traces {
+				file, tr := st.file, st.trace
 				var first []byte
 				for i := range *runs {
 					rep, err := sim.Replay(tr, []model.Reducer{m.reducer}, sim.Options{Backend: nb})
@@ -265,15 +277,9 @@ func TestSource(t *testing.T) {
 	}
 	r, _ := model.ReducerByName(rel.Reducer)
 	nb := ksm.New(ksm.Config{Build: build})
-	files, err := sim.TraceFiles("../traces")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, file := range files {
-		tr, err := sim.LoadTrace(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+	traces := shippedTraces(t)
+	for _, st := range traces {
+		file, tr := st.file, st.trace
 		want, err := run(t, tr, r, nil)
 		if err != nil {
 			t.Fatal(err)

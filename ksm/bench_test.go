@@ -15,10 +15,7 @@ import (
 //
 //	go test ./ksm -run '^$' -bench ShippedTraces -benchtime 5x -count 3
 func BenchmarkShippedTraces(b *testing.B) {
-	files, err := sim.TraceFiles("../traces")
-	if err != nil {
-		b.Fatal(err)
-	}
+	traces := shippedTraces(b)
 	for _, m := range modelled {
 		real := backend(b, m.release)
 		for _, be := range []struct {
@@ -29,12 +26,9 @@ func BenchmarkShippedTraces(b *testing.B) {
 			{"client-go", clientgo.New},
 			{"ksm-" + m.release, real},
 		} {
-			for _, file := range files {
-				tr, err := sim.LoadTrace(file)
-				if err != nil {
-					b.Fatal(err)
-				}
-				name := be.name + "/" + m.reducer.Name() + "/" + strings.TrimSuffix(filepath.Base(file), ".json")
+			for _, st := range traces {
+				tr := st.trace
+				name := be.name + "/" + m.reducer.Name() + "/" + strings.TrimSuffix(filepath.Base(st.file), ".json")
 				b.Run(name, func(b *testing.B) {
 					for b.Loop() {
 						if _, err := sim.Run(tr, m.reducer, sim.Options{Backend: be.nb}); err != nil {

@@ -56,8 +56,7 @@ type server struct {
 	objects   map[string]string // ConfigMap name (the UID) -> resourceVersion
 	cmHistory []cmEvent
 	cmStreams map[*stream]bool
-	pending   int      // watch events handed to streams, not yet written
-	unknown   []string // requests the server had no answer for
+	pending   int // watch events handed to streams, not yet written
 }
 
 // connState is where a connection is in its request cycle: active from
@@ -404,9 +403,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.configMaps(w, r, p, ns, isWatch)
 	default:
-		s.mu.Lock()
-		s.unknown = append(s.unknown, r.Method+" "+r.URL.String())
-		s.mu.Unlock()
 		s.fail(w, r, http.StatusNotFound, "NotFound", "the simulator's API server does not serve "+r.URL.Path)
 	}
 }

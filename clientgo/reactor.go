@@ -16,6 +16,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
 )
 
 var (
@@ -322,7 +323,8 @@ func (w *Watch) Namespace() string { return w.namespace }
 // Selector is the watch's parsed selectors.
 func (w *Watch) Selector() model.Selector { return w.selector }
 
-// convert applies the cacher's transition rules to one write.
+// convert applies the cacher's transition rules (sim.Transition, the one
+// copy every API server of the project calls) to one write.
 func (w *Watch) convert(c change) (watch.Event, bool) {
 	obj := c.cur
 	if obj == nil {
@@ -331,21 +333,11 @@ func (w *Watch) convert(c change) (watch.Event, bool) {
 	if w.namespace != metav1.NamespaceAll && obj.Namespace != w.namespace {
 		return watch.Event{}, false
 	}
-	oldPasses := c.old != nil && w.selector.Matches(c.old)
-	curPasses := c.cur != nil && w.selector.Matches(c.cur)
-	switch {
-	case oldPasses && curPasses:
-		return watch.Event{Type: watch.Modified, Object: c.cur.DeepCopy()}, true
-	case curPasses:
-		return watch.Event{Type: watch.Added, Object: c.cur.DeepCopy()}, true
-	case oldPasses:
-		// The previous content, with the resourceVersion of the write
-		// (k8s.io/apiserver cacheWatcher.convertToWatchEvent).
-		old := c.old.DeepCopy()
-		old.ResourceVersion = strconv.FormatUint(c.rv, 10)
-		return watch.Event{Type: watch.Deleted, Object: old}, true
+	ev, ok := sim.Transition(w.selector, c.old, c.cur, strconv.FormatUint(c.rv, 10))
+	if !ok {
+		return watch.Event{}, false
 	}
-	return watch.Event{}, false
+	return watch.Event{Type: ev.Type, Object: ev.Object.DeepCopy()}, true
 }
 
 func (w *Watch) emit(ev watch.Event, d Delivery) {

@@ -73,23 +73,32 @@ func (a *APIServer) List(sel model.Selector) []*appsv1.StatefulSet {
 	return nil
 }
 
-// WatchEvent is what a watch with selector sel sees of the write old ->
-// cur, following the cacher's transition rules (k8s.io/apiserver
-// pkg/storage/cacher, cacheWatcher.convertToWatchEvent; the etcd3 watcher
-// does the same): old and new match -> MODIFIED; only the new matches ->
-// ADDED; only the old matches -> DELETED carrying the old object, stamped
-// with the write's resourceVersion (kubernetes/kubernetes#58547); neither
-// -> nothing (ok is false).
+// WatchEvent is what a watch with selector sel sees of the update old ->
+// cur: Transition with the resourceVersion of cur.
 func WatchEvent(sel model.Selector, old, cur *appsv1.StatefulSet) (ev model.Watched, ok bool) {
-	oldPasses, curPasses := sel.Matches(old), sel.Matches(cur)
+	return Transition(sel, old, cur, cur.ResourceVersion)
+}
+
+// Transition is the one copy of the cacher's transition rules (k8s.io/apiserver
+// pkg/storage/cacher, cacheWatcher.convertToWatchEvent; the etcd3 watcher
+// does the same) for a write old -> cur at resourceVersion rv, seen through
+// sel. old is nil for a creation, cur nil for a deletion. Old and new match
+// -> MODIFIED; only the new matches -> ADDED; only the old matches ->
+// DELETED carrying the old object, stamped with the write's resourceVersion
+// (kubernetes/kubernetes#58547); neither -> nothing (ok is false). Every
+// API server of the project calls it: this one, the client-go backend's
+// watch reactor and the ksm backend's HTTP server.
+func Transition(sel model.Selector, old, cur *appsv1.StatefulSet, rv string) (ev model.Watched, ok bool) {
+	oldPasses := old != nil && sel.Matches(old)
+	curPasses := cur != nil && sel.Matches(cur)
 	switch {
 	case oldPasses && curPasses:
 		return model.Watched{Type: watch.Modified, Object: cur}, true
-	case !oldPasses && curPasses:
+	case curPasses:
 		return model.Watched{Type: watch.Added, Object: cur}, true
-	case oldPasses && !curPasses:
+	case oldPasses:
 		gone := old.DeepCopy()
-		gone.ResourceVersion = cur.ResourceVersion
+		gone.ResourceVersion = rv
 		return model.Watched{Type: watch.Deleted, Object: gone}, true
 	}
 	return model.Watched{}, false

@@ -81,3 +81,32 @@ func TestAPIServerUpdate(t *testing.T) {
 		t.Fatalf("resourceVersion %s after another write, want 4 (every write bumps the revision)", cur.ResourceVersion)
 	}
 }
+
+// TestTransitionCreateDelete: a creation (no old object) is ADDED when the
+// new one passes, a deletion (no new object) is DELETED carrying the old
+// one stamped with the deletion's resourceVersion, and neither passing
+// gives nothing.
+func TestTransitionCreateDelete(t *testing.T) {
+	sel, err := model.ParseSelector(metav1.ListOptions{FieldSelector: "metadata.name=ksm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksm := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "ksm", ResourceVersion: "4"}}
+	other := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "other", ResourceVersion: "4"}}
+	if ev, ok := Transition(sel, nil, ksm, "4"); !ok || ev.Type != watch.Added || ev.Object != ksm {
+		t.Errorf("creation: %v %v", ev, ok)
+	}
+	ev, ok := Transition(sel, ksm, nil, "9")
+	if !ok || ev.Type != watch.Deleted || ev.Object.Name != "ksm" || ev.Object.ResourceVersion != "9" {
+		t.Errorf("deletion: %v %v", ev, ok)
+	}
+	if ksm.ResourceVersion != "4" {
+		t.Error("the deletion stamped the stored object")
+	}
+	if _, ok := Transition(sel, nil, other, "5"); ok {
+		t.Error("a creation no selector passes gave an event")
+	}
+	if _, ok := Transition(sel, other, nil, "6"); ok {
+		t.Error("a deletion no selector passes gave an event")
+	}
+}

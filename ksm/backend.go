@@ -161,7 +161,10 @@ func (b *Backend) settle() error {
 	}
 }
 
-// pod is one KSM pod incarnation.
+// pod is one KSM pod incarnation. Its state is what the server observed
+// (phase, the StatefulSet name and informer options it requested) and
+// what KSM reports (its configuration); Cache stays empty, as the
+// informer's store is KSM's own.
 type pod struct {
 	b     *Backend
 	conn  *podConn

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -573,11 +574,15 @@ func (s *server) configMaps(w http.ResponseWriter, r *http.Request, p *podConn, 
 		}
 		s.send(st, encodeEvent(watch.Bookmark, bookmark(&corev1.ConfigMap{}, "v1", "ConfigMap", s.rv)))
 	} else {
+		// The history is in resourceVersion order: replay what comes
+		// after the watch's resourceVersion.
 		from, _ := strconv.ParseUint(q.Get("resourceVersion"), 10, 64)
-		for _, e := range s.cmHistory {
-			if n, _ := strconv.ParseUint(e.rv, 10, 64); n > from {
-				s.send(st, s.cmWatchEvent(e))
-			}
+		i := sort.Search(len(s.cmHistory), func(i int) bool {
+			n, _ := strconv.ParseUint(s.cmHistory[i].rv, 10, 64)
+			return n > from
+		})
+		for _, e := range s.cmHistory[i:] {
+			s.send(st, s.cmWatchEvent(e))
 		}
 	}
 	s.cmStreams[st] = true

@@ -66,8 +66,11 @@
 // overlaps), and the simulator's coverage check against counting owners
 // one by one.
 //
-// Every failure message carries the seed and the command that replays it:
-// -rapid.seed for rapid, -gopter.seed for gopter, `simrun hunt --seed` and
-// `simrun --trace` for hunts. `go test ./properties -export DIR` writes the
-// counterexample the label-selector test found to DIR.
+// The tests start from fixed seeds, so every run checks the same traces;
+// `go test ./properties -explore` draws new seeds from the clock and logs
+// them. Every failure message carries the seed and the command that
+// replays it: -rapid.seed (or RAPID_SEED) for rapid, -gopter.seed for
+// gopter, `simrun hunt --seed` and `simrun --trace` for hunts.
+// `go test ./properties -export DIR` writes the counterexample the
+// label-selector test found to DIR.
 package properties

@@ -117,15 +117,7 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	}
 	opt := checker.Options{Reducer: r, MaxReplicas: f.maxReplicas, Depth: f.depth, Workers: f.workers}
 	terminal := isTerminal(errOut)
-	if terminal || f.progress {
-		opt.Progress = func(p checker.Progress) {
-			if terminal {
-				fmt.Fprintf(errOut, "\rcheck: %s\x1b[K", p)
-			} else {
-				fmt.Fprintf(errOut, "check: %s\n", p)
-			}
-		}
-	}
+	opt.Progress = progressTo[checker.Progress](errOut, "check", terminal, f.progress)
 	res, err := checker.Check(opt)
 	if terminal && res != nil && res.Elapsed.Seconds() >= 2 {
 		fmt.Fprint(errOut, "\r\x1b[K") // clear the progress line
@@ -182,6 +174,19 @@ func checkOutFile(dir, path string, force bool) error {
 			return usageErr("--out: %v; choose another directory or add --force to replace it", err)
 		}
 		return usageErr("--out: %v", err)
+	}
+	return nil
+}
+
+// progressTo returns the progress callback of a long search named cmd: one
+// line rewritten in place on a terminal, a line per report when forced
+// (--progress) elsewhere, nil (silent) otherwise.
+func progressTo[P fmt.Stringer](w io.Writer, cmd string, terminal, forced bool) func(P) {
+	switch {
+	case terminal:
+		return func(p P) { fmt.Fprintf(w, "\r%s: %s\x1b[K", cmd, p) }
+	case forced:
+		return func(p P) { fmt.Fprintf(w, "%s: %s\n", cmd, p) }
 	}
 	return nil
 }

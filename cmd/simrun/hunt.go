@@ -100,15 +100,7 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 	}
 	opts := properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces}
 	terminal := isTerminal(errOut)
-	if terminal || f.progress {
-		opts.Progress = func(p properties.HuntProgress) {
-			if terminal {
-				fmt.Fprintf(errOut, "\rhunt: %s\x1b[K", p)
-			} else {
-				fmt.Fprintf(errOut, "hunt: %s\n", p)
-			}
-		}
-	}
+	opts.Progress = progressTo[properties.HuntProgress](errOut, "hunt", terminal, f.progress)
 	start := time.Now()
 	ce, err := properties.Hunt(opts)
 	if terminal && time.Since(start) >= 2*time.Second {

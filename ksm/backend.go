@@ -1,6 +1,7 @@
 package ksm
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -276,7 +277,7 @@ func (p *pod) observe(what string) (string, error) {
 	s.mu.Unlock()
 	before := p.state.Config
 	if configured > 0 {
-		resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
+		resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
 		if err != nil {
 			return "", err
 		}
@@ -306,15 +307,9 @@ func (p *pod) Exported() ([]string, error) {
 }
 
 func (p *pod) await(what string, cond func() bool) error {
-	s := p.b.srv
-	timeout := time.NewTimer(settleTimeout)
-	defer timeout.Stop()
-	done := make(chan struct{})
-	go func() {
-		<-timeout.C
-		close(done)
-	}()
-	if !s.waitFor(done, cond) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	if !p.b.srv.waitFor(ctx.Done(), cond) {
 		return fmt.Errorf("KSM pod %s did not send %s within %s; the end of the log:\n%s", p.conn.name, what, settleTimeout, p.b.host.log.String())
 	}
 	return nil

@@ -18,6 +18,7 @@ const (
 	opStop   = "stop"
 	opIdle   = "idle"
 	opScrape = "scrape"
+	opSelf   = "self"
 	opQuit   = "quit"
 )
 

@@ -49,8 +49,8 @@ func (h *host) handle(req request) response {
 		return response{}
 	case opIdle:
 		return h.idle()
-	case opScrape:
-		return h.scrape(req.UID)
+	case opScrape, opSelf:
+		return h.scrape(req.UID, req.Op == opScrape)
 	case opQuit:
 		h.mu.Lock()
 		uids := make([]string, 0, len(h.pods))
@@ -126,20 +126,24 @@ func (h *host) idle() response {
 	return response{Idle: idle, Busy: busy, Conns: conns, Exited: exited}
 }
 
-// scrape serves GET /metrics from the pod's real handler and gathers its
-// self-metrics registry.
-func (h *host) scrape(uid string) response {
+// scrape gathers the pod's self-metrics registry and, with body, serves
+// GET /metrics from its real handler.
+func (h *host) scrape(uid string, body bool) response {
 	h.mu.Lock()
 	p := h.pods[uid]
 	h.mu.Unlock()
 	if p == nil {
 		return response{Error: "no running pod incarnation " + uid}
 	}
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	p.handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return response{Error: fmt.Sprintf("GET /metrics: status %d", rec.Code)}
+	var metrics string
+	if body {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		p.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return response{Error: fmt.Sprintf("GET /metrics: status %d", rec.Code)}
+		}
+		metrics = rec.Body.String()
 	}
 	families, err := p.registry.Gather()
 	if err != nil {
@@ -152,5 +156,5 @@ func (h *host) scrape(uid string) response {
 			return response{Error: "encode self-metrics: " + err.Error()}
 		}
 	}
-	return response{Metrics: rec.Body.String(), Self: self.String()}
+	return response{Metrics: metrics, Self: self.String()}
 }

@@ -17,6 +17,9 @@ const (
 	// opScrape returns what pod incarnation UID's /metrics serves and its
 	// self-metrics.
 	opScrape = "scrape"
+	// opSelf returns only pod incarnation UID's self-metrics: what a
+	// delivery needs, without the /metrics body.
+	opSelf = "self"
 	// opQuit ends the process.
 	opQuit = "quit"
 )

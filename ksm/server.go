@@ -86,7 +86,6 @@ type podConn struct {
 	// list holds the informer's first request (a LIST, or a watch list),
 	// sent with listOptions.
 	list        hold
-	listWatch   bool // the held request is a watch list
 	listOptions metav1.ListOptions
 	listed      bool
 	// stream is the StatefulSet watch, queue the events written to the
@@ -480,7 +479,7 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		return
 	}
 	if first {
-		p.listWatch, p.listOptions = watchList, opts
+		p.listOptions = opts
 	}
 	s.mu.Unlock()
 	if first {

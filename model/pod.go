@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,7 +117,11 @@ func Step(r Reducer, s PodState, e Event) (PodState, string) {
 		s.ListOptions = r.ListOptions(e.StatefulSet)
 		return s, fmt.Sprintf("detected StatefulSet %s; informer %s", s.StatefulSetName, DescribeOptions(s.ListOptions))
 	case Listed:
-		if s.Phase != Detected {
+		switch s.Phase {
+		case Watching:
+			return s.relisted(e.Items)
+		case Detected:
+		default:
 			return s, "ignored: informer not expected to list now"
 		}
 		s.Phase = Watching
@@ -150,6 +155,43 @@ func Step(r Reducer, s PodState, e Event) (PodState, string) {
 		return s, "stopped"
 	}
 	return s, fmt.Sprintf("ignored: unknown event %T", e)
+}
+
+// relisted is a relist after the informer's watch expired (410 Gone):
+// client-go's DeltaFIFO.Replace queues every listed object (Replaced) and
+// a deletion for each cached one not listed; an object whose
+// resourceVersion did not change is a sync, which handlers without a
+// resync period never see (sharedIndexInformer.OnUpdate), so upsert's
+// "unchanged resourceVersion" rule covers it.
+func (s PodState) relisted(items []*appsv1.StatefulSet) (PodState, string) {
+	listed := map[string]bool{}
+	var notes []string
+	for _, ss := range items {
+		listed[ss.Name] = true
+		var note string
+		s, note = s.upsert(ss)
+		notes = append(notes, note)
+	}
+	for _, name := range sortedNames(s.Cache) {
+		if !listed[name] {
+			s.Cache = maps.Clone(s.Cache)
+			delete(s.Cache, name)
+			notes = append(notes, "removed "+name+" from informer cache; no DeleteFunc, the pod stays "+s.Config.String())
+		}
+	}
+	if len(notes) == 0 {
+		return s, "relisted nothing: the pod stays " + s.Config.String()
+	}
+	return s, "relist: " + strings.Join(notes, "; ")
+}
+
+func sortedNames(m map[string]*appsv1.StatefulSet) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // upsert stores ss in the informer cache and runs the handler client-go

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,7 +18,20 @@ type APIServer struct {
 	Namespace   string
 	StatefulSet *appsv1.StatefulSet // never modified in place: writes replace it
 	rv          uint64
+
+	// ssWrites is every write of the StatefulSet, its creation first,
+	// for watches that resume from a resourceVersion and for lagging
+	// reads.
+	ssWrites []ssWrite
+	// compacted is the revision the history was compacted at (0: never):
+	// a watch from an older resourceVersion, an exact read or a continue
+	// token older than it gets 410 Gone.
+	compacted uint64
+	// lag is the watch cache's lag in writes (the cacheLag op).
+	lag int
 }
+
+type ssWrite struct{ old, cur *appsv1.StatefulSet }
 
 // NewAPIServer creates the namespace's StatefulSet.
 func NewAPIServer(namespace string, ss StatefulSet) *APIServer {
@@ -32,6 +46,7 @@ func NewAPIServer(namespace string, ss StatefulSet) *APIServer {
 		Spec:       appsv1.StatefulSetSpec{Replicas: &replicas},
 	}
 	a.StatefulSet.ResourceVersion = a.nextRV()
+	a.ssWrites = []ssWrite{{cur: a.StatefulSet}}
 	return a
 }
 
@@ -61,14 +76,68 @@ func (a *APIServer) Update(mutate func(*appsv1.StatefulSet)) (old, cur *appsv1.S
 	}
 	next.ResourceVersion = a.nextRV()
 	old, a.StatefulSet = a.StatefulSet, next
+	// Clip: an APIServer copied by value (the checker clones clusters)
+	// must not append into the history of the copy it came from.
+	a.ssWrites = append(slices.Clip(a.ssWrites), ssWrite{old, next})
 	return old, next
 }
+
+// statefulSetAt returns the StatefulSet as of revision rv.
+func (a *APIServer) statefulSetAt(rv uint64) *appsv1.StatefulSet {
+	ss := a.ssWrites[0].cur
+	for _, w := range a.ssWrites[1:] {
+		if specRV(w.cur) > rv {
+			break
+		}
+		ss = w.cur
+	}
+	return ss
+}
+
+// lagged returns the revision a read with resourceVersion "0" sees: the
+// current one, or with a lagging watch cache the one lag writes ago.
+func (a *APIServer) lagged(watchCache bool) uint64 {
+	if !watchCache || a.lag == 0 {
+		return a.rv
+	}
+	return max(a.rv-min(uint64(a.lag), a.rv), 1)
+}
+
+// watchFrom is what a watch of the StatefulSet with selector sel that
+// starts from resourceVersion from sees first: the writes after from,
+// through Transition; expired when from is older than the compaction
+// (one ERROR event, 410 Gone, and the watch ends).
+func (a *APIServer) watchFrom(sel model.Selector, from uint64) (evs []model.Watched, expired bool) {
+	if from < a.compacted {
+		return nil, true
+	}
+	for _, w := range a.ssWrites[1:] {
+		rv := specRV(w.cur)
+		if rv <= from {
+			continue
+		}
+		if ev, ok := WatchEvent(sel, w.old, w.cur); ok {
+			evs = append(evs, ev)
+		}
+	}
+	return evs, false
+}
+
+func specRV(ss *appsv1.StatefulSet) uint64 { return model.ParseResourceVersion(ss.ResourceVersion) }
 
 // List returns what a LIST with sel returns: the StatefulSets of the
 // namespace that pass it.
 func (a *APIServer) List(sel model.Selector) []*appsv1.StatefulSet {
 	if sel.Matches(a.StatefulSet) {
 		return []*appsv1.StatefulSet{a.StatefulSet}
+	}
+	return nil
+}
+
+// listAt is a LIST with sel answered as of revision rv.
+func (a *APIServer) listAt(sel model.Selector, rv uint64) []*appsv1.StatefulSet {
+	if ss := a.statefulSetAt(rv); sel.Matches(ss) {
+		return []*appsv1.StatefulSet{ss}
 	}
 	return nil
 }

@@ -78,3 +78,56 @@ type Exporter interface {
 	// Exported returns the UIDs of the objects the pod exports now.
 	Exported() ([]string, error)
 }
+
+// APIServerConfig is how the trace's API server is configured
+// (cluster.apiServer and cluster.pageSize). Which list/watch paths a
+// client-go reflector meets depends on it; see DESIGN.md, "The API
+// server's list/watch protocol".
+type APIServerConfig struct {
+	// WatchCache: the kube-apiserver serves reads with resourceVersion
+	// "0", unpaged reads and watches from its watch cache
+	// (--watch-cache, default true). Without it every read goes to etcd
+	// and a LIST with a limit is paged.
+	WatchCache bool
+	// WatchList: the WatchList feature gate (default on in v1.37): a
+	// watch with sendInitialEvents=true is served, otherwise refused with
+	// 422.
+	WatchList bool
+	// PageSize is the page size of the client-go pager (500): the limit
+	// of a paged LIST. The simulator pages with it; a real reflector asks
+	// it itself.
+	PageSize int
+}
+
+// A FaultBackend is a Backend whose API server takes the trace's fault
+// ops and configuration. A backend that is not one replays only traces
+// with the default configuration and no fault ops; the simulator refuses
+// the others up front (ErrUnsupported).
+type FaultBackend interface {
+	// ConfigureAPIServer is called once, before the first Write.
+	ConfigureAPIServer(c APIServerConfig) error
+	// Compact compacts the API server's history at resourceVersion rv
+	// (the current one): a watch from an older resourceVersion gets one
+	// ERROR event (410 Gone, "too old resource version") and ends; a LIST
+	// continuing or reading exactly at an older one fails with 410
+	// Expired.
+	Compact(rv string) error
+	// CacheLag makes reads with resourceVersion "0" see the state as it
+	// was writes ago from now on: at resourceVersion current-writes (each
+	// write advances the resourceVersion by one), at least 1. 0 ends the
+	// lag. Watches are not delayed.
+	CacheLag(writes int) error
+}
+
+// A Disconnecter is a PodRunner whose watch connections the backend can
+// cut (the disconnect op): every open watch of the pod ends, and its
+// reflectors resume as client-go does.
+type Disconnecter interface {
+	Disconnect() error
+}
+
+// The model backend's pods read nothing from an API of their own: the
+// simulator's API server is theirs, so its faults need nothing more here.
+func (modelBackend) ConfigureAPIServer(APIServerConfig) error { return nil }
+func (modelBackend) Compact(string) error                     { return nil }
+func (modelBackend) CacheLag(int) error                       { return nil }

@@ -122,6 +122,14 @@ func (c Coverage) Holds() bool { return c.Complete && c.Disjoint }
 // a pass of jump.Hash over the cached UID hashes the first time a total is
 // seen since the set last changed, a table lookup after that.
 func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
+	return o.EvaluateStores(configs, nil, desired)
+}
+
+// EvaluateStores is Evaluate over two kinds of pods: those judged by
+// their configuration (configs) and those judged by the UIDs their stores
+// hold (stores, each sorted; UIDs that are not live are ignored). Each
+// store costs a binary search per UID; with no stores it is Evaluate.
+func (o *ObjectSet) EvaluateStores(configs []model.Config, stores [][]string, desired int) Coverage {
 	// The distinct totals among the configurations that keep anything,
 	// ascending, and served[t][s]: the pods serving shard s of totals[t],
 	// capped at 2 (two is already an overlap), so that the per-object sums
@@ -159,7 +167,7 @@ func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 	if len(o.uids) == 0 {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
-	if len(totals) == 1 && !slices.ContainsFunc(served[0], func(k uint16) bool { return k != 1 }) {
+	if len(stores) == 0 && len(totals) == 1 && !slices.ContainsFunc(served[0], func(k uint16) bool { return k != 1 }) {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
 
@@ -181,6 +189,14 @@ func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 			w := model.Owner(h, t)
 			own[i] = w
 			counts[i] += m[w]
+		}
+	}
+
+	for _, st := range stores {
+		for _, u := range st {
+			if i, ok := slices.BinarySearch(o.uids, u); ok {
+				counts[i] = min(counts[i]+1, 2)
+			}
 		}
 	}
 

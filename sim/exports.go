@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -27,28 +28,31 @@ func (s *Sim) writeObjects(created, deleted []string) {
 // exports it. The second result is false for the other backends, whose
 // pods are judged by their configurations (ObjectSet.Evaluate). As there,
 // no object is a gap while the desired replica count is 0.
-func (s *Sim) exportCoverage(desired int) (Coverage, bool) {
+func (s *Sim) exportCoverage(desired int) ([]PodConfig, Coverage, bool) {
 	if _, ok := s.backend.(ObjectWriter); !ok || s.err != nil {
-		return Coverage{}, false
+		return nil, Coverage{}, false
 	}
 	count := make(map[string]int, s.objects.Len())
+	var pods []PodConfig
 	for _, p := range s.pods {
 		if !p.state.Serving() || p.runner == nil {
 			continue
 		}
 		e, ok := p.runner.(Exporter)
 		if !ok {
-			return Coverage{}, false
+			return nil, Coverage{}, false
 		}
 		uids, err := e.Exported()
 		if err != nil {
 			s.err = fmt.Errorf("%s backend: pod %s: read exports: %w", s.backend.Name(), p.state.Name, err)
-			return Coverage{}, false
+			return nil, Coverage{}, false
 		}
 		for _, u := range uids {
 			count[u]++
 		}
+		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(uids)})
 	}
+	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })
 	var c Coverage
 	for i, u := range s.objects.UIDs() {
 		switch k := count[u]; {
@@ -59,5 +63,5 @@ func (s *Sim) exportCoverage(desired int) (Coverage, bool) {
 		}
 	}
 	c.Complete, c.Disjoint = len(c.Gap) == 0, len(c.Overlap) == 0
-	return c, true
+	return pods, c, true
 }

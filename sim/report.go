@@ -53,7 +53,23 @@ type Checkpoint struct {
 	Disjoint bool        `json:"disjoint"`
 	Gap      UIDSet      `json:"gap"`
 	Overlap  UIDSet      `json:"overlap"`
+	// Healing says, for a violated point, whether it heals without
+	// further ops or faults: Permanent or SelfHealing (empty when the
+	// properties hold).
+	Healing string `json:"healing,omitempty"`
 }
+
+// Healing verdicts of a violation (DESIGN.md, "Properties on what is
+// exported"). At a quiescent point nothing is left to deliver and nothing
+// in KSM's reflectors is timed (resync period 0; a watch that times out
+// is re-opened from its resourceVersion and changes no store), so a
+// violation there is permanent: it lasts until an op changes something. At
+// a transient point it is self-healing when delivering what is pending,
+// and nothing else, ends at a point where the properties hold.
+const (
+	Permanent   = "permanent"
+	SelfHealing = "self-healing"
+)
 
 // Window is the transient window of one step: the intermediate states
 // after each delivery that changed what a pod serves.
@@ -64,16 +80,22 @@ type Window struct {
 	Violated   int    `json:"violated"` // of which violate a property
 	MaxGap     int    `json:"maxGap"`
 	MaxOverlap int    `json:"maxOverlap"`
+	// Healing: whether the violated states heal by the end of the
+	// step's drain (SelfHealing) or not (Permanent); empty when none is
+	// violated.
+	Healing string `json:"healing,omitempty"`
 }
 
 // Holds reports whether both properties hold at the checkpoint.
 func (c Checkpoint) Holds() bool { return c.Complete && c.Disjoint }
 
-// PodConfig is one serving pod's configuration.
+// PodConfig is one serving pod's configuration and how many objects it
+// exports (what its store holds: /metrics).
 type PodConfig struct {
-	Pod   int   `json:"pod"` // ordinal
-	Shard int32 `json:"shard"`
-	Total int   `json:"total"`
+	Pod      int   `json:"pod"` // ordinal
+	Shard    int32 `json:"shard"`
+	Total    int   `json:"total"`
+	Exported int   `json:"exported"`
 }
 
 // UIDSet is a set of objects: the exact count and the sorted UIDs (which
@@ -100,6 +122,12 @@ const (
 	LogWatchModified  LogKind = "watch-modified"
 	LogWatchDeleted   LogKind = "watch-deleted"
 	LogStopped        LogKind = "stopped" // a pod was deleted
+	LogWatchEnd       LogKind = "watch-end" // a pod's informer watch ended (disconnect, 410 Gone)
+	LogFault          LogKind = "fault"     // cluster: a fault op (compact, cacheLag, disconnect)
+
+	LogObjectsList     LogKind = "objects-list"      // a pod's objects reflector got a LIST page
+	LogObjectsWatch    LogKind = "objects-watch"     // ... a watch event
+	LogObjectsWatchEnd LogKind = "objects-watch-end" // ... the end of its watch
 )
 
 // LogEntry is one line of the event log: something the cluster did
@@ -192,7 +220,7 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "\n%s (%s)\n", textsafe.Text(res.Reducer), textsafe.Text(res.Models))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (shard/total)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP")
+		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
 		// Checkpoints and transient entries, merged in step order.
 		cs, ts := res.Checkpoints, res.Transient
 		for len(cs) > 0 || len(ts) > 0 {
@@ -213,8 +241,8 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 			if w.Step >= 0 {
 				step = fmt.Sprintf("step %d (%s)", w.Step, textsafe.Text(w.Op))
 			}
-			fmt.Fprintf(&b, "  transient window during %s: %d of %d intermediate states violated, worst gap %d, worst overlap %d\n",
-				step, w.Violated, w.States, w.MaxGap, w.MaxOverlap)
+			fmt.Fprintf(&b, "  transient window during %s: %d of %d intermediate states violated, worst gap %d, worst overlap %d (%s)\n",
+				step, w.Violated, w.States, w.MaxGap, w.MaxOverlap, w.Healing)
 		}
 		fmt.Fprintf(&b, "  verdict: %s\n", textsafe.Text(Verdict(res)))
 		if withLog {
@@ -235,10 +263,14 @@ func writeRow(w io.Writer, c Checkpoint, note string) {
 	}
 	pods := make([]string, len(c.Pods))
 	for i, p := range c.Pods {
-		pods[i] = fmt.Sprintf("%d:%d/%d", p.Pod, p.Shard, p.Total)
+		pods[i] = fmt.Sprintf("%d:%d/%d=%d", p.Pod, p.Shard, p.Total, p.Exported)
 	}
-	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\n", step, textsafe.Text(c.Op), note, c.Replicas,
-		strings.Join(pods, " "), yesNo(c.Complete), yesNo(c.Disjoint), c.Gap.Count, c.Overlap.Count)
+	healing := c.Healing
+	if healing == "" {
+		healing = "-"
+	}
+	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\n", step, textsafe.Text(c.Op), note, c.Replicas,
+		strings.Join(pods, " "), yesNo(c.Complete), yesNo(c.Disjoint), c.Gap.Count, c.Overlap.Count, healing)
 }
 
 func yesNo(b bool) string {
@@ -266,11 +298,11 @@ func Verdict(res *Result) string {
 			// Only a backend that judges exports gets here: the
 			// configurations partition the objects, what the pods
 			// export does not (a store that never synced, say).
-			return fmt.Sprintf("VIOLATED: after step %d (%s) every pod's configuration agrees with spec.replicas=%d, yet what they export does not: %s",
-				c.Step, c.Op, c.Replicas, strings.Join(what, ", "))
+			return fmt.Sprintf("VIOLATED (%s): after step %d (%s) every pod's configuration agrees with spec.replicas=%d, yet what they export does not: %s",
+				c.Healing, c.Step, c.Op, c.Replicas, strings.Join(what, ", "))
 		}
-		return fmt.Sprintf("VIOLATED: after step %d (%s) the pods disagree with spec.replicas=%d (%s): %s",
-			c.Step, c.Op, c.Replicas, disagreement(c), strings.Join(what, ", "))
+		return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the pods disagree with spec.replicas=%d (%s): %s",
+			c.Healing, c.Step, c.Op, c.Replicas, disagreement(c), strings.Join(what, ", "))
 	}
 	if len(res.Checkpoints) == 0 {
 		return "no quiescent point reached: nothing checked"
@@ -290,11 +322,23 @@ func Verdict(res *Result) string {
 		// Only strict checking fails a result whose checkpoints hold.
 		v = "VIOLATED (strict): every object is exported exactly once at " + points + ", but not between them"
 	}
+	permanent := 0
+	for _, c := range res.Transient {
+		if c.Healing == Permanent {
+			permanent++
+		}
+	}
 	switch {
 	case n == 1:
-		v += " (transient violations during 1 step)"
+		v += " (transient violations during 1 step"
 	case n > 1:
-		v += fmt.Sprintf(" (transient violations during %d steps)", n)
+		v += fmt.Sprintf(" (transient violations during %d steps", n)
+	}
+	switch {
+	case n > 0 && permanent == 0:
+		v += ", all self-healing)"
+	case n > 0:
+		v += fmt.Sprintf(", %d of them permanent)", permanent)
 	}
 	if res.Pending > 0 {
 		v += fmt.Sprintf("; the trace ends with %d undelivered items", res.Pending)

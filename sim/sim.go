@@ -36,6 +36,10 @@ type Options struct {
 	// drains too), and reports them per step as Result.Windows. It costs
 	// one evaluation per such delivery.
 	Windows bool
+
+	// continuation marks the replays classify makes: they are not
+	// classified themselves.
+	continuation bool
 }
 
 // itemKind is what an inbox item asks a pod to do.
@@ -46,12 +50,22 @@ const (
 	itemList                  // start, part 2: the informer's LIST, then WATCH
 	itemEvent                 // a watch event the pod's selector let through
 	itemStop                  // the pod is deleted
+	itemSSWatchEnd            // the informer's watch connection closed
+	itemSSExpired             // the informer's re-watch got 410 Gone
+
+	// The objects stream (the data plane).
+	itemObjPage     // the answer to the reflector's LIST request
+	itemObjEvent    // a write of the objects on the reflector's watch
+	itemObjWatchEnd // the reflector's watch ended
 )
 
 type item struct {
-	kind  itemKind
-	pod   *pod
-	event model.Watched
+	kind    itemKind
+	pod     *pod
+	event   model.Watched
+	objects model.ObjectsWatched // itemObjEvent
+	expired bool                 // itemObjWatchEnd: with 410 Gone
+	relist  bool                 // itemList: a relist after 410 Gone
 }
 
 // pod is one incarnation of a KSM pod: a restart creates a new one with the
@@ -64,6 +78,11 @@ type pod struct {
 	selector model.Selector // the watch's, set when the LIST is delivered
 	watching bool           // has an open watch
 	stopping bool           // a Stop item is queued
+	ssRV     uint64         // the informer's last synced resourceVersion
+
+	data      model.Reflector // the objects store and its reflector
+	hasStore  bool            // ConfigureSharding has built the store
+	dataWatch bool            // its watch is open: object writes reach it
 }
 
 // Sim replays one trace against one reducer.
@@ -78,8 +97,13 @@ type Sim struct {
 	objects *ObjectSet
 	pods    []*pod   // the incarnations not stopped yet, in creation order
 	latest  []*pod   // by ordinal: its latest incarnation
-	inbox   [][]item // by ordinal
+	inbox   [][]item // by ordinal: the StatefulSet stream
+	objq    [][]item // by ordinal: the objects stream
 	nextUID int
+
+	apiConfig APIServerConfig
+	objWrites []objectWrite            // every create and delete, in order
+	splits    map[pageKey][]model.Page // SplitPage results for the current objects
 
 	step   int // index of the step being replayed, -1 before the first
 	log    []LogEntry
@@ -101,7 +125,55 @@ func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	return s.Finish(), nil
+	res := s.Finish()
+	if !opts.continuation {
+		if err := classify(t, r, opts, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// classify marks each violated transient point permanent or
+// self-healing by replaying the trace up to that step, on the same
+// backend, followed by a settle: the continuation that delivers what is
+// pending and does nothing else. (Checkpoints are marked as they are
+// observed.) A violated window is self-healing when the point that ends
+// its step holds or heals.
+func classify(t *Trace, r model.Reducer, opts Options, res *Result) error {
+	healing := map[int]string{} // step -> the healing of the point ending it
+	for _, c := range res.Checkpoints {
+		healing[c.Step] = c.Healing
+	}
+	for i := range res.Transient {
+		c := &res.Transient[i]
+		if c.Holds() {
+			continue
+		}
+		prefix := *t
+		prefix.Steps = append(slices.Clone(t.Steps[:c.Step+1]), Step{Op: OpSettle})
+		prefix.Expect = nil
+		cont, err := Run(&prefix, r, Options{Backend: opts.Backend, continuation: true})
+		if err != nil {
+			return err
+		}
+		c.Healing = Permanent
+		if last := cont.Checkpoints[len(cont.Checkpoints)-1]; last.Holds() {
+			c.Healing = SelfHealing
+		}
+		healing[c.Step] = c.Healing
+	}
+	for i := range res.Windows {
+		w := &res.Windows[i]
+		if w.Violated == 0 {
+			continue
+		}
+		w.Healing = SelfHealing
+		if healing[w.Step] == Permanent {
+			w.Healing = Permanent
+		}
+	}
+	return nil
 }
 
 // New sets up the cluster of t: the StatefulSet, its pods and the objects.
@@ -109,13 +181,16 @@ func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 // and configured), so the first checkpoint is always the initial one; use
 // restart to interleave ops with a pod's start.
 func New(t *Trace, r model.Reducer, opts Options) *Sim {
-	s := &Sim{trace: t, reducer: r, opts: opts, step: -1}
+	s := &Sim{trace: t, reducer: r, opts: opts, step: -1, apiConfig: t.Cluster.Config()}
 	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
 	newBackend := opts.Backend
 	if newBackend == nil {
 		newBackend = ModelBackend
 	}
 	if s.backend, s.err = newBackend(r); s.err == nil {
+		s.err = s.configureBackend()
+	}
+	if s.err == nil {
 		s.err = s.backend.Write(s.api.StatefulSet)
 	}
 	s.result = Result{Reducer: r.Name(), Models: r.Models()}
@@ -164,29 +239,46 @@ func (s *Sim) Apply(i int) error {
 		uids = append(uids, GenerateUIDs(st.Generate, st.Seed, i+1)...)
 		s.objects.Add(uids)
 		s.api.Bump()
+		s.recordObjectWrite(uids, nil)
 		s.writeObjects(uids, nil)
 		s.logf(LogObjects, -1, "", "create %d objects", len(uids))
 	case OpDelete:
 		s.objects.Delete(st.UIDs)
 		s.api.Bump()
+		s.recordObjectWrite(nil, st.UIDs)
 		s.writeObjects(nil, st.UIDs)
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
+	case OpCompact:
+		s.compact()
+	case OpCacheLag:
+		s.cacheLag(*st.Writes)
+	case OpDisconnect:
+		for _, o := range st.Pods {
+			s.disconnect(o)
+		}
 	case OpDeliver:
+		queue, deliver, what := s.inbox, s.deliver, "inbox"
+		if st.Stream == StreamObjects {
+			queue, deliver, what = s.objq, s.deliverObjects, "objects stream"
+		}
 		for n := range st.Count {
 			if s.err != nil {
 				return s.err
 			}
-			if len(s.inbox[*st.Pod]) == 0 {
+			if len(queue[*st.Pod]) == 0 {
 				return &TraceError{Step: i, Field: "count",
-					Msg: fmt.Sprintf("pod %d's inbox ran empty after %d of %d deliveries", *st.Pod, n, st.Count)}
+					Msg: fmt.Sprintf("pod %d's %s ran empty after %d of %d deliveries", *st.Pod, what, n, st.Count)}
 			}
-			s.deliver(*st.Pod)
+			deliver(*st.Pod)
 		}
 	case OpSettle:
 		s.drain()
 	}
-	if s.trace.Schedule == Eager {
+	switch {
+	case s.trace.Schedule != Explicit:
 		s.drain()
+	case s.trace.DataPlane != Explicit:
+		s.drainObjects()
 	}
 	if s.err != nil {
 		return s.err // the backend failed: nothing after it is trusted
@@ -232,7 +324,19 @@ func (s *Sim) pending() int {
 	for _, in := range s.inbox {
 		n += len(in)
 	}
+	for _, q := range s.objq {
+		n += len(q)
+	}
 	return n
+}
+
+// PendingObjects returns the number of items waiting in pod ordinal's
+// objects stream.
+func (s *Sim) PendingObjects(ordinal int) int {
+	if ordinal < 0 || ordinal >= len(s.objq) {
+		return 0
+	}
+	return len(s.objq[ordinal])
 }
 
 // Configs returns the configuration of every serving pod, by ordinal then
@@ -263,6 +367,9 @@ func (s *Sim) observe(op string) {
 		Objects: s.objects.Len(),
 	}
 	if s.Quiescent() {
+		if !c.Holds() {
+			c.Healing = Permanent
+		}
 		s.result.Checkpoints = append(s.result.Checkpoints, c)
 		return
 	}
@@ -270,18 +377,32 @@ func (s *Sim) observe(op string) {
 	s.result.Transient = append(s.result.Transient, c)
 }
 
-// evaluate checks the properties against the serving pods now.
+// evaluate checks the properties against what the serving pods export
+// now. A pod whose store is synced is judged by its configuration (the
+// same objects, and no per-object work when all agree); the others by the
+// UIDs their stores hold.
 func (s *Sim) evaluate() ([]PodConfig, Coverage) {
-	pods := s.Configs()
-	configs := make([]model.Config, len(pods))
-	for i, p := range pods {
-		configs[i] = model.Config{Shard: p.Shard, Total: p.Total}
-	}
 	desired := int(*s.api.StatefulSet.Spec.Replicas)
-	if cov, ok := s.exportCoverage(desired); ok {
+	if pods, cov, ok := s.exportCoverage(desired); ok {
 		return pods, cov
 	}
-	return pods, s.objects.Evaluate(configs, desired)
+	var pods []PodConfig
+	var configs []model.Config
+	var stores [][]string
+	for _, p := range s.pods {
+		if !p.state.Serving() {
+			continue
+		}
+		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(p.data.Store)})
+		switch {
+		case s.synced(p):
+			configs = append(configs, p.state.Config)
+		case p.hasStore:
+			stores = append(stores, p.data.Store)
+		}
+	}
+	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })
+	return pods, s.objects.EvaluateStores(configs, stores, desired)
 }
 
 // measureWindow records the properties at an intermediate point into the
@@ -341,6 +462,7 @@ func (s *Sim) reconcile() {
 	want := int(*s.api.StatefulSet.Spec.Replicas)
 	for len(s.inbox) < want {
 		s.inbox = append(s.inbox, nil)
+		s.objq = append(s.objq, nil)
 	}
 	for o := range s.inbox {
 		p := s.newest(o)
@@ -392,13 +514,31 @@ func (s *Sim) stop(p *pod) {
 	s.logf(LogDeletionQueued, p.ordinal, p.uid, "deletion queued")
 }
 
-// drain delivers every queued item, one per pod in ordinal order, round
-// after round, until all inboxes are empty.
+// drain delivers every queued item, one per pod and stream in ordinal
+// order (the StatefulSet stream first), round after round, until all
+// inboxes are empty.
 func (s *Sim) drain() {
 	for !s.Quiescent() && s.err == nil {
 		for o := range s.inbox {
 			if len(s.inbox[o]) > 0 {
 				s.deliver(o)
+			}
+			if len(s.objq[o]) > 0 && s.err == nil {
+				s.deliverObjects(o)
+			}
+		}
+	}
+}
+
+// drainObjects delivers the objects streams only (the eager data plane
+// under the explicit schedule).
+func (s *Sim) drainObjects() {
+	for more := true; more && s.err == nil; {
+		more = false
+		for o := range s.objq {
+			if len(s.objq[o]) > 0 {
+				s.deliverObjects(o)
+				more = true
 			}
 		}
 	}
@@ -428,11 +568,26 @@ func (s *Sim) deliver(ordinal int) {
 			return
 		}
 		kind = LogList
-		items := s.api.List(sel)
-		p.selector, p.watching = sel, true
+		// The informer's first LIST asks resourceVersion "0" (a lagging
+		// watch cache answers it); a relist after 410 Gone asks its last
+		// resourceVersion, which the cache answers at its current one.
+		rv := s.api.rv
+		if !it.relist {
+			rv = s.api.lagged(s.apiConfig.WatchCache)
+		}
+		items := s.api.listAt(sel, rv)
+		p.selector, p.ssRV = sel, rv
 		ev = model.Listed{Items: items}
-		what = fmt.Sprintf("LIST (%s) returned %d StatefulSet(s) at resourceVersion %d; WATCH from there", sel, len(items), s.api.rv)
+		what = fmt.Sprintf("LIST (%s) returned %d StatefulSet(s) at resourceVersion %d; WATCH from there", sel, len(items), rv)
+		if it.relist {
+			what = "re" + what
+		}
+		defer s.watchStatefulSet(p)
+	case itemSSWatchEnd, itemSSExpired:
+		s.deliverWatchEnd(it)
+		return
 	case itemEvent:
+		p.ssRV = specRV(it.event.Object)
 		kind = LogKind("watch-" + strings.ToLower(string(it.event.Type)))
 		ev = it.event
 		what = fmt.Sprintf("watch %s StatefulSet %s resourceVersion %s: %s", it.event.Type, it.event.Object.Name, it.event.Object.ResourceVersion, describe(it.event.Object))
@@ -440,9 +595,10 @@ func (s *Sim) deliver(ordinal int) {
 		kind = LogStopped
 		ev = model.Stop{}
 		what = "deleted"
-		p.watching = false
+		p.watching, p.dataWatch = false, false
 		// The watch is closed: events still queued for it are never read.
 		s.inbox[ordinal] = slices.DeleteFunc(s.inbox[ordinal], func(x item) bool { return x.pod == p })
+		s.dropObjectItems(p, func(item) bool { return true })
 	}
 	before := p.state.Config
 	if p.runner == nil {
@@ -455,6 +611,9 @@ func (s *Sim) deliver(ordinal int) {
 	}
 	serving := p.state.Serving()
 	p.state = state
+	if state.Serving() && before != state.Config {
+		s.configureSharding(p)
+	}
 	if it.kind == itemStop {
 		// A stopped incarnation serves and watches nothing: dropping it
 		// keeps a step's cost independent of the restarts before it.

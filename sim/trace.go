@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/shardsim/shardsim/internal/textsafe"
+	"github.com/shardsim/shardsim/model"
 )
 
 // Limits that keep a replay within memory. They are the simulator's, not
@@ -36,15 +37,47 @@ type Trace struct {
 	Description string            `json:"description,omitempty"`
 	Cluster     Cluster           `json:"cluster"`
 	Schedule    string            `json:"schedule,omitempty"`
+	DataPlane   string            `json:"dataPlane,omitempty"`
 	Steps       []Step            `json:"steps"`
 	Expect      map[string]string `json:"expect,omitempty"`
 }
 
 // Cluster is the state a trace starts from.
 type Cluster struct {
-	Namespace   string      `json:"namespace"`
-	StatefulSet StatefulSet `json:"statefulSet"`
-	Objects     Objects     `json:"objects"`
+	Namespace   string         `json:"namespace"`
+	StatefulSet StatefulSet    `json:"statefulSet"`
+	Objects     Objects        `json:"objects"`
+	APIServer   *APIServerSpec `json:"apiServer,omitempty"`
+	// PageSize is the client-go pager's page size, the limit of a paged
+	// LIST (default model.DefaultPageSize, 500).
+	PageSize int `json:"pageSize,omitempty"`
+}
+
+// APIServerSpec is the API server's configuration (cluster.apiServer); each
+// field defaults to what a default v1.37 kube-apiserver does.
+type APIServerSpec struct {
+	// WatchCache (--watch-cache, default true).
+	WatchCache *bool `json:"watchCache,omitempty"`
+	// WatchList: the WatchList feature gate (default true).
+	WatchList *bool `json:"watchList,omitempty"`
+}
+
+// Config returns the API server configuration of the trace, defaults
+// applied.
+func (c Cluster) Config() APIServerConfig {
+	cfg := APIServerConfig{WatchCache: true, WatchList: true, PageSize: model.DefaultPageSize}
+	if c.APIServer != nil {
+		if c.APIServer.WatchCache != nil {
+			cfg.WatchCache = *c.APIServer.WatchCache
+		}
+		if c.APIServer.WatchList != nil {
+			cfg.WatchList = *c.APIServer.WatchList
+		}
+	}
+	if c.PageSize != 0 {
+		cfg.PageSize = c.PageSize
+	}
+	return cfg
 }
 
 // StatefulSet describes the KSM StatefulSet at the start of a trace.
@@ -72,6 +105,19 @@ const (
 	OpDelete  = "delete"
 	OpDeliver = "deliver"
 	OpSettle  = "settle"
+
+	// Fault ops (DESIGN.md, "Trace ops for faults").
+	OpCompact    = "compact"
+	OpDisconnect = "disconnect"
+	OpCacheLag   = "cacheLag"
+)
+
+// Streams a deliver step can take from: a pod's StatefulSet informer
+// (its start-up, LIST and watch events, its deletion) or its objects'
+// reflector (LIST pages and watch events of the data plane).
+const (
+	StreamStatefulSet = "statefulset"
+	StreamObjects     = "objects"
 )
 
 // Schedules.
@@ -85,17 +131,25 @@ type Step struct {
 	Op       string            `json:"op"`
 	Labels   map[string]string `json:"labels,omitempty"`   // relabel
 	Replicas *int32            `json:"replicas,omitempty"` // scale
-	Pods     []int             `json:"pods,omitempty"`     // restart
+	Pods     []int             `json:"pods,omitempty"`     // restart, disconnect
 	UIDs     []string          `json:"uids,omitempty"`     // create, delete
 	Generate int               `json:"generate,omitempty"` // create
 	Seed     uint64            `json:"seed,omitempty"`     // create
 	Pod      *int              `json:"pod,omitempty"`      // deliver
 	Count    int               `json:"count,omitempty"`    // deliver
+	Stream   string            `json:"stream,omitempty"`   // deliver
+	Writes   *int              `json:"writes,omitempty"`   // cacheLag
 }
 
 // IsClusterOp reports whether the step changes the cluster (as opposed to
 // scheduling deliveries).
 func (s Step) IsClusterOp() bool { return s.Op != OpDeliver && s.Op != OpSettle }
+
+// IsFault reports whether the step is a fault op (compact, disconnect,
+// cacheLag).
+func (s Step) IsFault() bool {
+	return s.Op == OpCompact || s.Op == OpDisconnect || s.Op == OpCacheLag
+}
 
 // A TraceError is bad input: it names the file, the step (-1 for the
 // cluster or the trace as a whole) and the field.
@@ -178,6 +232,7 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 		Description string            `json:"description"`
 		Cluster     json.RawMessage   `json:"cluster"`
 		Schedule    string            `json:"schedule"`
+		DataPlane   string            `json:"dataPlane"`
 		Steps       []json.RawMessage `json:"steps"`
 		Expect      map[string]string `json:"expect"`
 	}
@@ -203,7 +258,7 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 	if err := decodeStrict(data, &raw); err != nil {
 		return nil, &TraceError{File: name, Step: -1, Field: jsonField("", err), Msg: jsonMsg(err)}
 	}
-	t := &Trace{Name: raw.Name, Description: raw.Description, Schedule: raw.Schedule, Expect: raw.Expect}
+	t := &Trace{Name: raw.Name, Description: raw.Description, Schedule: raw.Schedule, DataPlane: raw.DataPlane, Expect: raw.Expect}
 	if raw.Cluster == nil {
 		return nil, &TraceError{File: name, Step: -1, Field: "cluster", Msg: "required"}
 	}
@@ -363,15 +418,18 @@ var (
 	stepSchema    = &keySchema{fields: map[string]*keySchema{
 		"op": nil, "labels": labelsSchema, "replicas": nil, "pods": nil,
 		"uids": nil, "generate": nil, "seed": nil, "pod": nil, "count": nil,
+		"stream": nil, "writes": nil,
 	}}
 	traceSchema = &keySchema{fields: map[string]*keySchema{
-		"name": nil, "description": nil, "schedule": nil,
+		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil,
 		"cluster": {fields: map[string]*keySchema{
 			"namespace": nil,
 			"statefulSet": {fields: map[string]*keySchema{
 				"name": nil, "labels": labelsSchema, "replicas": nil,
 			}},
-			"objects": objectsSchema,
+			"objects":   objectsSchema,
+			"apiServer": {fields: map[string]*keySchema{"watchCache": nil, "watchList": nil}},
+			"pageSize":  nil,
 		}},
 		"steps":  {elem: stepSchema, steps: true},
 		"expect": {anyKey: true},
@@ -530,7 +588,22 @@ func (t *Trace) Validate() error {
 	default:
 		return bad(-1, "schedule", "unknown schedule %s, want %q or %q", textsafe.Quote(t.Schedule), Eager, Explicit)
 	}
+	switch t.DataPlane {
+	case "", Eager: // "": eager
+	case Explicit:
+		if t.Schedule != Explicit {
+			return bad(-1, "dataPlane", "%q needs \"schedule\": \"explicit\" (under %q every op is followed by a full drain)", Explicit, t.Schedule)
+		}
+	default:
+		return bad(-1, "dataPlane", "unknown data-plane schedule %s, want %q (pages and object events are delivered at the end of every step) or %q (deliver them with \"stream\": \"objects\")", textsafe.Quote(t.DataPlane), Eager, Explicit)
+	}
 	c := &t.Cluster
+	if c.PageSize < 0 {
+		return bad(-1, "cluster.pageSize", "must be a positive integer (the pager's limit), got %d", c.PageSize)
+	}
+	if c.PageSize > MaxObjects {
+		return bad(-1, "cluster.pageSize", "%d is more than the simulator's limit of %d objects", c.PageSize, MaxObjects)
+	}
 	if c.Namespace == "" {
 		return bad(-1, "cluster.namespace", "required")
 	}
@@ -591,9 +664,9 @@ func (t *Trace) Validate() error {
 			}
 			replicas = int(*s.Replicas)
 			pods = max(pods, replicas)
-		case OpRestart:
+		case OpRestart, OpDisconnect:
 			if len(s.Pods) == 0 {
-				return bad(i, "pods", "required: the ordinals of the pods to restart")
+				return bad(i, "pods", "required: the ordinals of the pods to %s", s.Op)
 			}
 			seen := map[int]bool{}
 			for _, p := range s.Pods {
@@ -628,6 +701,17 @@ func (t *Trace) Validate() error {
 				}
 				delete(live, u)
 			}
+		case OpCompact:
+		case OpCacheLag:
+			if s.Writes == nil {
+				return bad(i, "writes", "required: how many writes behind reads with resourceVersion \"0\" are (0 ends the lag)")
+			}
+			if *s.Writes < 0 {
+				return bad(i, "writes", "must be a non-negative integer, got %d", *s.Writes)
+			}
+			if c.APIServer != nil && c.APIServer.WatchCache != nil && !*c.APIServer.WatchCache {
+				return bad(i, "op", "cacheLag needs the watch cache: cluster.apiServer.watchCache is false, so reads with resourceVersion \"0\" go to etcd and never lag")
+			}
 		case OpDeliver, OpSettle:
 			if t.Schedule != Explicit {
 				return bad(i, "op", "%q is a schedule op: it needs \"schedule\": \"explicit\" (under %q every op is followed by a full drain)", s.Op, t.Schedule)
@@ -642,11 +726,20 @@ func (t *Trace) Validate() error {
 				if s.Count < 1 {
 					return bad(i, "count", "must be at least 1, got %d", s.Count)
 				}
+				switch s.Stream {
+				case "", StreamStatefulSet:
+				case StreamObjects:
+					if t.DataPlane != Explicit {
+						return bad(i, "stream", "the objects stream is delivered at the end of every step: set \"dataPlane\": \"explicit\" to deliver it by hand")
+					}
+				default:
+					return bad(i, "stream", "unknown stream %s, want %q (the default) or %q", textsafe.Quote(s.Stream), StreamStatefulSet, StreamObjects)
+				}
 			}
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
 	if !objects {
@@ -667,12 +760,13 @@ func (s *Step) unusedFields() []string {
 	set := map[string]bool{
 		"labels": s.Labels != nil, "replicas": s.Replicas != nil, "pods": s.Pods != nil,
 		"uids": s.UIDs != nil, "generate": s.Generate != 0, "seed": s.Seed != 0,
-		"pod": s.Pod != nil, "count": s.Count != 0,
+		"pod": s.Pod != nil, "count": s.Count != 0, "stream": s.Stream != "", "writes": s.Writes != nil,
 	}
 	allowed := map[string][]string{
 		OpRelabel: {"labels"}, OpScale: {"replicas"}, OpRestart: {"pods"},
 		OpCreate: {"uids", "generate", "seed"}, OpDelete: {"uids"},
-		OpDeliver: {"pod", "count"}, OpSettle: {},
+		OpDeliver: {"pod", "count", "stream"}, OpSettle: {},
+		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
 	}
 	ok, known := allowed[s.Op]
 	if !known {

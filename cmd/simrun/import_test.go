@@ -78,7 +78,7 @@ func TestImportSample(t *testing.T) {
 	if code != exitViolated {
 		t.Errorf("simrun --trace: exit status %d, want %d; stderr:\n%s", code, exitViolated, errOut)
 	}
-	if !strings.Contains(string(report), "verdict: VIOLATED: after step 1 (scale)") {
+	if !strings.Contains(string(report), "verdict: VIOLATED (permanent): after step 1 (scale)") {
 		t.Errorf("the replay does not show the relabel bug:\n%s", report)
 	}
 	code, _, _ = runSimrun(t, "--trace", out, "--reducer", "field-selector")

@@ -1,0 +1,393 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// This file is KSM's data plane for one resource (the sharded objects,
+// ConfigMaps): the client-go reflector that fills a store over KSM's
+// sharded ListWatch. MetricsHandler.ConfigureSharding (pkg/metricshandler)
+// cancels the old stores and builds new, empty ones with
+// storeBuilder.WithSharding(shard, total) and Build(); each is filled by a
+// reflector (resync period 0) over sharding.NewShardedListWatch(shard,
+// total, lw). What a pod exports (/metrics) is what its stores hold.
+//
+// The reflector is client-go's tools/cache Reflector as KSM v2.12.0
+// (client-go v0.29.3) and v2.13.0 (v0.30.3) run it: LIST, then WATCH, no
+// WatchList (the WatchListClient gate is off before client-go v0.35).
+
+// DefaultPageSize is the client-go pager's page size (tools/pager,
+// defaultPageSize), which the reflector asks for unless it turns paging
+// off.
+const DefaultPageSize = 500
+
+// ListWatchRules are the release-specific quirks of KSM's sharded
+// ListWatch (pkg/sharding/listwatch.go).
+type ListWatchRules struct {
+	// DropsContinue: the sharded List copies only ResourceVersion into
+	// its result, dropping Continue (and RemainingItemCount), so a paged
+	// list stops after its first page. True until v2.20.0 (#3065, commit
+	// 5fe2a148).
+	DropsContinue bool
+}
+
+// KSMListWatch is the sharded ListWatch of the releases the reducers model
+// (v2.12.0 and v2.13.0).
+var KSMListWatch = ListWatchRules{DropsContinue: true}
+
+// A Page is one answer of the API server to a LIST of the objects: the
+// UIDs of one page in key order (objects are named by their UID), the
+// list's resourceVersion and its continue token; or a 410 Gone.
+type Page struct {
+	UIDs            []string
+	ResourceVersion string
+	Continue        string
+	// Expired: the request failed with 410 Gone (reason Expired): a
+	// continue token or an exact resourceVersion older than the
+	// compaction.
+	Expired bool
+}
+
+// ShardedList is what KSM's sharded List returns for the server's page p:
+// the items shard of total keeps, the resourceVersion, and the continue
+// token unless the rules drop it. Shard 0 of 1 is the plain ListWatch
+// (NewShardedListWatch's "no sharding" shortcut): p unchanged.
+func ShardedList(p Page, shard int32, total int, rules ListWatchRules) Page {
+	if p.Expired || (shard == 0 && total == 1) {
+		return p
+	}
+	out := Page{ResourceVersion: p.ResourceVersion}
+	if !rules.DropsContinue {
+		out.Continue = p.Continue
+	}
+	for _, u := range p.UIDs {
+		if Keeps(u, shard, total) {
+			out.UIDs = append(out.UIDs, u)
+		}
+	}
+	return out
+}
+
+// SplitPage is ShardedList for every shard of total at once, in one pass
+// over the page: out[i] is ShardedList(p, i, total, rules) (total >= 2).
+// hashes, when not nil, holds HashUID of each of p.UIDs.
+func SplitPage(p Page, total int, rules ListWatchRules, hashes []uint64) []Page {
+	out := make([]Page, total)
+	for i := range out {
+		out[i].ResourceVersion = p.ResourceVersion
+		if !rules.DropsContinue {
+			out[i].Continue = p.Continue
+		}
+	}
+	for i, u := range p.UIDs {
+		var h uint64
+		if hashes != nil {
+			h = hashes[i]
+		} else {
+			h = HashUID(u)
+		}
+		o := Owner(h, total)
+		out[o].UIDs = append(out[o].UIDs, u)
+	}
+	return out
+}
+
+// A Request is what a reflector asks the API server next.
+type Request struct {
+	Watch           bool
+	ResourceVersion string
+	Limit           int // LIST only; 0: unpaged
+	Continue        string
+}
+
+func (r Request) String() string {
+	if r.Watch {
+		return "WATCH from resourceVersion " + r.ResourceVersion
+	}
+	s := fmt.Sprintf("LIST resourceVersion=%q limit=%d", r.ResourceVersion, r.Limit)
+	if r.Continue != "" {
+		s += " continue"
+	}
+	return s
+}
+
+// Reflector is one store of a pod and the client-go reflector filling it
+// over the sharded ListWatch of (Shard, Total). It is a value; Store is
+// shared between states and never modified in place.
+type Reflector struct {
+	Shard int32
+	Total int
+	Rules ListWatchRules
+	// PageSize is the pager's page size (DefaultPageSize).
+	PageSize int
+
+	// Watching: a watch is open (or opening); otherwise a LIST page is
+	// in flight.
+	Watching bool
+	// Request is the request in flight: the next page to answer, or the
+	// watch to open.
+	Request Request
+
+	// LastSyncResourceVersion, LastSyncResourceVersionUnavailable and
+	// PaginatedResult are the reflector's fields of the same names.
+	LastSyncResourceVersion            string
+	LastSyncResourceVersionUnavailable bool
+	PaginatedResult                    bool
+
+	// The pager's state within one list (tools/pager ListPager.list):
+	// the options of the list call, whether that call is the retry after
+	// a 410, and the pages gathered so far with their resourceVersion.
+	listRV    string
+	pageLimit int
+	retried   bool
+	gathered  []string
+	gatheredV string
+	paged     bool
+
+	// Store holds the UIDs the store holds, sorted.
+	Store []string
+	// Synced: a list has completed (the informer's HasSynced).
+	Synced bool
+	// Truncated: the store's list stopped at a page whose continue token
+	// the sharded List dropped: objects after that page were never read.
+	Truncated bool
+}
+
+// NewReflector is the store ConfigureSharding builds for (shard, total):
+// empty, its reflector starting its first LIST with resourceVersion "0"
+// (relistResourceVersion with no lastSyncResourceVersion).
+func NewReflector(shard int32, total int, rules ListWatchRules, pageSize int) Reflector {
+	r := Reflector{Shard: shard, Total: total, Rules: rules, PageSize: pageSize}
+	return r.startList()
+}
+
+// relistResourceVersion is client-go's: "" after a 410, "0" before the
+// first sync, the last synced resourceVersion otherwise.
+func (r Reflector) relistResourceVersion() string {
+	switch {
+	case r.LastSyncResourceVersionUnavailable:
+		return ""
+	case r.LastSyncResourceVersion == "":
+		return "0"
+	}
+	return r.LastSyncResourceVersion
+}
+
+// startList begins Reflector.list: the pager's page size is the default,
+// kept when an earlier list from "0" was paginated, and 0 (no paging, so
+// the watch cache can answer) for a list from a specific resourceVersion.
+func (r Reflector) startList() Reflector {
+	r.listRV = r.relistResourceVersion()
+	r.pageLimit = r.PageSize
+	if !r.PaginatedResult && r.listRV != "" && r.listRV != "0" {
+		r.pageLimit = 0
+	}
+	r.retried = false
+	return r.firstPage()
+}
+
+func (r Reflector) firstPage() Reflector {
+	r.Watching = false
+	r.gathered, r.gatheredV, r.paged = nil, "", false
+	r.Request = Request{ResourceVersion: r.listRV, Limit: r.pageLimit}
+	return r
+}
+
+// ObjectsListed is the answer to the reflector's LIST request: the
+// server's page, before KSM's sharded List filters it. Kept, when not
+// nil, is ShardedList of that page for the reflector's shard, computed by
+// the caller (SplitPage for many pods at once).
+type ObjectsListed struct {
+	Page Page
+	Kept *Page
+}
+
+// ObjectsWatched is one write of the objects as the reflector's watch
+// sends it, before KSM's sharded Watch filters it: ADDED or DELETED
+// objects, all at ResourceVersion.
+type ObjectsWatched struct {
+	Type            watch.EventType
+	UIDs            []string
+	ResourceVersion string
+}
+
+// WatchEnded is the end of the reflector's watch: the connection closed
+// (Expired false), or an ERROR event with 410 Gone ended it.
+type WatchEnded struct{ Expired bool }
+
+func (ObjectsListed) isEvent()  {}
+func (ObjectsWatched) isEvent() {}
+func (WatchEnded) isEvent()     {}
+
+// StepReflector folds one answer into the reflector and returns its new
+// state and a one-line account. The new state's Request says what it
+// asks next.
+func StepReflector(r Reflector, e Event) (Reflector, string) {
+	switch e := e.(type) {
+	case ObjectsListed:
+		if r.Watching {
+			return r, "ignored: no LIST in flight"
+		}
+		var kept Page
+		if e.Kept != nil {
+			kept = *e.Kept
+		} else {
+			kept = ShardedList(e.Page, r.Shard, r.Total, r.Rules)
+		}
+		return r.listed(e.Page, kept)
+	case ObjectsWatched:
+		if !r.Watching {
+			return r, "ignored: not watching"
+		}
+		return r.watched(e)
+	case WatchEnded:
+		if !r.Watching {
+			return r, "ignored: not watching"
+		}
+		if e.Expired {
+			// Reflector.watch: an expired watch ends ListAndWatch
+			// without marking the resourceVersion unavailable ("LIST
+			// with RV=RV already returns data at least as fresh"), and
+			// BackoffUntil runs ListAndWatch again: a relist.
+			r = r.startList()
+			return r, "watch ended with 410 Gone: relist, " + r.Request.String()
+		}
+		// A closed watch is re-opened from the last synced
+		// resourceVersion (Reflector.watch's loop).
+		r.Request = Request{Watch: true, ResourceVersion: r.LastSyncResourceVersion}
+		return r, "watch closed: re-" + r.Request.String()
+	}
+	return r, fmt.Sprintf("ignored: unknown event %T", e)
+}
+
+// listed is one turn of the pager's loop (tools/pager ListPager.list)
+// inside Reflector.list.
+func (r Reflector) listed(p, kept Page) (Reflector, string) {
+	if p.Expired {
+		if r.Request.Continue != "" {
+			// The pager's FullListIfExpired: a continue token that
+			// expired falls back to a full list at the requested
+			// resourceVersion.
+			r.Request = Request{ResourceVersion: r.listRV}
+			return r, "page 410 Gone (continue expired): full " + r.Request.String()
+		}
+		// Reflector.list: on a 410 the resourceVersion is unavailable;
+		// retry at once with relistResourceVersion, "". A second 410
+		// fails the list and BackoffUntil starts ListAndWatch again.
+		r.LastSyncResourceVersionUnavailable = true
+		r.listRV = r.relistResourceVersion()
+		if r.retried {
+			r.retried = false
+			r = r.firstPage()
+			return r, "LIST 410 Gone again: list failed, ListAndWatch restarts: " + r.Request.String()
+		}
+		r.retried = true
+		r = r.firstPage()
+		return r, "LIST 410 Gone: retry " + r.Request.String()
+	}
+	dropped := p.Continue != "" && kept.Continue == ""
+	if kept.Continue != "" || r.gathered != nil {
+		if r.gathered == nil {
+			r.gatheredV = kept.ResourceVersion
+			r.gathered = []string{}
+		}
+		r.gathered = append(r.gathered, kept.UIDs...)
+		if kept.Continue != "" {
+			// The next page: the continue token, no resourceVersion.
+			r.paged = true
+			r.Request = Request{Limit: r.pageLimit, Continue: kept.Continue}
+			return r, fmt.Sprintf("page of %d kept %d; next page", len(p.UIDs), len(kept.UIDs))
+		}
+		kept.UIDs, kept.ResourceVersion = r.gathered, r.gatheredV
+	}
+	if r.listRV == "0" && r.paged {
+		r.PaginatedResult = true
+	}
+	r.LastSyncResourceVersionUnavailable = false
+	// syncWith: the store is replaced by the list.
+	r.Store = slices.Clone(kept.UIDs)
+	slices.Sort(r.Store)
+	r.Synced, r.Truncated = true, dropped
+	r.LastSyncResourceVersion = kept.ResourceVersion
+	r.gathered, r.gatheredV = nil, ""
+	r.Watching = true
+	r.Request = Request{Watch: true, ResourceVersion: r.LastSyncResourceVersion}
+	note := fmt.Sprintf("listed %d, kept %d at resourceVersion %s; store replaced", len(p.UIDs), len(r.Store), kept.ResourceVersion)
+	if dropped {
+		note += "; the sharded List dropped the continue token: later pages never read"
+	}
+	return r, note
+}
+
+// watched applies one write through the sharded Watch, which passes the
+// events of the objects the shard keeps.
+func (r Reflector) watched(e ObjectsWatched) (Reflector, string) {
+	var kept []string
+	for _, u := range e.UIDs {
+		if (r.Shard == 0 && r.Total == 1) || Keeps(u, r.Shard, r.Total) {
+			kept = append(kept, u)
+		}
+	}
+	if len(kept) == 0 {
+		return r, fmt.Sprintf("%s of %d at resourceVersion %s: none kept", e.Type, len(e.UIDs), e.ResourceVersion)
+	}
+	switch e.Type {
+	case watch.Added:
+		r.Store = insertSorted(r.Store, kept)
+	case watch.Deleted:
+		r.Store = deleteSorted(r.Store, kept)
+	default:
+		return r, "ignored: watch event " + string(e.Type)
+	}
+	r.LastSyncResourceVersion = e.ResourceVersion
+	return r, fmt.Sprintf("%s %d of %d at resourceVersion %s; store holds %d", e.Type, len(kept), len(e.UIDs), e.ResourceVersion, len(r.Store))
+}
+
+// insertSorted returns a new sorted slice with add merged into s (add
+// items already present are not repeated).
+func insertSorted(s, add []string) []string {
+	add = slices.Clone(add)
+	slices.Sort(add)
+	out := make([]string, 0, len(s)+len(add))
+	i, j := 0, 0
+	for i < len(s) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(s) && s[i] < add[j]):
+			out = append(out, s[i])
+			i++
+		case i == len(s) || add[j] < s[i]:
+			out = append(out, add[j])
+			j++
+		default:
+			out = append(out, s[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// deleteSorted returns a new slice: s without the items of del.
+func deleteSorted(s, del []string) []string {
+	gone := make(map[string]bool, len(del))
+	for _, u := range del {
+		gone[u] = true
+	}
+	out := make([]string, 0, len(s))
+	for _, u := range s {
+		if !gone[u] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// ParseResourceVersion reads a resourceVersion; "" and "0" are 0.
+func ParseResourceVersion(rv string) uint64 {
+	n, _ := strconv.ParseUint(rv, 10, 64)
+	return n
+}

@@ -1,0 +1,399 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// This file is the data plane: each pod's objects store and reflector
+// (model.Reflector), and the API server's side of their list/watch
+// protocol (DESIGN.md, "The API server's list/watch protocol").
+
+// objectWrite is one write of the objects: a create or delete op, all at
+// one resourceVersion.
+type objectWrite struct {
+	rv               uint64
+	created, deleted []string
+}
+
+// pageKey names one page of the objects for the SplitPage memo.
+type pageKey struct {
+	rv           uint64
+	after        string
+	limit, total int
+}
+
+// objectsAt returns the live UIDs at revision rv, sorted, and their
+// hashes when rv is the current revision (nil otherwise). Older states are
+// rebuilt from the current one by undoing the writes after rv, newest
+// first.
+func (s *Sim) objectsAt(rv uint64) ([]string, []uint64) {
+	n := len(s.objWrites)
+	i := n
+	for i > 0 && s.objWrites[i-1].rv > rv {
+		i--
+	}
+	if i == n {
+		return s.objects.UIDs(), s.objects.hashes
+	}
+	live := map[string]bool{}
+	for j := n - 1; j >= i; j-- {
+		for _, u := range s.objWrites[j].created {
+			live[u] = false
+		}
+		for _, u := range s.objWrites[j].deleted {
+			live[u] = true
+		}
+	}
+	var out []string
+	for _, u := range s.objects.UIDs() {
+		if in, touched := live[u]; !touched || in {
+			out = append(out, u)
+		}
+	}
+	for u, in := range live {
+		if in && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// continueToken encodes a page's position: the revision the list is
+// pinned to and the last key returned.
+func continueToken(rv uint64, after string) string {
+	return strconv.FormatUint(rv, 10) + "/" + after
+}
+
+func parseContinue(tok string) (rv uint64, after string) {
+	r, a, _ := strings.Cut(tok, "/")
+	return model.ParseResourceVersion(r), a
+}
+
+// serveObjects answers a LIST of the objects as the kube-apiserver
+// (v1.37, its etcd3 store and watch cache) does; DESIGN.md lists what was
+// observed:
+//   - a continue token: the next page at the token's revision, 410
+//     Expired once that revision is compacted;
+//   - resourceVersion "0" with the watch cache: whole (the cache drops the
+//     limit), at the cache's revision, which lags under cacheLag;
+//   - resourceVersion "N" with a limit: an exact read at N, paged, 410
+//     once N is compacted; without a limit: whole, at the current revision
+//     (not older than N);
+//   - otherwise ("" or, without the watch cache, "0"): paged by the limit
+//     at the current revision (a consistent read).
+func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, hashes []uint64) {
+	cfg := s.apiConfig
+	rv, after, limit := s.api.rv, "", req.Limit
+	switch {
+	case req.Continue != "":
+		rv, after = parseContinue(req.Continue)
+		if rv < s.api.compacted {
+			return model.Page{Expired: true}, key, nil
+		}
+	case req.ResourceVersion == "0" && cfg.WatchCache:
+		rv, limit = s.api.lagged(true), 0
+	case req.ResourceVersion != "" && req.ResourceVersion != "0":
+		if limit > 0 {
+			rv = model.ParseResourceVersion(req.ResourceVersion)
+			if rv < s.api.compacted {
+				return model.Page{Expired: true}, key, nil
+			}
+		}
+	}
+	uids, hs := s.objectsAt(rv)
+	lo, _ := slices.BinarySearch(uids, after)
+	if after != "" && lo < len(uids) && uids[lo] == after {
+		lo++
+	}
+	hi := len(uids)
+	if limit > 0 && lo+limit < hi {
+		hi = lo + limit
+	}
+	p = model.Page{UIDs: uids[lo:hi:hi], ResourceVersion: strconv.FormatUint(rv, 10)}
+	if hi < len(uids) {
+		p.Continue = continueToken(rv, uids[hi-1])
+	}
+	if hs != nil {
+		hashes = hs[lo:hi:hi]
+	}
+	return p, pageKey{rv: rv, after: after, limit: limit}, hashes
+}
+
+// answerList answers pod p's LIST request and filters the page through
+// KSM's sharded List for p, splitting each page once per total for all
+// the pods that list it.
+func (s *Sim) answerList(p *pod) model.ObjectsListed {
+	page, key, hashes := s.serveObjects(p.data.Request)
+	r := &p.data
+	if page.Expired || (r.Shard == 0 && r.Total == 1) || r.Total < 2 || r.Shard < 0 || int(r.Shard) >= r.Total {
+		return model.ObjectsListed{Page: page} // the reflector filters (or keeps nothing)
+	}
+	key.total = r.Total
+	split, ok := s.splits[key]
+	if !ok {
+		split = model.SplitPage(page, r.Total, r.Rules, hashes)
+		if s.splits == nil {
+			s.splits = map[pageKey][]model.Page{}
+		}
+		s.splits[key] = split
+	}
+	return model.ObjectsListed{Page: page, Kept: &split[r.Shard]}
+}
+
+// configureSharding is MetricsHandler.ConfigureSharding after pod p's
+// configuration changed: its stores are rebuilt, empty, and their new
+// reflector starts listing. What the old reflector had in flight is
+// dropped with its context.
+func (s *Sim) configureSharding(p *pod) {
+	s.dropObjectItems(p, func(item) bool { return true })
+	c := p.state.Config
+	p.data = model.NewReflector(c.Shard, c.Total, model.KSMListWatch, s.apiConfig.PageSize)
+	p.hasStore, p.dataWatch = true, false
+	s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
+}
+
+func (s *Sim) dropObjectItems(p *pod, drop func(item) bool) {
+	s.objq[p.ordinal] = slices.DeleteFunc(s.objq[p.ordinal], func(x item) bool { return x.pod == p && drop(x) })
+}
+
+// follow queues what pod p's reflector asked for: its next page, or the
+// opening of its watch. A watch from a compacted resourceVersion gets one
+// ERROR event (410 Gone) and ends; otherwise the writes after that
+// resourceVersion are replayed and later ones follow as they happen.
+func (s *Sim) follow(p *pod) {
+	r := p.data
+	if !r.Watching {
+		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
+		return
+	}
+	if p.dataWatch {
+		return
+	}
+	from := model.ParseResourceVersion(r.Request.ResourceVersion)
+	if from < s.api.compacted {
+		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjWatchEnd, pod: p, expired: true})
+		return
+	}
+	p.dataWatch = true
+	for _, w := range s.objWrites {
+		if w.rv > from {
+			s.queueObjectWrite(p, w)
+		}
+	}
+}
+
+func (s *Sim) queueObjectWrite(p *pod, w objectWrite) {
+	rv := strconv.FormatUint(w.rv, 10)
+	if len(w.created) > 0 {
+		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjEvent, pod: p,
+			objects: model.ObjectsWatched{Type: watch.Added, UIDs: w.created, ResourceVersion: rv}})
+	}
+	if len(w.deleted) > 0 {
+		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjEvent, pod: p,
+			objects: model.ObjectsWatched{Type: watch.Deleted, UIDs: w.deleted, ResourceVersion: rv}})
+	}
+}
+
+// recordObjectWrite keeps a write of the objects in the history and sends
+// it to every open watch.
+func (s *Sim) recordObjectWrite(created, deleted []string) {
+	w := objectWrite{rv: s.api.rv, created: created, deleted: deleted}
+	s.objWrites = append(s.objWrites, w)
+	clear(s.splits)
+	for _, p := range s.pods {
+		if p.dataWatch {
+			s.queueObjectWrite(p, w)
+		}
+	}
+}
+
+// deliverObjects processes the head of pod ordinal's objects stream.
+func (s *Sim) deliverObjects(ordinal int) {
+	it := s.objq[ordinal][0]
+	s.objq[ordinal] = s.objq[ordinal][1:]
+	p := it.pod
+	var ev model.Event
+	var kind LogKind
+	var what string
+	switch it.kind {
+	case itemObjPage:
+		kind = LogObjectsList
+		what = p.data.Request.String()
+		listed := s.answerList(p)
+		if listed.Page.Expired {
+			what += ": 410 Gone (Expired)"
+		}
+		ev = listed
+	case itemObjEvent:
+		kind = LogObjectsWatch
+		ev = it.objects
+		what = fmt.Sprintf("watch %s of %d objects at resourceVersion %s", it.objects.Type, len(it.objects.UIDs), it.objects.ResourceVersion)
+	case itemObjWatchEnd:
+		kind = LogObjectsWatchEnd
+		ev = model.WatchEnded{Expired: it.expired}
+		what = "watch closed"
+		if it.expired {
+			what = "watch ERROR 410 Gone (too old resource version)"
+		}
+	}
+	before := len(p.data.Store)
+	var outcome string
+	p.data, outcome = model.StepReflector(p.data, ev)
+	s.follow(p)
+	if s.opts.Windows && s.step >= 0 && (before != len(p.data.Store) || it.kind == itemObjPage) {
+		s.measureWindow()
+	}
+	s.log = append(s.log, LogEntry{
+		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
+		Config: p.state.Config,
+	})
+}
+
+// synced reports whether pod p's store holds exactly the live objects its
+// configuration keeps, so that judging it by its configuration is judging
+// its exports: its reflector completed a list that was not cut short and
+// has every write since (its stream is empty and its watch open). A pod
+// with no store (never configured: 0/0) keeps nothing either way.
+func (s *Sim) synced(p *pod) bool {
+	if !p.hasStore {
+		return true
+	}
+	r := p.data
+	return r.Synced && !r.Truncated && p.dataWatch && len(s.objq[p.ordinal]) == 0 &&
+		r.Shard == p.state.Config.Shard && r.Total == p.state.Config.Total
+}
+
+// compact is the compact op: the history is compacted at the current
+// revision.
+func (s *Sim) compact() {
+	s.api.compacted = s.api.rv
+	if fb, ok := s.backend.(FaultBackend); ok && s.err == nil {
+		if err := fb.Compact(s.api.ResourceVersion()); err != nil {
+			s.err = fmt.Errorf("%s backend: compact: %w", s.backend.Name(), err)
+		}
+	}
+	s.logf(LogFault, -1, "", "history compacted at resourceVersion %d: watches and exact reads from older ones get 410 Gone", s.api.rv)
+}
+
+// cacheLag is the cacheLag op.
+func (s *Sim) cacheLag(writes int) {
+	s.api.lag = writes
+	if fb, ok := s.backend.(FaultBackend); ok && s.err == nil {
+		if err := fb.CacheLag(writes); err != nil {
+			s.err = fmt.Errorf("%s backend: cacheLag: %w", s.backend.Name(), err)
+		}
+	}
+	if writes == 0 {
+		s.logf(LogFault, -1, "", "watch cache lag ended: reads with resourceVersion \"0\" see the current state")
+		return
+	}
+	s.logf(LogFault, -1, "", "watch cache lags %d writes: reads with resourceVersion \"0\" see resourceVersion %d", writes, s.api.lagged(true))
+}
+
+// disconnect is the disconnect op for one pod: every watch connection
+// of its newest incarnation ends. Events sent on them and not yet read are
+// lost; each reflector re-watches from its last resourceVersion.
+func (s *Sim) disconnect(ordinal int) {
+	p := s.newest(ordinal)
+	if p == nil || p.state.Phase == model.Stopped {
+		return
+	}
+	var ended []string
+	if p.watching {
+		p.watching = false
+		s.inbox[ordinal] = slices.DeleteFunc(s.inbox[ordinal], func(x item) bool { return x.pod == p && x.kind == itemEvent })
+		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemSSWatchEnd, pod: p})
+		ended = append(ended, "StatefulSet")
+	}
+	if p.dataWatch {
+		p.dataWatch = false
+		s.dropObjectItems(p, func(x item) bool { return x.kind == itemObjEvent })
+		s.objq[ordinal] = append(s.objq[ordinal], item{kind: itemObjWatchEnd, pod: p})
+		ended = append(ended, "objects")
+	}
+	if d, ok := p.runner.(Disconnecter); ok && s.err == nil {
+		if err := d.Disconnect(); err != nil {
+			s.err = fmt.Errorf("%s backend: pod %s: disconnect: %w", s.backend.Name(), p.state.Name, err)
+		}
+	}
+	if len(ended) == 0 {
+		s.logf(LogFault, ordinal, p.uid, "disconnected: no watch open")
+		return
+	}
+	s.logf(LogFault, ordinal, p.uid, "disconnected: %s watch ended", strings.Join(ended, " and "))
+}
+
+// configureBackend hands the trace's API server configuration to a
+// FaultBackend, and refuses a trace that needs one from any other.
+func (s *Sim) configureBackend() error {
+	if fb, ok := s.backend.(FaultBackend); ok {
+		return fb.ConfigureAPIServer(s.apiConfig)
+	}
+	if why := needsFaults(s.trace); why != "" {
+		return fmt.Errorf("%w: the %s backend does not model %s; replay it with the model (or ksm) backend", ErrUnsupported, s.backend.Name(), why)
+	}
+	return nil
+}
+
+// ErrUnsupported is a trace that uses what a backend does not model.
+var ErrUnsupported = errors.New("unsupported by the backend")
+
+// needsFaults names the first thing in t that only a FaultBackend models,
+// or returns "".
+func needsFaults(t *Trace) string {
+	if t.Cluster.Config() != (APIServerConfig{WatchCache: true, WatchList: true, PageSize: model.DefaultPageSize}) {
+		return "a non-default cluster.apiServer or cluster.pageSize"
+	}
+	if t.DataPlane == Explicit {
+		return `"dataPlane": "explicit"`
+	}
+	for i, st := range t.Steps {
+		if st.IsFault() {
+			return fmt.Sprintf("the %s op (steps[%d])", st.Op, i)
+		}
+	}
+	return ""
+}
+
+// watchStatefulSet opens pod p's informer watch from its last synced
+// resourceVersion: the writes after it arrive first (a lagged LIST is
+// followed by what it missed), then later writes as they happen. From a
+// compacted resourceVersion the watch gets 410 Gone instead.
+func (s *Sim) watchStatefulSet(p *pod) {
+	if s.err != nil || p.state.Phase == model.Stopped || p.stopping {
+		return
+	}
+	evs, expired := s.api.watchFrom(p.selector, p.ssRV)
+	if expired {
+		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemSSExpired, pod: p})
+		return
+	}
+	p.watching = true
+	for _, ev := range evs {
+		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemEvent, pod: p, event: ev})
+	}
+}
+
+// deliverWatchEnd is the informer noticing its watch ended: closed, it
+// re-watches from its last resourceVersion; with 410 Gone it relists
+// (client-go Reflector.watch, then ListAndWatch again). The pod's handlers
+// see nothing of either.
+func (s *Sim) deliverWatchEnd(it item) {
+	p := it.pod
+	if it.kind == itemSSWatchEnd {
+		s.logf(LogWatchEnd, p.ordinal, p.uid, "informer watch closed: re-WATCH from resourceVersion %d", p.ssRV)
+		s.watchStatefulSet(p)
+		return
+	}
+	s.logf(LogWatchEnd, p.ordinal, p.uid, "informer watch ERROR 410 Gone (resourceVersion %d compacted): relist", p.ssRV)
+	s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemList, pod: p, relist: true})
+}

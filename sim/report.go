@@ -121,7 +121,7 @@ const (
 	LogWatchAdded     LogKind = "watch-added"     // a pod received a watch event ...
 	LogWatchModified  LogKind = "watch-modified"
 	LogWatchDeleted   LogKind = "watch-deleted"
-	LogStopped        LogKind = "stopped" // a pod was deleted
+	LogStopped        LogKind = "stopped"   // a pod was deleted
 	LogWatchEnd       LogKind = "watch-end" // a pod's informer watch ended (disconnect, 410 Gone)
 	LogFault          LogKind = "fault"     // cluster: a fault op (compact, cacheLag, disconnect)
 

@@ -46,12 +46,12 @@ type Options struct {
 type itemKind int
 
 const (
-	itemGet   itemKind = iota // start, part 1: GET own Pod and its StatefulSet
-	itemList                  // start, part 2: the informer's LIST, then WATCH
-	itemEvent                 // a watch event the pod's selector let through
-	itemStop                  // the pod is deleted
-	itemSSWatchEnd            // the informer's watch connection closed
-	itemSSExpired             // the informer's re-watch got 410 Gone
+	itemGet        itemKind = iota // start, part 1: GET own Pod and its StatefulSet
+	itemList                       // start, part 2: the informer's LIST, then WATCH
+	itemEvent                      // a watch event the pod's selector let through
+	itemStop                       // the pod is deleted
+	itemSSWatchEnd                 // the informer's watch connection closed
+	itemSSExpired                  // the informer's re-watch got 410 Gone
 
 	// The objects stream (the data plane).
 	itemObjPage     // the answer to the reflector's LIST request

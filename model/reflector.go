@@ -271,7 +271,9 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 		if r.Request.Continue != "" {
 			// The pager's FullListIfExpired: a continue token that
 			// expired falls back to a full list at the requested
-			// resourceVersion.
+			// resourceVersion, whose answer is the list (the pages
+			// gathered so far are dropped).
+			r.gathered, r.gatheredV = nil, ""
 			r.Request = Request{ResourceVersion: r.listRV}
 			return r, "page 410 Gone (continue expired): full " + r.Request.String()
 		}
@@ -290,7 +292,9 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 		return r, "LIST 410 Gone: retry " + r.Request.String()
 	}
 	dropped := p.Continue != "" && kept.Continue == ""
-	if kept.Continue != "" || r.gathered != nil {
+	// A page that continues, or that answers a continue token, is part
+	// of a paged list; otherwise the answer is the whole list.
+	if kept.Continue != "" || r.Request.Continue != "" {
 		if r.gathered == nil {
 			r.gatheredV = kept.ResourceVersion
 			r.gathered = []string{}

@@ -56,10 +56,11 @@ func (s *Sim) objectsAt(rv uint64) ([]string, []uint64) {
 	for _, u := range s.objects.UIDs() {
 		if in, touched := live[u]; !touched || in {
 			out = append(out, u)
+			delete(live, u)
 		}
 	}
-	for u, in := range live {
-		if in && !slices.Contains(out, u) {
+	for u, in := range live { // deleted since rv: live then
+		if in {
 			out = append(out, u)
 		}
 	}
@@ -296,7 +297,11 @@ func (s *Sim) cacheLag(writes int) {
 		s.logf(LogFault, -1, "", "watch cache lag ended: reads with resourceVersion \"0\" see the current state")
 		return
 	}
-	s.logf(LogFault, -1, "", "watch cache lags %d writes: reads with resourceVersion \"0\" see resourceVersion %d", writes, s.api.lagged(true))
+	plural := "s"
+	if writes == 1 {
+		plural = ""
+	}
+	s.logf(LogFault, -1, "", "watch cache lags %d write%s: reads with resourceVersion \"0\" see resourceVersion %d", writes, plural, s.api.lagged(true))
 }
 
 // disconnect is the disconnect op for one pod: every watch connection

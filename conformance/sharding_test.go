@@ -267,3 +267,43 @@ func TestWatchMatchesKSM(t *testing.T) {
 		})
 	}
 }
+
+// TestListPageMatchesKSM: for a page that has a continue token, KSM's
+// sharded List returns what model.ShardedList with KSMListWatch returns:
+// the kept items, the resourceVersion, and no continue token (shard 0 of
+// 1, the plain ListWatch, keeps it). This is the cut behind #3065.
+func TestListPageMatchesKSM(t *testing.T) {
+	uids := testUIDs(200)[:200]
+	page := &v1.ConfigMapList{ListMeta: metav1.ListMeta{ResourceVersion: listRV, Continue: "opaque-token"}}
+	for i, u := range uids {
+		page.Items = append(page.Items, *configMap(i, u))
+	}
+	base := &cache.ListWatch{
+		ListFunc: func(metav1.ListOptions) (runtime.Object, error) { return page.DeepCopy(), nil },
+	}
+	for total := 1; total <= 4; total++ {
+		for shard := range int32(total) {
+			got, err := sharding.NewShardedListWatch(shard, total, base).List(metav1.ListOptions{Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lm, err := meta.ListAccessor(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotUIDs []string
+			if err := meta.EachListItem(got, func(o runtime.Object) error {
+				a, err := meta.Accessor(o)
+				gotUIDs = append(gotUIDs, string(a.GetUID()))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := model.ShardedList(model.Page{UIDs: uids, ResourceVersion: listRV, Continue: "opaque-token"}, shard, total, model.KSMListWatch)
+			if !slices.Equal(gotUIDs, want.UIDs) || lm.GetContinue() != want.Continue || lm.GetResourceVersion() != want.ResourceVersion {
+				t.Errorf("shard %d of %d: KSM continue %q rv %s, %d items; model continue %q rv %s, %d items",
+					shard, total, lm.GetContinue(), lm.GetResourceVersion(), len(gotUIDs), want.Continue, want.ResourceVersion, len(want.UIDs))
+			}
+		}
+	}
+}

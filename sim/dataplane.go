@@ -344,13 +344,13 @@ func (s *Sim) configureBackend() error {
 		return fb.ConfigureAPIServer(s.apiConfig)
 	}
 	if why := needsFaults(s.trace); why != "" {
-		return fmt.Errorf("%w: the %s backend does not model %s; replay it with the model (or ksm) backend", ErrUnsupported, s.backend.Name(), why)
+		return fmt.Errorf("the %s backend does not model %s (%w); replay it with --backend model or --backend ksm", s.backend.Name(), why, ErrUnsupported)
 	}
 	return nil
 }
 
 // ErrUnsupported is a trace that uses what a backend does not model.
-var ErrUnsupported = errors.New("unsupported by the backend")
+var ErrUnsupported = errors.New("not supported by this backend")
 
 // needsFaults names the first thing in t that only a FaultBackend models,
 // or returns "".

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -179,5 +180,35 @@ func TestObjectsAt(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("objects at %d: %v, want %v", rv, got, want)
 		}
+	}
+}
+
+// configOnly is a backend that models no faults: the model backend
+// without its FaultBackend methods.
+type configOnly struct{ Backend }
+
+// TestUnsupportedBackend: a trace with faults or a non-default API server
+// is refused up front by a backend that is not a FaultBackend.
+func TestUnsupportedBackend(t *testing.T) {
+	newBackend := func(r model.Reducer) (Backend, error) {
+		b, err := ModelBackend(r)
+		return configOnly{b}, err
+	}
+	for _, f := range []string{"paged-list.json", "compact-disconnect.json", "cache-lag.json"} {
+		tr, err := LoadTrace(filepath.Join("..", "traces", "faults", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(tr, model.FieldSelector{}, Options{Backend: newBackend})
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "the model backend does not model") {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	tr, err := LoadTrace(filepath.Join("..", "traces", "relabel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(tr, model.FieldSelector{}, Options{Backend: newBackend}); err != nil {
+		t.Errorf("a trace without faults: %v", err)
 	}
 }

@@ -203,6 +203,9 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows})
 	if err != nil {
 		var te *sim.TraceError
+		if errors.Is(err, sim.ErrUnsupported) {
+			return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", f.trace, err)}
+		}
 		if !errors.As(err, &te) {
 			return &exitError{code: exitInternal, err: err}
 		}

@@ -128,6 +128,7 @@ type rowView struct {
 	Gap, Overlap       int
 	CompleteOK, DisjOK bool
 	Objects            int
+	Healing            string
 }
 
 // point is one column of the timeline: a checkpoint or a transient entry.
@@ -242,15 +243,23 @@ func newRow(p point) rowView {
 		Complete: yesNo(p.Complete), Disjoint: yesNo(p.Disjoint),
 		CompleteOK: p.Complete, DisjOK: p.Disjoint,
 		Gap: p.Gap.Count, Overlap: p.Overlap.Count, Objects: p.Objects,
+		Healing: orDash(p.Healing),
 	}
 }
 
 func podsString(pods []sim.PodConfig) string {
 	parts := make([]string, len(pods))
 	for i, pc := range pods {
-		parts[i] = fmt.Sprintf("%d:%d/%d", pc.Pod, pc.Shard, pc.Total)
+		parts[i] = fmt.Sprintf("%d:%d/%d=%d", pc.Pod, pc.Shard, pc.Total, pc.Exported)
 	}
 	return strings.Join(parts, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // cell is what one lane shows at one point.
@@ -304,6 +313,11 @@ func laneCell(ordinal int, p point) cell {
 			c.title += "; two incarnations of this ordinal are running at once"
 		}
 	}
+	exported := 0
+	for _, pc := range configs {
+		exported += pc.Exported
+	}
+	c.title += fmt.Sprintf("; exports %d objects", exported)
 	return c
 }
 

@@ -20,8 +20,10 @@ const Name = "ksm"
 
 // settleTimeout bounds how long the KSM pods may take to react to one
 // delivery before the replay fails. It is a failure deadline, never a wait:
-// quiescence is observed (settle), not assumed after a delay.
-const settleTimeout = 60 * time.Second
+// quiescence is observed (settle), not assumed after a delay. It exceeds
+// the longest backoff of a client-go reflector (30 s, doubled by jitter),
+// which the pods sit out after a 410 (ksm/host/idle.go).
+const settleTimeout = 90 * time.Second
 
 // Config chooses what the ksm backend runs.
 type Config struct {
@@ -48,15 +50,21 @@ func New(cfg Config) sim.NewBackend {
 		if err != nil {
 			return nil, err
 		}
-		return &Backend{build: b, bin: bin}, nil
+		return &Backend{build: b, bin: bin, api: defaultAPIServer}, nil
 	}
 }
+
+// defaultAPIServer is the API server's configuration until
+// ConfigureAPIServer: a default kube-apiserver (watch cache and WatchList
+// on) and client-go's page size.
+var defaultAPIServer = sim.APIServerConfig{WatchCache: true, WatchList: true, PageSize: 500}
 
 // Backend runs the pods of one replay in one host process, against one
 // loopback API server.
 type Backend struct {
 	build Build
 	bin   string
+	api   sim.APIServerConfig
 	srv   *server
 	host  *process
 }
@@ -72,7 +80,7 @@ func (b *Backend) Release() Build { return b.build }
 // namespace.
 func (b *Backend) Write(ss *appsv1.StatefulSet) error {
 	if b.srv == nil {
-		srv, err := newServer(ss.Namespace)
+		srv, err := newServer(ss.Namespace, b.api)
 		if err != nil {
 			return err
 		}
@@ -90,6 +98,44 @@ func (b *Backend) Write(ss *appsv1.StatefulSet) error {
 func (b *Backend) WriteObjects(created, deleted []string, resourceVersion string) error {
 	b.srv.setObjects(created, deleted, resourceVersion)
 	return b.settle()
+}
+
+// ConfigureAPIServer implements sim.FaultBackend: the configuration of
+// the API server the first Write starts. A page size of 0 is client-go's,
+// 500.
+func (b *Backend) ConfigureAPIServer(c sim.APIServerConfig) error {
+	if c.PageSize < 0 {
+		return fmt.Errorf("page size %d: must not be negative", c.PageSize)
+	}
+	if c.PageSize == 0 {
+		c.PageSize = defaultAPIServer.PageSize
+	}
+	if b.srv != nil {
+		return fmt.Errorf("ConfigureAPIServer after the first write: the API server runs already")
+	}
+	b.api = c
+	return nil
+}
+
+// Compact implements sim.FaultBackend. It ends no watch: only a watch or
+// a read that starts from an older resourceVersion meets it.
+func (b *Backend) Compact(rv string) error {
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil || b.srv == nil {
+		return fmt.Errorf("compact at resourceVersion %q: not a resourceVersion of this replay", rv)
+	}
+	b.srv.compact(n)
+	return nil
+}
+
+// CacheLag implements sim.FaultBackend. It changes only what later reads
+// with resourceVersion "0" see.
+func (b *Backend) CacheLag(writes int) error {
+	if writes < 0 || b.srv == nil {
+		return fmt.Errorf("cache lag of %d writes: must be at least 0, after the first write", writes)
+	}
+	b.srv.setLag(uint64(writes))
+	return nil
 }
 
 // NewPod implements sim.Backend: it creates the Pod object and starts KSM
@@ -203,10 +249,7 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	case model.Listed:
 		s.mu.Lock()
 		held := p.conn.list.waiting
-		var got []*appsv1.StatefulSet
-		if sel, err := model.ParseSelector(p.conn.listOptions); err == nil && sel.Matches(s.ss) {
-			got = append(got, s.ss)
-		}
+		got := s.firstList(p.conn)
 		s.mu.Unlock()
 		if !held {
 			return p.state, "", fmt.Errorf("KSM pod %s has no informer LIST waiting", p.conn.name)
@@ -416,11 +459,24 @@ func describe(ev model.Watched) string {
 	return fmt.Sprintf("%s %s@%s", ev.Type, ev.Object.Name, ev.Object.ResourceVersion)
 }
 
+// Disconnect implements sim.Disconnecter: every open watch of the pod
+// ends (server.disconnect), and the pod settles: its reflectors re-watch
+// from their last resourceVersion, and after a 410 back off and relist.
+func (p *pod) Disconnect() error {
+	if p.state.Phase == model.Stopped {
+		return nil
+	}
+	p.b.srv.disconnect(p.conn)
+	return p.b.settle()
+}
+
 var (
 	_ sim.Backend      = (*Backend)(nil)
 	_ sim.ObjectWriter = (*Backend)(nil)
+	_ sim.FaultBackend = (*Backend)(nil)
 	_ sim.PodRunner    = (*pod)(nil)
 	_ sim.Exporter     = (*pod)(nil)
+	_ sim.Disconnecter = (*pod)(nil)
 )
 
 // requests lists the pod's last requests, for error messages.

@@ -2,23 +2,27 @@ package ksm
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/shardsim/shardsim/model"
@@ -34,7 +38,10 @@ const initialEventsEnd = "k8s.io/initial-events-end"
 // StatefulSet (GET; LIST and WATCH with label and field selectors, plain
 // or as a watch list) and the trace's objects as ConfigMaps (LIST, WATCH).
 // The selector rules are the simulator's own (model.ParseSelector,
-// sim.WatchEvent): the server decides nothing about them itself.
+// sim.WatchEvent): the server decides nothing about them itself. Its
+// list/watch protocol (resourceVersions, paging, compaction, the watch
+// cache's lag, WatchList) follows the kube-apiserver's rules: see
+// listRead and watchFrom.
 //
 // The StatefulSet requests of each pod are held until the simulator
 // delivers the matching inbox item: the start-up GET of the Pod, the
@@ -45,19 +52,27 @@ type server struct {
 	listener  net.Listener
 	http      *http.Server
 
-	mu        sync.Mutex
-	activity  chan struct{} // closed and replaced on every change
-	conns     map[net.Conn]*connState
-	byPort    map[int]*countingConn // by the client's port: the newest
-	rv        uint64
-	ss        *appsv1.StatefulSet
-	ssHistory []ssWrite
-	pods      map[string]*corev1.Pod // by name: the current incarnation
-	podsByUID map[string]*podConn
-	objects   map[string]string // ConfigMap name (the UID) -> resourceVersion
-	cmHistory []cmEvent
-	cmStreams map[*stream]bool
-	pending   int // watch events handed to streams, not yet written
+	mu       sync.Mutex
+	activity chan struct{} // closed and replaced on every change
+	conns    map[net.Conn]*connState
+	byPort   map[int]*countingConn // by the client's port: the newest
+	api      sim.APIServerConfig
+	rv       uint64 // the current resourceVersion: every write bumps it
+	// compacted is the revision the history is compacted at (0: never):
+	// reads and watches from an older one get 410 Gone.
+	compacted uint64
+	// lag is how many writes behind the watch cache answers reads with
+	// resourceVersion "0" (0: none).
+	lag        uint64
+	ss         *appsv1.StatefulSet
+	ssVersions []*appsv1.StatefulSet // every write, the creation first
+	ssHistory  []ssWrite
+	pods       map[string]*corev1.Pod // by name: the current incarnation
+	podsByUID  map[string]*podConn
+	objects    map[string]uint64 // ConfigMap name (the UID) -> resourceVersion
+	cmHistory  []cmEvent         // in resourceVersion order
+	streams    map[*stream]bool  // every open watch
+	pending    int               // watch events handed to streams, not yet written
 }
 
 // connState is where a connection is in its request cycle: active from
@@ -72,7 +87,7 @@ type ssWrite struct{ old, cur *appsv1.StatefulSet }
 type cmEvent struct {
 	typ  watch.EventType
 	name string
-	rv   string
+	rv   uint64
 }
 
 // podConn is what the server knows of one pod incarnation's requests.
@@ -87,6 +102,7 @@ type podConn struct {
 	// sent with listOptions.
 	list        hold
 	listOptions metav1.ListOptions
+	listQuery   url.Values // its resourceVersion, limit, continue
 	listed      bool
 	// stream is the StatefulSet watch, queue the events written to the
 	// API server's history for it, not yet delivered by the simulator.
@@ -94,8 +110,9 @@ type podConn struct {
 	queue      []model.Watched
 	configured int // ConfigMap lists (and watch lists) started
 	// requests lists the pod's requests, newest last (at most 20), for
-	// error messages.
+	// error messages; sent counts them all.
 	requests []string
+	sent     int
 }
 
 // hold is one request the server keeps waiting for the simulator.
@@ -156,20 +173,30 @@ type stream struct {
 	wake   chan struct{}
 	sel    model.Selector
 	closed bool
+	// pod is the pod incarnation that opened it (nil: another client),
+	// opened when, and configMaps whether it watches the ConfigMaps (it
+	// is then sent every object write).
+	pod        *podConn
+	opened     time.Time
+	configMaps bool
+	// ended: the server ends it (disconnect); unwritten events are lost.
+	ended bool
 }
 
-func newStream(sel model.Selector) *stream { return &stream{wake: make(chan struct{}, 1), sel: sel} }
+func newStream(p *podConn, sel model.Selector) *stream {
+	return &stream{wake: make(chan struct{}, 1), sel: sel, pod: p, opened: time.Now()}
+}
 
-func newServer(namespace string) (*server, error) {
+func newServer(namespace string, api sim.APIServerConfig) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
 	s := &server{
-		namespace: namespace, activity: make(chan struct{}),
+		namespace: namespace, activity: make(chan struct{}), api: api,
 		conns: map[net.Conn]*connState{}, byPort: map[int]*countingConn{}, pods: map[string]*corev1.Pod{},
-		podsByUID: map[string]*podConn{}, objects: map[string]string{},
-		cmStreams: map[*stream]bool{},
+		podsByUID: map[string]*podConn{}, objects: map[string]uint64{},
+		streams: map[*stream]bool{},
 	}
 	s.listener = &countingListener{Listener: l, s: s}
 	s.http = &http.Server{
@@ -250,6 +277,7 @@ func (s *server) setStatefulSet(cur *appsv1.StatefulSet) {
 	defer s.mu.Unlock()
 	old := s.ss
 	s.ss = cur
+	s.ssVersions = append(s.ssVersions, cur)
 	s.bump(cur.ResourceVersion)
 	if old == nil {
 		return
@@ -272,8 +300,8 @@ func (s *server) bump(rv string) {
 	}
 }
 
-// setObjects creates and deletes ConfigMaps at resourceVersion rv and
-// sends the events to every ConfigMap watch at once.
+// setObjects creates and deletes ConfigMaps at resourceVersion rv (one
+// write) and sends the events to every ConfigMap watch at once.
 func (s *server) setObjects(created, deleted []string, rv string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,20 +309,79 @@ func (s *server) setObjects(created, deleted []string, rv string) {
 	var evs []cmEvent
 	for _, u := range created {
 		if _, ok := s.objects[u]; !ok {
-			s.objects[u] = rv
-			evs = append(evs, cmEvent{watch.Added, u, rv})
+			s.objects[u] = s.rv
+			evs = append(evs, cmEvent{watch.Added, u, s.rv})
 		}
 	}
 	for _, u := range deleted {
 		if _, ok := s.objects[u]; ok {
 			delete(s.objects, u)
-			evs = append(evs, cmEvent{watch.Deleted, u, rv})
+			evs = append(evs, cmEvent{watch.Deleted, u, s.rv})
 		}
 	}
 	s.cmHistory = append(s.cmHistory, evs...)
-	for st := range s.cmStreams {
-		for _, e := range evs {
-			s.send(st, s.cmWatchEvent(e))
+	for st := range s.streams {
+		if st.configMaps {
+			for _, e := range evs {
+				s.send(st, s.cmWatchEvent(e))
+			}
+		}
+	}
+	s.changed()
+}
+
+// compact compacts the history at revision rv: from here on a read or a
+// watch from an older revision gets 410 Gone. It ends no watch.
+func (s *server) compact(rv uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.compacted = max(s.compacted, rv)
+	s.changed()
+}
+
+// setLag makes the watch cache answer reads with resourceVersion "0"
+// writes behind the current resourceVersion (0: not behind).
+func (s *server) setLag(writes uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lag = writes
+	s.changed()
+}
+
+// minWatchAge is how long a watch has been open before disconnect ends it.
+// client-go's reflector (tools/cache/reflector.go, watchHandler) treats a
+// watch that ends within a second having received no event as an error
+// ("very short watch") and relists after its backoff, instead of
+// re-watching from its last resourceVersion. Which of the two happens
+// would then depend on the wall clock; an API server restart or a network
+// blip meets watches that have been open for minutes, so the server lets
+// every watch reach that age: the reflector always re-watches.
+const minWatchAge = time.Second
+
+// disconnect ends every open watch of pod incarnation p, StatefulSet and
+// ConfigMaps, as an API server restart does: the events not yet written
+// are lost. It returns once each has been open minWatchAge.
+func (s *server) disconnect(p *podConn) {
+	s.mu.Lock()
+	var streams []*stream
+	var newest time.Time
+	for st := range s.streams {
+		if st.pod == p {
+			streams = append(streams, st)
+			if st.opened.After(newest) {
+				newest = st.opened
+			}
+		}
+	}
+	s.mu.Unlock()
+	time.Sleep(time.Until(newest.Add(minWatchAge)))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range streams {
+		st.ended = true
+		select {
+		case st.wake <- struct{}{}:
+		default:
 		}
 	}
 	s.changed()
@@ -375,6 +462,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := s.podOf(r)
 	if p != nil {
 		s.mu.Lock()
+		p.sent++
 		p.requests = append(p.requests, r.Method+" "+r.URL.RequestURI())
 		if len(p.requests) > 20 {
 			p.requests = p.requests[1:]
@@ -453,7 +541,8 @@ func (s *server) getStatefulSet(w http.ResponseWriter, r *http.Request, p *podCo
 
 // listStatefulSets serves the informer's LIST and WATCH. The first
 // request of a pod's informer (a LIST, or a watch list) is held until the
-// simulator delivers the pod's LIST item.
+// simulator delivers the pod's LIST item; later ones (a relist after a
+// 410) are answered at once.
 func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *podConn, ns string, isWatch bool) {
 	q := r.URL.Query()
 	opts := metav1.ListOptions{LabelSelector: q.Get("labelSelector"), FieldSelector: q.Get("fieldSelector")}
@@ -472,6 +561,11 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 	}
 	watchList := isWatch && q.Get("sendInitialEvents") == "true"
 	s.mu.Lock()
+	if watchList && !s.api.WatchList {
+		s.mu.Unlock()
+		s.failStatus(w, watchListForbidden())
+		return
+	}
 	first := !p.listed && !p.list.waiting
 	if first && isWatch && !watchList {
 		s.mu.Unlock()
@@ -479,7 +573,7 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		return
 	}
 	if first {
-		p.listOptions = opts
+		p.listOptions, p.listQuery = opts, q
 	}
 	s.mu.Unlock()
 	if first {
@@ -492,18 +586,16 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 	}
 	if !isWatch {
 		s.mu.Lock()
-		list := &appsv1.StatefulSetList{
-			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSetList"},
-			ListMeta: metav1.ListMeta{ResourceVersion: strconv.FormatUint(s.rv, 10)},
-		}
-		if sel.Matches(s.ss) {
-			list.Items = append(list.Items, *withKind(s.ss))
-		}
+		list, err := s.statefulSets(sel, q)
 		s.mu.Unlock()
+		if err != nil {
+			s.failStatus(w, err)
+			return
+		}
 		writeJSON(w, list)
 		return
 	}
-	st := newStream(sel)
+	st := newStream(p, sel)
 	s.mu.Lock()
 	if watchList {
 		if sel.Matches(s.ss) {
@@ -511,12 +603,20 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		}
 		s.send(st, encodeEvent(watch.Bookmark, bookmark(&appsv1.StatefulSet{}, "apps/v1", "StatefulSet", s.rv)))
 	} else {
-		// A watch from resourceVersion N replays the writes after N
-		// still in the history, then follows; the simulator delivers
-		// them one by one like every later event.
-		from, _ := strconv.ParseUint(q.Get("resourceVersion"), 10, 64)
+		from, err := s.watchFrom(q)
+		if err != nil {
+			s.mu.Unlock()
+			s.watchFailed(w, r, err)
+			return
+		}
+		// A watch from resourceVersion N replays the writes after N,
+		// then follows; the simulator delivers them one by one like
+		// every later event. A re-watch (after a disconnect) resumes
+		// from the last event its reflector read: its replay is what
+		// the closed watch had not delivered yet.
+		p.queue = nil
 		for _, wr := range s.ssHistory {
-			if n, _ := strconv.ParseUint(wr.cur.ResourceVersion, 10, 64); n > from {
+			if rvOf(wr.cur) > from {
 				if ev, ok := sim.WatchEvent(sel, wr.old, wr.cur); ok {
 					p.queue = append(p.queue, ev)
 				}
@@ -524,91 +624,193 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		}
 	}
 	p.stream = st
+	s.streams[st] = true
 	s.changed()
 	s.mu.Unlock()
 	s.serveStream(w, r, st, func() {
-		s.mu.Lock()
 		if p.stream == st {
 			p.stream = nil
 		}
-		s.mu.Unlock()
 	})
 }
 
+// statefulSets answers a LIST of StatefulSets by the rules of every LIST
+// (listRead): the StatefulSet as it was at the revision read, if the
+// selector lets it through; s.mu is held.
+func (s *server) statefulSets(sel model.Selector, q url.Values) (*appsv1.StatefulSetList, *apierrors.StatusError) {
+	rd, err := s.listRead(q)
+	if err != nil {
+		return nil, err
+	}
+	ss := s.statefulSetAt(rd.rev)
+	var names []string
+	if ss != nil && sel.Matches(ss) {
+		names = []string{ss.Name}
+	}
+	page, cont, remaining := rd.page(names)
+	list := &appsv1.StatefulSetList{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSetList"},
+		ListMeta: metav1.ListMeta{ResourceVersion: strconv.FormatUint(rd.rev, 10), Continue: cont, RemainingItemCount: remaining},
+	}
+	if len(page) == 1 {
+		list.Items = append(list.Items, *withKind(ss))
+	}
+	return list, nil
+}
+
+// firstList is what the pod's held first request answers when released:
+// the StatefulSets a LIST (statefulSets) or a watch list (the current
+// one) gives it; s.mu is held.
+func (s *server) firstList(p *podConn) []*appsv1.StatefulSet {
+	sel, err := model.ParseSelector(p.listOptions)
+	if err != nil {
+		return nil
+	}
+	if p.listQuery.Get("sendInitialEvents") == "true" {
+		if sel.Matches(s.ss) {
+			return []*appsv1.StatefulSet{s.ss}
+		}
+		return nil
+	}
+	list, status := s.statefulSets(sel, p.listQuery)
+	if status != nil || len(list.Items) == 0 {
+		return nil
+	}
+	return []*appsv1.StatefulSet{&list.Items[0]}
+}
+
+// statefulSetAt returns the StatefulSet as it was at revision rev (nil
+// before its creation); s.mu is held.
+func (s *server) statefulSetAt(rev uint64) *appsv1.StatefulSet {
+	i := sort.Search(len(s.ssVersions), func(i int) bool { return rvOf(s.ssVersions[i]) > rev })
+	if i == 0 {
+		return nil
+	}
+	return s.ssVersions[i-1]
+}
+
+func rvOf(ss *appsv1.StatefulSet) uint64 {
+	n, _ := strconv.ParseUint(ss.ResourceVersion, 10, 64)
+	return n
+}
+
 // configMaps serves the objects: LIST and WATCH (plain or watch list),
-// answered at once.
+// answered at once. Only the trace's namespace has any.
 func (s *server) configMaps(w http.ResponseWriter, r *http.Request, p *podConn, ns string, isWatch bool) {
 	q := r.URL.Query()
-	if ns != "" && ns != s.namespace {
-		if isWatch {
-			s.serveStream(w, r, newStream(model.Selector{}), func() {})
-			return
-		}
-		writeJSON(w, &corev1.ConfigMapList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMapList"},
-			ListMeta: metav1.ListMeta{ResourceVersion: strconv.FormatUint(s.rv, 10)}})
-		return
-	}
+	ours := ns == "" || ns == s.namespace
 	watchList := isWatch && q.Get("sendInitialEvents") == "true"
 	s.mu.Lock()
+	if watchList && !s.api.WatchList {
+		s.mu.Unlock()
+		s.failStatus(w, watchListForbidden())
+		return
+	}
 	if p != nil && (!isWatch || watchList) {
 		p.configured++
+		s.changed()
 	}
 	if !isWatch {
+		rd, err := s.listRead(q)
+		if err != nil {
+			s.mu.Unlock()
+			s.failStatus(w, err)
+			return
+		}
+		var objects map[string]uint64
+		if ours {
+			objects = s.configMapsAt(rd.rev)
+		}
+		names := make([]string, 0, len(objects))
+		for n := range objects {
+			names = append(names, n)
+		}
+		sort.Strings(names) // etcd key order
+		page, cont, remaining := rd.page(names)
 		list := &corev1.ConfigMapList{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMapList"},
-			ListMeta: metav1.ListMeta{ResourceVersion: strconv.FormatUint(s.rv, 10)},
+			ListMeta: metav1.ListMeta{ResourceVersion: strconv.FormatUint(rd.rev, 10), Continue: cont, RemainingItemCount: remaining},
 		}
-		for _, name := range s.objectNames() {
-			list.Items = append(list.Items, *s.configMap(name, s.objects[name]))
+		for _, name := range page {
+			list.Items = append(list.Items, *s.configMap(name, objects[name]))
 		}
-		s.changed()
 		s.mu.Unlock()
 		writeJSON(w, list)
 		return
 	}
-	st := newStream(model.Selector{})
+	st := newStream(p, model.Selector{})
+	st.configMaps = ours
 	if watchList {
-		for _, name := range s.objectNames() {
-			s.send(st, encodeEvent(watch.Added, s.configMap(name, s.objects[name])))
+		if ours {
+			for name, rv := range sortedObjects(s.objects) {
+				s.send(st, encodeEvent(watch.Added, s.configMap(name, rv)))
+			}
 		}
 		s.send(st, encodeEvent(watch.Bookmark, bookmark(&corev1.ConfigMap{}, "v1", "ConfigMap", s.rv)))
 	} else {
-		// The history is in resourceVersion order: replay what comes
-		// after the watch's resourceVersion.
-		from, _ := strconv.ParseUint(q.Get("resourceVersion"), 10, 64)
-		i := sort.Search(len(s.cmHistory), func(i int) bool {
-			n, _ := strconv.ParseUint(s.cmHistory[i].rv, 10, 64)
-			return n > from
-		})
-		for _, e := range s.cmHistory[i:] {
-			s.send(st, s.cmWatchEvent(e))
+		from, err := s.watchFrom(q)
+		if err != nil {
+			s.mu.Unlock()
+			s.watchFailed(w, r, err)
+			return
+		}
+		if ours {
+			// The history is in resourceVersion order: replay what
+			// comes after the watch's resourceVersion.
+			i := sort.Search(len(s.cmHistory), func(i int) bool { return s.cmHistory[i].rv > from })
+			for _, e := range s.cmHistory[i:] {
+				s.send(st, s.cmWatchEvent(e))
+			}
 		}
 	}
-	s.cmStreams[st] = true
+	s.streams[st] = true
 	s.changed()
 	s.mu.Unlock()
-	s.serveStream(w, r, st, func() {
-		s.mu.Lock()
-		delete(s.cmStreams, st)
-		s.mu.Unlock()
-	})
+	s.serveStream(w, r, st, func() {})
 }
 
-// objectNames returns the ConfigMap names in etcd key order; s.mu is held.
-func (s *server) objectNames() []string {
-	names := make([]string, 0, len(s.objects))
-	for n := range s.objects {
-		names = append(names, n)
+// configMapsAt returns the ConfigMaps at revision rev, by name, with the
+// resourceVersion of their creation: those created at or before rev and
+// not deleted at or before it; s.mu is held.
+func (s *server) configMapsAt(rev uint64) map[string]uint64 {
+	if rev >= s.rv {
+		return s.objects
 	}
-	slices.Sort(names)
-	return names
+	at := map[string]uint64{}
+	for _, e := range s.cmHistory {
+		if e.rv > rev {
+			break
+		}
+		if e.typ == watch.Added {
+			at[e.name] = e.rv
+		} else {
+			delete(at, e.name)
+		}
+	}
+	return at
 }
 
-func (s *server) configMap(name, rv string) *corev1.ConfigMap {
+// sortedObjects iterates objects in etcd key (name) order.
+func sortedObjects(objects map[string]uint64) func(yield func(string, uint64) bool) {
+	return func(yield func(string, uint64) bool) {
+		names := make([]string, 0, len(objects))
+		for n := range objects {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if !yield(n, objects[n]) {
+				return
+			}
+		}
+	}
+}
+
+func (s *server) configMap(name string, rv uint64) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: s.namespace, UID: types.UID(name), ResourceVersion: rv,
+			Name: name, Namespace: s.namespace, UID: types.UID(name), ResourceVersion: strconv.FormatUint(rv, 10),
 		},
 	}
 }
@@ -617,16 +819,194 @@ func (s *server) cmWatchEvent(e cmEvent) []byte {
 	return encodeEvent(e.typ, s.configMap(e.name, e.rv))
 }
 
-// serveStream writes a watch's events as they come until the client goes.
+// The list/watch protocol, by the kube-apiserver's rules as DESIGN.md
+// ("The API server's list/watch protocol") records them, observed with
+// k8s.io/apiserver v0.37.2's etcd3 store and watch cache over a real etcd.
+// The simulator applies the same rules; every write bumps the
+// resourceVersion by one.
+
+// A listRead is how one LIST is read: the objects at revision rev whose
+// names (etcd keys) sort after after, at most limit of them (0: all).
+type listRead struct {
+	rev   uint64
+	after string
+	limit int
+}
+
+// listRead decides how a LIST with the query's resourceVersion, limit and
+// continue is read; s.mu is held.
+func (s *server) listRead(q url.Values) (listRead, *apierrors.StatusError) {
+	rv, cont := q.Get("resourceVersion"), q.Get("continue")
+	var limit int64
+	if l := q.Get("limit"); l != "" {
+		var err error
+		if limit, err = strconv.ParseInt(l, 10, 64); err != nil || limit < 0 {
+			return listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", l))
+		}
+	}
+	// The trace's page size stands for the one the client asks: client-go's
+	// pager asks 500 (tools/pager, defaultPageSize), cluster.pageSize's
+	// default; a smaller one pages a small trace as 500 pages a large
+	// cluster. A server may answer fewer than limit items (ListOptions.limit).
+	pageSize := 0
+	if limit > 0 {
+		pageSize = s.api.PageSize
+	}
+	switch {
+	case cont != "":
+		// 1. A continue token pins the list to its revision: the next
+		//    page is read there, and is gone once that revision is
+		//    compacted (etcd3 store GetList; storage.continueExpired).
+		rev, after, err := decodeContinue(cont)
+		if err != nil {
+			return listRead{}, apierrors.NewBadRequest("continue key is not valid: " + err.Error())
+		}
+		if rev < s.compacted {
+			return listRead{}, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+		}
+		return listRead{rev: rev, after: after, limit: pageSize}, nil
+	case rv == "0" && s.api.WatchCache:
+		// 2. The watch cache answers resourceVersion "0" whole (it drops
+		//    the limit), at its own revision: writes behind under a lag.
+		return listRead{rev: s.cacheRevision()}, nil
+	case rv == "" || rv == "0":
+		// 3. A consistent read (""), from the watch cache, paged and
+		//    pinned to the current revision; 5. without the watch cache,
+		//    "0" and "" alike read etcd at the current revision, paged.
+		return listRead{rev: s.rv, limit: pageSize}, nil
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q", rv))
+	}
+	if limit == 0 {
+		// 4. resourceVersion N without a limit: not older than N, answered
+		//    whole at the current revision.
+		return listRead{rev: s.rv}, nil
+	}
+	// 4. resourceVersion N with a limit: an exact read at N, paged; gone
+	//    once N is compacted.
+	if n < s.compacted {
+		return listRead{}, tooOld(n, s.compacted)
+	}
+	return listRead{rev: n, limit: pageSize}, nil
+}
+
+// cacheRevision is the revision the watch cache is at: lag writes behind,
+// at least 1; s.mu is held.
+func (s *server) cacheRevision() uint64 {
+	if s.lag >= s.rv {
+		return 1
+	}
+	return max(s.rv-s.lag, 1)
+}
+
+// page returns the part of names (sorted) the read answers, the continue
+// token when more remain, and how many remain after it.
+func (rd listRead) page(names []string) (page []string, cont string, remaining *int64) {
+	i := 0
+	if rd.after != "" {
+		i = sort.Search(len(names), func(i int) bool { return names[i] > rd.after })
+	}
+	page = names[i:]
+	if rd.limit > 0 && len(page) > rd.limit {
+		n := int64(len(page) - rd.limit)
+		page = page[:rd.limit]
+		return page, encodeContinue(rd.rev, page[len(page)-1]), &n
+	}
+	return page, "", nil
+}
+
+// continueToken is the continue parameter's content, as the apiserver
+// encodes it (k8s.io/apiserver pkg/storage/continue.go): the revision the
+// list is pinned to and the key to resume at (the last key returned and a
+// NUL byte), in base64 JSON.
+type continueToken struct {
+	APIVersion      string `json:"v"`
+	ResourceVersion uint64 `json:"rv"`
+	StartKey        string `json:"start"`
+}
+
+func encodeContinue(rev uint64, last string) string {
+	b, _ := json.Marshal(continueToken{APIVersion: "meta.k8s.io/v1", ResourceVersion: rev, StartKey: last + "\x00"})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeContinue(s string) (rev uint64, after string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, "", err
+	}
+	var t continueToken
+	if err := json.Unmarshal(b, &t); err != nil {
+		return 0, "", err
+	}
+	if t.APIVersion != "meta.k8s.io/v1" || t.ResourceVersion == 0 || !strings.HasSuffix(t.StartKey, "\x00") {
+		return 0, "", fmt.Errorf("not a continue token of this server")
+	}
+	return t.ResourceVersion, strings.TrimSuffix(t.StartKey, "\x00"), nil
+}
+
+// watchFrom returns the revision a WATCH (not a watch list) resumes after:
+// its resourceVersion; the history after it is replayed, then the watch
+// follows. "0" and "" replay the whole history. One older than the
+// compacted revision is gone: 410 Expired ("too old resource version", as
+// k8s.io/apiserver's watch cache says it); s.mu is held.
+func (s *server) watchFrom(q url.Values) (uint64, *apierrors.StatusError) {
+	rv := q.Get("resourceVersion")
+	if rv == "" || rv == "0" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return 0, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q", rv))
+	}
+	if n < s.compacted {
+		return 0, tooOld(n, s.compacted)
+	}
+	return n, nil
+}
+
+func tooOld(rv, compacted uint64) *apierrors.StatusError {
+	return apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", rv, compacted))
+}
+
+// watchListForbidden is the answer to a watch list (sendInitialEvents=true)
+// without the WatchList feature gate: 422, as the apiserver's validation
+// of ListOptions says it (k8s.io/apiserver ValidateListOptions).
+func watchListForbidden() *apierrors.StatusError {
+	return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", field.ErrorList{
+		field.Forbidden(field.NewPath("sendInitialEvents"), "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"),
+	})
+}
+
+// watchFailed answers a WATCH that cannot start: a resourceVersion gone
+// with 200 and one ERROR event carrying the Status, then the end of the
+// stream (what the watch cache does); anything else with its status.
+func (s *server) watchFailed(w http.ResponseWriter, r *http.Request, err *apierrors.StatusError) {
+	if !apierrors.IsResourceExpired(err) {
+		s.failStatus(w, err)
+		return
+	}
+	status := err.ErrStatus
+	status.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Status"}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(encodeEvent(watch.Error, &status))
+}
+
+// serveStream writes a watch's events as they come until the client goes
+// or the server ends the stream; done runs with s.mu held after.
 func (s *server) serveStream(w http.ResponseWriter, r *http.Request, st *stream, done func()) {
 	defer func() {
 		s.mu.Lock()
 		st.closed = true
 		s.pending -= len(st.queue) // never written
 		st.queue = nil
+		delete(s.streams, st)
+		done()
 		s.changed()
 		s.mu.Unlock()
-		done()
 	}()
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "application/json")
@@ -636,12 +1016,16 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, st *stream,
 	}
 	for {
 		s.mu.Lock()
+		ended := st.ended
 		var next []byte
-		if len(st.queue) > 0 {
+		if len(st.queue) > 0 && !ended {
 			next = st.queue[0]
 			st.queue = st.queue[1:]
 		}
 		s.mu.Unlock()
+		if ended {
+			return
+		}
 		if next == nil {
 			s.park(r, true)
 			select {
@@ -669,12 +1053,18 @@ func (s *server) serveStream(w http.ResponseWriter, r *http.Request, st *stream,
 }
 
 func (s *server) fail(w http.ResponseWriter, _ *http.Request, code int, reason metav1.StatusReason, msg string) {
+	s.failStatus(w, &apierrors.StatusError{ErrStatus: metav1.Status{
+		Status: metav1.StatusFailure, Message: msg, Reason: reason, Code: int32(code),
+	}})
+}
+
+// failStatus answers with err's Status and code.
+func (s *server) failStatus(w http.ResponseWriter, err *apierrors.StatusError) {
+	status := err.ErrStatus
+	status.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Status"}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	b, _ := json.Marshal(&metav1.Status{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Status"},
-		Status:   metav1.StatusFailure, Message: msg, Reason: reason, Code: int32(code),
-	})
+	w.WriteHeader(int(status.Code))
+	b, _ := json.Marshal(&status)
 	_, _ = w.Write(b)
 }
 

@@ -64,6 +64,12 @@ func ShardedList(p Page, shard int32, total int, rules ListWatchRules) Page {
 	if !rules.DropsContinue {
 		out.Continue = p.Continue
 	}
+	if shard >= 0 && int(shard) >= max(total, 0) {
+		// Owner is in [0, total) (-1 for total <= 0): such a shard (a
+		// pod above a scale-down, not yet deleted) keeps nothing, and
+		// hashing every item would say so slowly.
+		return out
+	}
 	for _, u := range p.UIDs {
 		if Keeps(u, shard, total) {
 			out.UIDs = append(out.UIDs, u)
@@ -74,23 +80,24 @@ func ShardedList(p Page, shard int32, total int, rules ListWatchRules) Page {
 
 // SplitPage is ShardedList for every shard of total at once, in one pass
 // over the page: out[i] is ShardedList(p, i, total, rules) (total >= 2).
-// hashes, when not nil, holds HashUID of each of p.UIDs.
-func SplitPage(p Page, total int, rules ListWatchRules, hashes []uint64) []Page {
+// owners, when not nil, holds Owner(HashUID(u), total) of each of p.UIDs
+// (a caller that keeps them spares the hashing).
+func SplitPage(p Page, total int, rules ListWatchRules, owners []int32) []Page {
 	out := make([]Page, total)
 	for i := range out {
+		out[i].UIDs = make([]string, 0, len(p.UIDs)/total+len(p.UIDs)/(4*total)+4)
 		out[i].ResourceVersion = p.ResourceVersion
 		if !rules.DropsContinue {
 			out[i].Continue = p.Continue
 		}
 	}
 	for i, u := range p.UIDs {
-		var h uint64
-		if hashes != nil {
-			h = hashes[i]
+		var o int32
+		if owners != nil {
+			o = owners[i]
 		} else {
-			h = HashUID(u)
+			o = Owner(HashUID(u), total)
 		}
-		o := Owner(h, total)
 		out[o].UIDs = append(out[o].UIDs, u)
 	}
 	return out
@@ -312,9 +319,13 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 		r.PaginatedResult = true
 	}
 	r.LastSyncResourceVersionUnavailable = false
-	// syncWith: the store is replaced by the list.
-	r.Store = slices.Clone(kept.UIDs)
-	slices.Sort(r.Store)
+	// syncWith: the store is replaced by the list. Pages come in key
+	// order, and a Store is never written in place, so the list's slice
+	// is the store (clipped: nothing may append into it).
+	r.Store = slices.Clip(kept.UIDs)
+	if !slices.IsSorted(r.Store) {
+		r.Store = slices.Sorted(slices.Values(r.Store))
+	}
 	r.Synced, r.Truncated = true, dropped
 	r.LastSyncResourceVersion = kept.ResourceVersion
 	r.gathered, r.gatheredV = nil, ""

@@ -134,15 +134,15 @@ func TestReflectorWatch(t *testing.T) {
 // ShardedList gives it, with and without precomputed hashes.
 func TestSplitPageIsShardedList(t *testing.T) {
 	all := uids(300)
-	hashes := make([]uint64, len(all))
-	for i, u := range all {
-		hashes[i] = HashUID(u)
-	}
 	p := Page{UIDs: all, ResourceVersion: "2", Continue: "2/x"}
 	for _, rules := range []ListWatchRules{KSMListWatch, {}} {
 		for total := 2; total <= 9; total++ {
-			for _, hs := range [][]uint64{nil, hashes} {
-				split := SplitPage(p, total, rules, hs)
+			owners := make([]int32, len(all))
+			for i, u := range all {
+				owners[i] = Owner(HashUID(u), total)
+			}
+			for _, own := range [][]int32{nil, owners} {
+				split := SplitPage(p, total, rules, own)
 				for s := range total {
 					want := ShardedList(p, int32(s), total, rules)
 					if !slices.Equal(split[s].UIDs, want.UIDs) || split[s].Continue != want.Continue || split[s].ResourceVersion != want.ResourceVersion {

@@ -206,7 +206,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				if !c.warm {
-					o.dropOwners() // as after a create or delete
+					o.dropOwners() // cold: no total seen before
 				}
 				cov = o.Evaluate(c.configs, 32)
 			}

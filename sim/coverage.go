@@ -13,10 +13,12 @@ type ObjectSet struct {
 	hashes []uint64
 
 	// owners[t] is every object's owner among t shards, kept from one
-	// Evaluate to the next (totals repeat from step to step) and dropped
-	// whenever the set changes. At most maxCachedTotals are kept.
+	// Evaluate to the next (totals repeat from step to step) and moved
+	// with the entries when the set changes (only new entries are
+	// hashed). At most maxCachedTotals are kept.
 	owners map[int][]int32
 	spare  [][]int32 // owner arrays of a dropped cache, for reuse
+	gen    uint64    // counts the changes of the set
 
 	// Scratch for Evaluate, reused from one call to the next.
 	counts []uint16   // per object: the pods keeping it, capped
@@ -48,20 +50,29 @@ func (o *ObjectSet) Add(uids []string) {
 	if len(uids) == 0 {
 		return
 	}
-	o.dropOwners()
+	o.gen++
 	add := slices.Clone(uids)
 	slices.Sort(add)
 	n, k := len(o.uids), len(add)
 	o.uids = slices.Grow(o.uids, k)[:n+k]
 	o.hashes = slices.Grow(o.hashes, k)[:n+k]
+	for t, own := range o.owners {
+		o.owners[t] = slices.Grow(own, k)[:n+k]
+	}
 	// Fill from the back: add[j] goes before the existing entries not
-	// less than it, which then move up by j+1.
+	// less than it, which then move up by j+1. The cached owners move
+	// with them; only the new entries are hashed.
 	hi := n
 	for j := k - 1; j >= 0; j-- {
 		pos, _ := slices.BinarySearch(o.uids[:hi], add[j])
 		copy(o.uids[pos+j+1:hi+j+1], o.uids[pos:hi])
 		copy(o.hashes[pos+j+1:hi+j+1], o.hashes[pos:hi])
-		o.uids[pos+j], o.hashes[pos+j] = add[j], model.HashUID(add[j])
+		h := model.HashUID(add[j])
+		o.uids[pos+j], o.hashes[pos+j] = add[j], h
+		for t, own := range o.owners {
+			copy(own[pos+j+1:hi+j+1], own[pos:hi])
+			own[pos+j] = model.Owner(h, t)
+		}
 		hi = pos
 	}
 }
@@ -79,7 +90,7 @@ func (o *ObjectSet) Delete(uids []string) {
 	if len(idx) == 0 {
 		return
 	}
-	o.dropOwners()
+	o.gen++
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
 	w := idx[0] // entries before the first removed one stay put
@@ -90,10 +101,16 @@ func (o *ObjectSet) Delete(uids []string) {
 		}
 		copy(o.uids[w:], o.uids[i+1:next])
 		copy(o.hashes[w:], o.hashes[i+1:next])
+		for _, own := range o.owners {
+			copy(own[w:], own[i+1:next])
+		}
 		w += next - i - 1
 	}
 	clear(o.uids[w:]) // drop the references to the removed strings
 	o.uids, o.hashes = o.uids[:w], o.hashes[:w]
+	for t, own := range o.owners {
+		o.owners[t] = own[:w]
+	}
 }
 
 // Coverage is the verdict of the properties at one point.
@@ -122,14 +139,71 @@ func (c Coverage) Holds() bool { return c.Complete && c.Disjoint }
 // a pass of jump.Hash over the cached UID hashes the first time a total is
 // seen since the set last changed, a table lookup after that.
 func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
-	return o.EvaluateStores(configs, nil, desired)
+	return o.EvaluateStores(configs, nil, nil, desired)
 }
 
-// EvaluateStores is Evaluate over two kinds of pods: those judged by
-// their configuration (configs) and those judged by the UIDs their stores
-// hold (stores, each sorted; UIDs that are not live are ignored). Each
-// store costs a binary search per UID; with no stores it is Evaluate.
-func (o *ObjectSet) EvaluateStores(configs []model.Config, stores [][]string, desired int) Coverage {
+// Owners returns every live object's owner among t shards (t >= 1), in
+// UID order, from the cache Evaluate keeps. The slice must not be
+// modified; it is valid until the set changes.
+func (o *ObjectSet) Owners(t int) []int32 {
+	if own, ok := o.owners[t]; ok {
+		return own[:len(o.uids)]
+	}
+	own := o.newOwners(t)
+	for i, h := range o.hashes {
+		own[i] = model.Owner(h, t)
+	}
+	return own
+}
+
+// recount adds the stores to counts, then recounts exactly the objects a
+// behind pod misses: each such UID is counted once per configuration
+// keeping it (configs includes the behind pods'), once per store holding
+// it, minus once per behind list naming it. Stores and behind lists are
+// sorted; UIDs that are not live are ignored.
+func (o *ObjectSet) recount(counts []uint16, configs []model.Config, stores, behind [][]string) {
+	for _, st := range stores {
+		for _, u := range st {
+			if i, ok := slices.BinarySearch(o.uids, u); ok {
+				counts[i] = min(counts[i]+1, 2)
+			}
+		}
+	}
+	for _, b := range behind {
+		for _, u := range b {
+			i, ok := slices.BinarySearch(o.uids, u)
+			if !ok {
+				continue
+			}
+			n := 0
+			for _, c := range configs {
+				if keepsSome(c) && model.Owner(o.hashes[i], c.Total) == c.Shard {
+					n++
+				}
+			}
+			for _, st := range stores {
+				if _, in := slices.BinarySearch(st, u); in {
+					n++
+				}
+			}
+			for _, other := range behind {
+				if _, in := slices.BinarySearch(other, u); in {
+					n--
+				}
+			}
+			counts[i] = uint16(min(max(n, 0), 2))
+		}
+	}
+}
+
+// EvaluateStores is Evaluate over three kinds of pods: those judged by
+// their configuration (configs); those judged by the UIDs their stores
+// hold (stores, each sorted; UIDs that are not live are ignored); and
+// pods that are behind: judged by their configuration (in configs) except
+// for the live objects they keep and have not been told of yet (behind,
+// one sorted list per such pod). Each store and behind UID costs binary
+// searches; with neither it is Evaluate.
+func (o *ObjectSet) EvaluateStores(configs []model.Config, stores, behind [][]string, desired int) Coverage {
 	// The distinct totals among the configurations that keep anything,
 	// ascending, and served[t][s]: the pods serving shard s of totals[t],
 	// capped at 2 (two is already an overlap), so that the per-object sums
@@ -167,7 +241,7 @@ func (o *ObjectSet) EvaluateStores(configs []model.Config, stores [][]string, de
 	if len(o.uids) == 0 {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
-	if len(stores) == 0 && len(totals) == 1 && !slices.ContainsFunc(served[0], func(k uint16) bool { return k != 1 }) {
+	if len(stores) == 0 && len(behind) == 0 && len(totals) == 1 && !slices.ContainsFunc(served[0], func(k uint16) bool { return k != 1 }) {
 		return Coverage{Complete: true, Disjoint: true, FastPath: true}
 	}
 
@@ -191,14 +265,8 @@ func (o *ObjectSet) EvaluateStores(configs []model.Config, stores [][]string, de
 			counts[i] += m[w]
 		}
 	}
+	o.recount(counts, configs, stores, behind)
 
-	for _, st := range stores {
-		for _, u := range st {
-			if i, ok := slices.BinarySearch(o.uids, u); ok {
-				counts[i] = min(counts[i]+1, 2)
-			}
-		}
-	}
 
 	// Size Gap and Overlap exactly before filling them.
 	gaps, overlaps := 0, 0

@@ -23,11 +23,12 @@ type objectWrite struct {
 	created, deleted []string
 }
 
-// pageKey names one page of the objects for the SplitPage memo.
+// pageKey names one page of the current objects for the SplitPage memo:
+// the set's generation, where the page starts, its size and the total.
 type pageKey struct {
-	rv           uint64
-	after        string
-	limit, total int
+	gen    uint64
+	lo, hi int
+	total  int
 }
 
 // objectsAt returns the live UIDs at revision rv, sorted, and their
@@ -91,14 +92,17 @@ func parseContinue(tok string) (rv uint64, after string) {
 //     (not older than N);
 //   - otherwise ("" or, without the watch cache, "0"): paged by the limit
 //     at the current revision (a consistent read).
-func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, hashes []uint64) {
+//
+// For a page of the current objects, key locates it in the ObjectSet
+// (current is true).
+func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, current bool) {
 	cfg := s.apiConfig
 	rv, after, limit := s.api.rv, "", req.Limit
 	switch {
 	case req.Continue != "":
 		rv, after = parseContinue(req.Continue)
 		if rv < s.api.compacted {
-			return model.Page{Expired: true}, key, nil
+			return model.Page{Expired: true}, key, false
 		}
 	case req.ResourceVersion == "0" && cfg.WatchCache:
 		rv, limit = s.api.lagged(true), 0
@@ -106,7 +110,7 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, hashes
 		if limit > 0 {
 			rv = model.ParseResourceVersion(req.ResourceVersion)
 			if rv < s.api.compacted {
-				return model.Page{Expired: true}, key, nil
+				return model.Page{Expired: true}, key, false
 			}
 		}
 	}
@@ -123,31 +127,39 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, hashes
 	if hi < len(uids) {
 		p.Continue = continueToken(rv, uids[hi-1])
 	}
-	if hs != nil {
-		hashes = hs[lo:hi:hi]
-	}
-	return p, pageKey{rv: rv, after: after, limit: limit}, hashes
+	return p, pageKey{gen: s.objects.gen, lo: lo, hi: hi}, hs != nil
 }
 
 // answerList answers pod p's LIST request and filters the page through
 // KSM's sharded List for p, splitting each page once per total for all
 // the pods that list it.
 func (s *Sim) answerList(p *pod) model.ObjectsListed {
-	page, key, hashes := s.serveObjects(p.data.Request)
+	page, key, current := s.serveObjects(p.data.Request)
 	r := &p.data
-	if page.Expired || (r.Shard == 0 && r.Total == 1) || r.Total < 2 || r.Shard < 0 || int(r.Shard) >= r.Total {
-		return model.ObjectsListed{Page: page} // the reflector filters (or keeps nothing)
+	if !current || page.Expired || (r.Shard == 0 && r.Total == 1) || r.Total < 2 || r.Shard < 0 || int(r.Shard) >= r.Total {
+		// The reflector filters (or keeps nothing). A page of the
+		// current objects is a window on the ObjectSet, which later
+		// writes move: the store gets its own copy.
+		if current {
+			page.UIDs = slices.Clone(page.UIDs)
+		}
+		return model.ObjectsListed{Page: page}
 	}
 	key.total = r.Total
 	split, ok := s.splits[key]
 	if !ok {
-		split = model.SplitPage(page, r.Total, r.Rules, hashes)
+		split = model.SplitPage(page, r.Total, r.Rules, s.objects.Owners(r.Total)[key.lo:key.hi])
 		if s.splits == nil {
 			s.splits = map[pageKey][]model.Page{}
 		}
 		s.splits[key] = split
 	}
-	return model.ObjectsListed{Page: page, Kept: &split[r.Shard]}
+	kept := split[r.Shard]
+	kept.ResourceVersion = page.ResourceVersion // the same page of the same set, at another revision
+	if !r.Rules.DropsContinue {
+		kept.Continue = page.Continue
+	}
+	return model.ObjectsListed{Page: page, Kept: &kept}
 }
 
 // configureSharding is MetricsHandler.ConfigureSharding after pod p's
@@ -209,7 +221,7 @@ func (s *Sim) queueObjectWrite(p *pod, w objectWrite) {
 func (s *Sim) recordObjectWrite(created, deleted []string) {
 	w := objectWrite{rv: s.api.rv, created: created, deleted: deleted}
 	s.objWrites = append(s.objWrites, w)
-	clear(s.splits)
+	clear(s.splits) // a new generation of the set: the old keys never come back
 	for _, p := range s.pods {
 		if p.dataWatch {
 			s.queueObjectWrite(p, w)
@@ -271,6 +283,38 @@ func (s *Sim) synced(p *pod) bool {
 	r := p.data
 	return r.Synced && !r.Truncated && p.dataWatch && len(s.objq[p.ordinal]) == 0 &&
 		r.Shard == p.state.Config.Shard && r.Total == p.state.Config.Total
+}
+
+// behind returns, for a pod whose store was synced and that only has
+// object watch events pending, the live objects it keeps that those events
+// add (sorted): its store is what its configuration keeps minus these. ok
+// is false for any other pod. An object's first pending event decides:
+// ADDED means the store does not hold it yet.
+func (s *Sim) behind(p *pod) (missing []string, ok bool) {
+	r := p.data
+	if !p.hasStore || !r.Synced || r.Truncated || !p.dataWatch ||
+		r.Shard != p.state.Config.Shard || r.Total != p.state.Config.Total {
+		return nil, false
+	}
+	first := map[string]bool{} // UID -> its first pending event adds it
+	for _, it := range s.objq[p.ordinal] {
+		if it.kind != itemObjEvent {
+			return nil, false
+		}
+		for _, u := range it.objects.UIDs {
+			if _, seen := first[u]; !seen {
+				first[u] = it.objects.Type == watch.Added
+			}
+		}
+	}
+	live := s.objects.UIDs()
+	for u, added := range first {
+		if _, isLive := slices.BinarySearch(live, u); added && isLive && model.Keeps(u, r.Shard, r.Total) {
+			missing = append(missing, u)
+		}
+	}
+	slices.Sort(missing)
+	return missing, true
 }
 
 // compact is the compact op: the history is compacted at the current

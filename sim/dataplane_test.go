@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -211,4 +212,126 @@ func TestUnsupportedBackend(t *testing.T) {
 	if _, err := Run(tr, model.FieldSelector{}, Options{Backend: newBackend}); err != nil {
 		t.Errorf("a trace without faults: %v", err)
 	}
+}
+
+// TestEvaluateMatchesStores checks the shortcuts of evaluate (synced pods
+// judged by configuration, pods behind by configuration minus what their
+// pending events add) against the definition: count, for every live
+// object, the serving pods whose store holds it. Random traces mix every
+// op, fault and delivery on both streams.
+func TestEvaluateMatchesStores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	traces := 150
+	if testing.Short() {
+		traces = 30
+	}
+	for n := range traces {
+		tr := randomFaultTrace(rng)
+		for _, r := range model.Reducers() {
+			s := New(tr, r, Options{})
+			for i := range tr.Steps {
+				if err := s.Apply(i); err != nil {
+					var te *TraceError
+					if errors.As(err, &te) && te.Field == "count" {
+						break // an inbox ran empty: the random schedule overreached
+					}
+					t.Fatal(err)
+				}
+				_, got := s.evaluate()
+				want := naiveCoverage(s)
+				if !slices.Equal(got.Gap, want.Gap) || !slices.Equal(got.Overlap, want.Overlap) {
+					data, _ := json.Marshal(tr)
+					t.Fatalf("trace %d %s step %d: evaluate gap %d overlap %d, stores say gap %d overlap %d\n%s",
+						n, r.Name(), i, len(got.Gap), len(got.Overlap), len(want.Gap), len(want.Overlap), data)
+				}
+			}
+			s.Close()
+		}
+	}
+}
+
+func naiveCoverage(s *Sim) Coverage {
+	count := map[string]int{}
+	for _, p := range s.pods {
+		if p.state.Serving() && p.hasStore {
+			for _, u := range p.data.Store {
+				count[u]++
+			}
+		}
+	}
+	var c Coverage
+	desired := int(*s.api.StatefulSet.Spec.Replicas)
+	for i, u := range s.objects.UIDs() {
+		switch k := count[u]; {
+		case k == 0 && desired > 0:
+			c.Gap = append(c.Gap, i)
+		case k > 1:
+			c.Overlap = append(c.Overlap, i)
+		}
+	}
+	return c
+}
+
+// randomFaultTrace builds a valid explicit-schedule trace with an
+// explicit data plane: random ops, faults and deliveries.
+func randomFaultTrace(rng *rand.Rand) *Trace {
+	replicas := int32(1 + rng.IntN(3))
+	tr := &Trace{
+		Name: "random", Schedule: Explicit, DataPlane: Explicit,
+		Cluster: Cluster{Namespace: "ns", StatefulSet: StatefulSet{Name: "ksm", Labels: map[string]string{"app": "ksm"}, Replicas: &replicas},
+			Objects: Objects{Generate: 20 + rng.IntN(40), Seed: rng.Uint64()}},
+	}
+	if rng.IntN(3) == 0 {
+		no := false
+		tr.Cluster.APIServer = &APIServerSpec{WatchCache: &no}
+		tr.Cluster.PageSize = 5 + rng.IntN(20)
+	}
+	cur := int(replicas)
+	pods := cur
+	var live []string
+	live = append(live, GenerateUIDs(tr.Cluster.Objects.Generate, tr.Cluster.Objects.Seed, 0)...)
+	for i := range 25 {
+		var st Step
+		switch k := rng.IntN(12); {
+		case k == 0:
+			n := int32(rng.IntN(4))
+			st = Step{Op: OpScale, Replicas: &n}
+			cur = int(n)
+			pods = max(pods, cur)
+		case k == 1:
+			st = Step{Op: OpRelabel, Labels: map[string]string{"app": "ksm", "v": fmt.Sprint(rng.IntN(2))}}
+		case k == 2 && cur > 0:
+			st = Step{Op: OpRestart, Pods: []int{rng.IntN(cur)}}
+		case k == 3:
+			st = Step{Op: OpCreate, Generate: 1 + rng.IntN(8), Seed: rng.Uint64()}
+			live = append(live, GenerateUIDs(st.Generate, st.Seed, i+1)...)
+		case k == 4 && len(live) > 0:
+			j := rng.IntN(len(live))
+			st = Step{Op: OpDelete, UIDs: []string{live[j]}}
+			live = slices.Delete(live, j, j+1)
+		case k == 5:
+			st = Step{Op: OpCompact}
+		case k == 6 && cur > 0:
+			st = Step{Op: OpDisconnect, Pods: []int{rng.IntN(cur)}}
+		case k == 7 && tr.Cluster.APIServer == nil:
+			w := rng.IntN(3)
+			st = Step{Op: OpCacheLag, Writes: &w}
+		case k == 8:
+			st = Step{Op: OpSettle}
+		default:
+			p := rng.IntN(pods)
+			st = Step{Op: OpDeliver, Pod: &p, Count: 1}
+			if rng.IntN(2) == 0 {
+				st.Stream = StreamObjects
+			}
+		}
+		if st.Op == "" {
+			st = Step{Op: OpSettle}
+		}
+		tr.Steps = append(tr.Steps, st)
+	}
+	if err := tr.Validate(); err != nil {
+		panic(err)
+	}
+	return tr
 }

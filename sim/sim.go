@@ -388,21 +388,29 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 	}
 	var pods []PodConfig
 	var configs []model.Config
-	var stores [][]string
+	var stores, behind [][]string
 	for _, p := range s.pods {
 		if !p.state.Serving() {
 			continue
 		}
 		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(p.data.Store)})
-		switch {
-		case s.synced(p):
+		if s.synced(p) {
 			configs = append(configs, p.state.Config)
-		case p.hasStore:
+			continue
+		}
+		if missing, ok := s.behind(p); ok {
+			configs = append(configs, p.state.Config)
+			if len(missing) > 0 {
+				behind = append(behind, missing)
+			}
+			continue
+		}
+		if len(p.data.Store) > 0 {
 			stores = append(stores, p.data.Store)
 		}
 	}
 	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })
-	return pods, s.objects.EvaluateStores(configs, stores, desired)
+	return pods, s.objects.EvaluateStores(configs, stores, behind, desired)
 }
 
 // measureWindow records the properties at an intermediate point into the

@@ -267,7 +267,6 @@ func (o *ObjectSet) EvaluateStores(configs []model.Config, stores, behind [][]st
 	}
 	o.recount(counts, configs, stores, behind)
 
-
 	// Size Gap and Overlap exactly before filling them.
 	gaps, overlaps := 0, 0
 	for _, k := range counts {

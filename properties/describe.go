@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -26,7 +27,10 @@ func firstViolation(res *sim.Result) *sim.Checkpoint {
 // Classify names the violation res shows on t: its cause, the last scale
 // (up or down) or restart before the first violated checkpoint, then its
 // effect, "gap", "overlap" or "gap-and-overlap" — e.g. "scale-up-overlap",
-// "scale-down-gap", "restart-gap". It returns "holds" when res holds.
+// "scale-down-gap", "restart-gap" — then, if fault ops came before it,
+// "with" and their kinds in trace order, e.g.
+// "restart-gap-with-compact-disconnect". It returns "holds" when res
+// holds.
 func Classify(t *sim.Trace, res *sim.Result) string {
 	c := firstViolation(res)
 	if c == nil {
@@ -44,8 +48,14 @@ func Classify(t *sim.Trace, res *sim.Result) string {
 	if r := t.Cluster.StatefulSet.Replicas; r != nil {
 		replicas = *r
 	}
+	var faults []string
 	for i := 0; i <= c.Step && i < len(t.Steps); i++ {
 		s := t.Steps[i]
+		if s.IsFault() {
+			if f := faultName(s.Op); !slices.Contains(faults, f) {
+				faults = append(faults, f)
+			}
+		}
 		switch s.Op {
 		case sim.OpScale:
 			switch {
@@ -59,10 +69,22 @@ func Classify(t *sim.Trace, res *sim.Result) string {
 			cause = "restart"
 		}
 	}
-	if cause == "" {
-		return effect
+	name := effect
+	if cause != "" {
+		name = cause + "-" + effect
 	}
-	return cause + "-" + effect
+	if len(faults) > 0 {
+		name += "-with-" + strings.Join(faults, "-")
+	}
+	return name
+}
+
+// faultName is a fault op's name as a part of a file name.
+func faultName(op string) string {
+	if op == sim.OpCacheLag {
+		return "cache-lag"
+	}
+	return op
 }
 
 // describe says in words what the counterexample does and what goes
@@ -76,7 +98,7 @@ func (c *Counterexample) describe() string {
 	}
 	fmt.Fprintf(&b, " (%d steps, %s schedule) and shrunk to %d steps. ", len(c.Found.Steps), c.Found.Schedule, len(t.Steps))
 	fmt.Fprintf(&b, "%s. ", story(t))
-	if why := explain(res); why != "" {
+	if why := explain(t, res); why != "" {
 		b.WriteString(why + " ")
 	}
 	for i, r := range c.Report.Results {
@@ -93,7 +115,13 @@ func story(t *sim.Trace) string {
 	replicas := *t.Cluster.StatefulSet.Replicas
 	labels := t.Cluster.StatefulSet.Labels
 	parts := []string{fmt.Sprintf("%s of StatefulSet %s labelled %s, started and settled; %s", plural(int(replicas), "pod"),
-		t.Cluster.StatefulSet.Name, formatLabels(labels), plural(len(t.Cluster.Objects.UIDs), "object"))}
+		t.Cluster.StatefulSet.Name, formatLabels(labels), plural(initialObjects(t), "object"))}
+	if api := apiServerStory(t); api != "" {
+		parts[0] += "; " + api
+	}
+	if t.DataPlane == sim.Explicit {
+		parts[0] += "; the data plane is explicit: each pod's list pages and object events wait for deliveries from its objects stream"
+	}
 	for i, s := range t.Steps {
 		var p string
 		switch s.Op {
@@ -109,6 +137,31 @@ func story(t *sim.Trace) string {
 		parts = append(parts, fmt.Sprintf("step %d %s", i, p))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// initialObjects is the number of objects t starts with.
+func initialObjects(t *sim.Trace) int {
+	return len(t.Cluster.Objects.UIDs) + t.Cluster.Objects.Generate
+}
+
+// apiServerStory describes the API server's configuration where it is not
+// the default, or returns "".
+func apiServerStory(t *sim.Trace) string {
+	cfg := t.Cluster.Config()
+	var parts []string
+	if !cfg.WatchCache {
+		parts = append(parts, "no watch cache (every LIST is paged from etcd)")
+	}
+	if !cfg.WatchList {
+		parts = append(parts, "WatchList off")
+	}
+	if cfg.PageSize != model.DefaultPageSize {
+		parts = append(parts, fmt.Sprintf("pages of %d", cfg.PageSize))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "the API server has " + strings.Join(parts, ", ")
 }
 
 // labelDiff describes how the labels change from old to cur.
@@ -132,11 +185,16 @@ func labelDiff(old, cur map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
-// explain says why the pods of the first violated checkpoint disagree.
-func explain(res *sim.Result) string {
+// explain says why the pods of the first violated checkpoint disagree,
+// or, when their configurations agree with spec.replicas, which pods
+// export other than their shard keeps.
+func explain(t *sim.Trace, res *sim.Result) string {
 	c := firstViolation(res)
 	if c == nil {
 		return ""
+	}
+	if agree(c) {
+		return explainExports(t, c)
 	}
 	var smaller, larger, none []string
 	var smallTotal, largeTotal int
@@ -198,4 +256,61 @@ func verb(ordinals []string, one, many string) string {
 		return "pod " + ordinals[0] + " " + one
 	}
 	return "pods " + strings.Join(ordinals, ", ") + " " + many
+}
+
+// agree reports whether the serving pods of c are one per ordinal below
+// spec.replicas, each holding shard i of spec.replicas with its own
+// ordinal i: then the configurations partition the objects and a
+// violation lies in what the pods export.
+func agree(c *sim.Checkpoint) bool {
+	if len(c.Pods) != c.Replicas {
+		return false
+	}
+	seen := map[int]bool{}
+	for _, p := range c.Pods {
+		if p.Total != c.Replicas || int(p.Shard) != p.Pod || seen[p.Pod] {
+			return false
+		}
+		seen[p.Pod] = true
+	}
+	return true
+}
+
+// explainExports says which pods of c export another number of objects
+// than their shard keeps among the live ones.
+func explainExports(t *sim.Trace, c *sim.Checkpoint) string {
+	live := liveAt(t, c.Step)
+	var out []string
+	for _, p := range c.Pods {
+		keeps := 0
+		for _, u := range live {
+			if model.Keeps(u, p.Shard, p.Total) {
+				keeps++
+			}
+		}
+		if p.Exported != keeps {
+			out = append(out, fmt.Sprintf("pod %d (%d/%d) exports %s where its shard keeps %d", p.Pod, p.Shard, p.Total, plural(p.Exported, "object"), keeps))
+		}
+	}
+	msg := fmt.Sprintf("Every pod's configuration agrees with spec.replicas=%d, but not what the pods export (their stores)", c.Replicas)
+	if len(out) == 0 {
+		return msg + "."
+	}
+	return msg + ": " + strings.Join(out, "; ") + "."
+}
+
+// liveAt returns the live objects of t after step (-1: initially).
+func liveAt(t *sim.Trace, step int) []string {
+	live := slices.Clone(t.Cluster.Objects.UIDs)
+	live = append(live, sim.GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
+	for i := 0; i <= step && i < len(t.Steps); i++ {
+		switch s := t.Steps[i]; s.Op {
+		case sim.OpCreate:
+			live = append(live, s.UIDs...)
+			live = append(live, sim.GenerateUIDs(s.Generate, s.Seed, i+1)...)
+		case sim.OpDelete:
+			live = slices.DeleteFunc(live, func(u string) bool { return slices.Contains(s.UIDs, u) })
+		}
+	}
+	return live
 }

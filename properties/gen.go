@@ -31,7 +31,14 @@ const (
 	DefaultObjectSeed = 1
 	// maxChurn bounds the objects one create or delete op touches.
 	maxChurn = 20
+	// MaxCacheLag bounds the writes a generated cacheLag op lags (0..3;
+	// 0 ends the lag).
+	MaxCacheLag = 3
 )
+
+// AnyDataPlane, as GenConfig.DataPlane, draws the data-plane schedule of
+// each explicit trace: eager or explicit.
+const AnyDataPlane = "any"
 
 // OriginalLabels returns the labels a generated StatefulSet starts with:
 // the two labels a Helm-installed KSM carries and, before v2.13.0, builds
@@ -95,6 +102,27 @@ type GenConfig struct {
 	// MaxInitialReplicas bounds the initial replicas, drawn from
 	// 1..MaxInitialReplicas (DefaultMaxInitialReplicas if 0).
 	MaxInitialReplicas int
+	// Faults adds the fault ops to what Op draws: compact, disconnect (a
+	// non-empty subset of the existing pods) and cacheLag (0..MaxCacheLag
+	// writes). Off by default, so that the fixed-seed tests and the
+	// counterexamples under traces/regressions, generated without them,
+	// stay the same.
+	Faults bool
+	// DataPlane is the data-plane schedule of an explicit trace: "" or
+	// sim.Eager (each pod's objects stream is drained at the end of every
+	// step), sim.Explicit (deliver ops take from it too, with "stream":
+	// "objects", so ops can land in the middle of a relist), or
+	// AnyDataPlane (drawn per trace). An eager trace always has the eager
+	// data plane. The API server keeps its default configuration (watch
+	// cache and WatchList on, pages of 500) whatever this says.
+	DataPlane string
+}
+
+// FaultGenConfig is the generator configuration with the fault ops and
+// the data plane drawn per explicit trace: what `simrun hunt --faults`
+// and the fault properties use.
+func FaultGenConfig() GenConfig {
+	return GenConfig{Faults: true, DataPlane: AnyDataPlane}
 }
 
 func (c GenConfig) withDefaults() GenConfig {
@@ -140,6 +168,15 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 	if schedule == "" {
 		schedule = []string{sim.Eager, sim.Explicit}[src.Draw("schedule", 2)]
 	}
+	dataPlane := ""
+	if schedule == sim.Explicit {
+		switch cfg.DataPlane {
+		case sim.Explicit:
+			dataPlane = sim.Explicit
+		case AnyDataPlane:
+			dataPlane = []string{"", sim.Explicit}[src.Draw("data plane", 2)]
+		}
+	}
 	replicas := 1 + src.Draw("initial replicas", cfg.MaxInitialReplicas)
 	r32 := int32(replicas)
 	uids := initialUIDs(cfg.Objects)
@@ -150,8 +187,9 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32},
 			Objects:     sim.Objects{UIDs: uids},
 		},
-		Schedule: schedule,
-		Steps:    []sim.Step{},
+		Schedule:  schedule,
+		DataPlane: dataPlane,
+		Steps:     []sim.Step{},
 	}
 	b := &Builder{cfg: cfg, trace: t, reducers: model.Reducers(), replicas: replicas, slots: replicas, live: slices.Clone(uids)}
 	for _, r := range b.reducers {
@@ -190,6 +228,17 @@ func (b *Builder) Trace() *sim.Trace { return b.trace }
 
 // Schedule is the trace's schedule.
 func (b *Builder) Schedule() string { return b.trace.Schedule }
+
+// DataPlane is the trace's data-plane schedule: sim.Explicit, or "" for
+// the eager one.
+func (b *Builder) DataPlane() string { return b.trace.DataPlane }
+
+// Live returns the live object UIDs after the last op, in creation
+// order.
+func (b *Builder) Live() []string { return slices.Clone(b.live) }
+
+// Faults reports whether the builder's Op draws fault ops.
+func (b *Builder) Faults() bool { return b.cfg.Faults }
 
 // Replicas is the StatefulSet's replica count after the last op.
 func (b *Builder) Replicas() int { return b.replicas }
@@ -245,20 +294,51 @@ func (b *Builder) Restart(src Source) bool {
 	if !b.CanRestart() {
 		return false
 	}
+	b.apply(sim.Step{Op: sim.OpRestart, Pods: b.somePods(src, "restart")})
+	return true
+}
+
+// somePods draws a non-empty subset of the existing pods, sorted.
+func (b *Builder) somePods(src Source, what string) []int {
 	rest := make([]int, b.replicas)
 	for i := range rest {
 		rest[i] = i
 	}
-	k := 1 + src.Draw("restart count", b.replicas)
+	k := 1 + src.Draw(what+" count", b.replicas)
 	var pods []int
 	for range k {
-		i := src.Draw("restart pod", len(rest))
+		i := src.Draw(what+" pod", len(rest))
 		pods = append(pods, rest[i])
 		rest = slices.Delete(rest, i, i+1)
 	}
 	slices.Sort(pods)
-	b.apply(sim.Step{Op: sim.OpRestart, Pods: pods})
+	return pods
+}
+
+// Compact compacts the API server's history at the current
+// resourceVersion: a watch or an exact read from an older one gets 410
+// Gone.
+func (b *Builder) Compact() { b.apply(sim.Step{Op: sim.OpCompact}) }
+
+// CanDisconnect reports whether a pod exists to disconnect.
+func (b *Builder) CanDisconnect() bool { return b.replicas > 0 }
+
+// Disconnect ends every watch of a non-empty subset of the existing pods
+// (an API server restart, a network blip). It reports false, drawing
+// nothing, when there is no pod.
+func (b *Builder) Disconnect(src Source) bool {
+	if !b.CanDisconnect() {
+		return false
+	}
+	b.apply(sim.Step{Op: sim.OpDisconnect, Pods: b.somePods(src, "disconnect")})
 	return true
+}
+
+// CacheLag makes reads with resourceVersion "0" see the state 0..MaxCacheLag
+// writes ago (0 ends the lag).
+func (b *Builder) CacheLag(src Source) {
+	w := src.Draw("cache lag writes", MaxCacheLag+1)
+	b.apply(sim.Step{Op: sim.OpCacheLag, Writes: &w})
 }
 
 // Create adds 1..20 objects with fresh UIDs.
@@ -311,33 +391,48 @@ func (b *Builder) CanDeliver() bool {
 // Deliver delivers the next item of one pod's inbox: the first pod, from
 // a drawn ordinal on, whose inbox holds an item in every reducer's replay
 // (inboxes differ between reducers: a selector that matches neither the
-// old nor the new StatefulSet lets no event through). If no pod qualifies
-// it settles instead. It reports false, drawing nothing, unless
+// old nor the new StatefulSet lets no event through). Under the explicit
+// data plane it first draws the stream, the pod's StatefulSet inbox or
+// its objects stream, and falls back to the other one. If no pod
+// qualifies it settles instead. It reports false, drawing nothing, unless
 // CanDeliver.
 func (b *Builder) Deliver(src Source) bool {
 	if !b.CanDeliver() {
 		return false
 	}
+	streams := []string{""}
+	if b.trace.DataPlane == sim.Explicit {
+		streams = []string{"", sim.StreamObjects}
+		if src.Draw("deliver stream", 2) == 1 {
+			streams = []string{sim.StreamObjects, ""}
+		}
+	}
 	start := src.Draw("deliver pod", b.slots)
-	for k := range b.slots {
-		if b.tryDeliver((start + k) % b.slots) {
-			return true
+	for _, stream := range streams {
+		for k := range b.slots {
+			if b.tryDeliver((start+k)%b.slots, stream) {
+				return true
+			}
 		}
 	}
 	b.Settle()
 	return true
 }
 
-// tryDeliver appends "deliver pod 1" if the pod's inbox holds an item in
-// every reducer's replay.
-func (b *Builder) tryDeliver(pod int) bool {
+// tryDeliver appends "deliver pod 1" from the stream ("": the StatefulSet
+// inbox) if it holds an item in every reducer's replay.
+func (b *Builder) tryDeliver(pod int, stream string) bool {
 	for _, run := range b.runs {
-		if run.Pending(pod) == 0 {
+		pending := run.Pending(pod)
+		if stream == sim.StreamObjects {
+			pending = run.PendingObjects(pod)
+		}
+		if pending == 0 {
 			return false
 		}
 	}
 	p := pod
-	b.trace.Steps = append(b.trace.Steps, sim.Step{Op: sim.OpDeliver, Pod: &p, Count: 1})
+	b.trace.Steps = append(b.trace.Steps, sim.Step{Op: sim.OpDeliver, Pod: &p, Count: 1, Stream: stream})
 	i := len(b.trace.Steps) - 1
 	for _, run := range b.runs {
 		if err := run.Apply(i); err != nil {
@@ -364,7 +459,8 @@ type opWeight struct {
 
 // Op draws one op that is valid now, weighted towards the ops that
 // matter (relabel, scale, and under the explicit schedule deliveries),
-// applies it and returns its name.
+// applies it and returns its name. With GenConfig.Faults it draws the
+// fault ops (compact, disconnect, cacheLag) too.
 func (b *Builder) Op(src Source) string {
 	ops := []opWeight{{sim.OpRelabel, 3}, {sim.OpScale, 3}, {sim.OpCreate, 1}}
 	if b.CanRestart() {
@@ -377,6 +473,12 @@ func (b *Builder) Op(src Source) string {
 		ops = append(ops, opWeight{sim.OpSettle, 2})
 		if b.CanDeliver() {
 			ops = append(ops, opWeight{sim.OpDeliver, 8})
+		}
+	}
+	if b.cfg.Faults {
+		ops = append(ops, opWeight{sim.OpCompact, 1}, opWeight{sim.OpCacheLag, 1})
+		if b.CanDisconnect() {
+			ops = append(ops, opWeight{sim.OpDisconnect, 2})
 		}
 	}
 	total := 0
@@ -407,6 +509,12 @@ func (b *Builder) Op(src Source) string {
 		b.Deliver(src)
 	case sim.OpSettle:
 		b.Settle()
+	case sim.OpCompact:
+		b.Compact()
+	case sim.OpCacheLag:
+		b.CacheLag(src)
+	case sim.OpDisconnect:
+		b.Disconnect(src)
 	}
 	return op
 }
@@ -420,6 +528,18 @@ func CloneTrace(t *sim.Trace) *sim.Trace {
 		c.Cluster.StatefulSet.Replicas = &v
 	}
 	c.Cluster.Objects.UIDs = slices.Clone(t.Cluster.Objects.UIDs)
+	if a := t.Cluster.APIServer; a != nil {
+		v := *a
+		if a.WatchCache != nil {
+			w := *a.WatchCache
+			v.WatchCache = &w
+		}
+		if a.WatchList != nil {
+			w := *a.WatchList
+			v.WatchList = &w
+		}
+		c.Cluster.APIServer = &v
+	}
 	c.Expect = maps.Clone(t.Expect)
 	c.Steps = make([]sim.Step, len(t.Steps))
 	for i, s := range t.Steps {
@@ -437,6 +557,10 @@ func cloneStep(s sim.Step) sim.Step {
 	if s.Pod != nil {
 		v := *s.Pod
 		s.Pod = &v
+	}
+	if s.Writes != nil {
+		v := *s.Writes
+		s.Writes = &v
 	}
 	s.Pods = slices.Clone(s.Pods)
 	s.UIDs = slices.Clone(s.UIDs)

@@ -137,6 +137,9 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 		}
 		findTime := time.Since(start)
 		origin := fmt.Sprintf("simrun hunt --reducer %s --seed %d", opts.Reducer, opts.Seed)
+		if opts.Gen.Faults {
+			origin += " --faults"
+		}
 		ce, err := Prepare(found, opts.Reducer, origin, fmt.Sprintf("seed-%d", opts.Seed))
 		if err != nil {
 			return nil, err
@@ -214,12 +217,16 @@ func (c *Counterexample) result() *sim.Result {
 }
 
 // HuntCommand is the simrun command line that runs the hunt opts
-// describes, writing to dir.
+// describes, writing to dir. `simrun hunt --faults` hunts with
+// FaultGenConfig.
 func HuntCommand(opts HuntOptions, dir string) string {
 	opts = opts.withDefaults()
 	cmd := fmt.Sprintf("simrun hunt --reducer %s --seed %d --out %s", opts.Reducer, opts.Seed, shellQuote(dir))
 	if opts.Traces != DefaultTraces {
 		cmd += fmt.Sprintf(" --traces %d", opts.Traces)
+	}
+	if opts.Gen.Faults {
+		cmd += " --faults"
 	}
 	return cmd
 }
@@ -257,8 +264,12 @@ func ClusterOps(t *sim.Trace) []sim.Step {
 func (c *Counterexample) Summary() string {
 	var b strings.Builder
 	t := c.Trace
-	fmt.Fprintf(&b, "%s: %s, %s, schedule %s\n", t.Name, plural(int(*t.Cluster.StatefulSet.Replicas), "replica"),
-		plural(len(t.Cluster.Objects.UIDs), "object"), t.Schedule)
+	fmt.Fprintf(&b, "%s: %s, %s, schedule %s", t.Name, plural(int(*t.Cluster.StatefulSet.Replicas), "replica"),
+		plural(initialObjects(t), "object"), t.Schedule)
+	if t.DataPlane == sim.Explicit {
+		b.WriteString(", data plane explicit")
+	}
+	b.WriteString("\n")
 	for i, s := range t.Steps {
 		fmt.Fprintf(&b, "  step %d: %s\n", i, FormatStep(s))
 	}
@@ -282,7 +293,19 @@ func FormatStep(s sim.Step) string {
 	case sim.OpDelete:
 		return fmt.Sprintf("delete %d objects", len(s.UIDs))
 	case sim.OpDeliver:
+		if s.Stream == sim.StreamObjects {
+			return fmt.Sprintf("deliver %d item(s) of pod %d's objects stream (list pages, object events)", s.Count, *s.Pod)
+		}
 		return fmt.Sprintf("deliver %d item(s) to pod %d", s.Count, *s.Pod)
+	case sim.OpCompact:
+		return "compact the API server's history (watches and reads from older resourceVersions get 410 Gone)"
+	case sim.OpDisconnect:
+		return fmt.Sprintf("disconnect pods %v (their watches end; each resumes from its last resourceVersion)", s.Pods)
+	case sim.OpCacheLag:
+		if s.Writes == nil || *s.Writes == 0 {
+			return "the watch cache catches up (reads with resourceVersion 0 see the current state)"
+		}
+		return fmt.Sprintf("the watch cache lags %s (reads with resourceVersion 0 see the state %s ago)", plural(*s.Writes, "write"), plural(*s.Writes, "write"))
 	}
 	return s.Op
 }

@@ -55,10 +55,11 @@ func boolIndex(b bool) int {
 // It shrinks to a fixpoint, in passes: drop the objects the violation does
 // not touch; remove chunks of steps, halving the chunk down to single
 // steps (delta debugging); fold a first scale into the initial replica
-// count; lower replica counts; restart single pods instead of several;
-// prefer the relabels LabelChoices lists first; merge consecutive
-// deliveries to one pod and consecutive settles; remove a step together
-// with the deliveries of the inbox items it queued. Every candidate is
+// count; lower replica counts; restart (and disconnect) single pods
+// instead of several; prefer the relabels LabelChoices lists first; merge
+// consecutive deliveries to one pod and consecutive settles; remove a step
+// together with the deliveries of the inbox items it queued; lower cache
+// lags; replace the explicit data plane with the eager one. Every candidate is
 // replayed in full against every reducer, so the result is valid and
 // fails by construction.
 func Shrink(t *sim.Trace, reducer string) *sim.Trace {
@@ -78,6 +79,7 @@ func Shrink(t *sim.Trace, reducer string) *sim.Trace {
 		changed = false
 		for _, pass := range []func(*sim.Trace, func(*sim.Trace) bool) bool{
 			removeSteps, absorbFirstScale, lowerInitialReplicas, lowerScales, singleRestarts, simplerLabels, mergeSteps, removeWithFewerDeliveries,
+			lowerCacheLags, eagerDataPlane,
 		} {
 			for pass(cur, try) {
 				changed = true
@@ -221,10 +223,11 @@ func lowerScales(t *sim.Trace, try func(*sim.Trace) bool) bool {
 	return false
 }
 
-// singleRestarts restarts one pod where a restart names several.
+// singleRestarts restarts (or disconnects) one pod where a restart (or a
+// disconnect) names several.
 func singleRestarts(t *sim.Trace, try func(*sim.Trace) bool) bool {
 	for i, s := range t.Steps {
-		if s.Op != sim.OpRestart || len(s.Pods) < 2 {
+		if (s.Op != sim.OpRestart && s.Op != sim.OpDisconnect) || len(s.Pods) < 2 {
 			continue
 		}
 		for _, p := range s.Pods {
@@ -236,6 +239,36 @@ func singleRestarts(t *sim.Trace, try func(*sim.Trace) bool) bool {
 		}
 	}
 	return false
+}
+
+// lowerCacheLags tries each smaller lag of each cacheLag op, from 0 up.
+func lowerCacheLags(t *sim.Trace, try func(*sim.Trace) bool) bool {
+	for i, s := range t.Steps {
+		if s.Op != sim.OpCacheLag {
+			continue
+		}
+		for w := 0; w < *s.Writes; w++ {
+			c := CloneTrace(t)
+			c.Steps[i].Writes = &w
+			if try(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// eagerDataPlane tries the eager data plane in place of the explicit
+// one: without the deliveries from objects streams, which the eager data
+// plane makes at the end of every step.
+func eagerDataPlane(t *sim.Trace, try func(*sim.Trace) bool) bool {
+	if t.DataPlane != sim.Explicit {
+		return false
+	}
+	c := CloneTrace(t)
+	c.DataPlane = ""
+	c.Steps = slices.DeleteFunc(c.Steps, func(s sim.Step) bool { return s.Op == sim.OpDeliver && s.Stream == sim.StreamObjects })
+	return try(c)
 }
 
 // labelRank orders label maps for the shrinker: the index in
@@ -273,13 +306,14 @@ func simplerLabels(t *sim.Trace, try func(*sim.Trace) bool) bool {
 }
 
 // mergeSteps merges a deliver into the previous deliver to the same pod
-// and a settle into a previous settle, and lowers deliver counts.
+// from the same stream and a settle into a previous settle, and lowers
+// deliver counts.
 func mergeSteps(t *sim.Trace, try func(*sim.Trace) bool) bool {
 	for i := 1; i < len(t.Steps); i++ {
 		prev, s := t.Steps[i-1], t.Steps[i]
 		switch {
 		case s.Op == sim.OpSettle && prev.Op == sim.OpSettle:
-		case s.Op == sim.OpDeliver && prev.Op == sim.OpDeliver && *s.Pod == *prev.Pod:
+		case s.Op == sim.OpDeliver && prev.Op == sim.OpDeliver && *s.Pod == *prev.Pod && s.Stream == prev.Stream:
 		default:
 			continue
 		}

@@ -22,8 +22,9 @@ const (
 )
 
 // seedsChosen is set when the command line (or RAPID_SEED) chose the
-// seeds.
-var seedsChosen bool
+// seeds; checksChosen when it (or RAPID_CHECKS) chose the number of
+// checks.
+var seedsChosen, checksChosen bool
 
 // minRapidChecks is the default number of random traces of each rapid
 // property in this package; -rapid.checks (or RAPID_CHECKS) overrides it.
@@ -33,7 +34,9 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if _, env := os.LookupEnv("RAPID_CHECKS"); !set["rapid.checks"] && !env {
+	_, checksEnv := os.LookupEnv("RAPID_CHECKS")
+	checksChosen = set["rapid.checks"] || checksEnv
+	if !checksChosen {
 		if err := flag.Set("rapid.checks", fmt.Sprint(minRapidChecks)); err != nil {
 			fmt.Fprintln(os.Stderr, "properties: cannot raise rapid.checks:", err)
 			os.Exit(2)
@@ -52,6 +55,21 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	os.Exit(m.Run())
+}
+
+// rapidChecks sets the number of random traces of the test's rapid
+// properties to n (a quarter of it with -short), unless -rapid.checks or
+// RAPID_CHECKS chose it: the default of minRapidChecks is for the cheap
+// properties, and the whole package must stay within half a minute.
+func rapidChecks(t *testing.T, n int) {
+	t.Helper()
+	if checksChosen {
+		return
+	}
+	if testing.Short() {
+		n = max(n/4, 1)
+	}
+	setFlag(t, "rapid.checks", fmt.Sprint(n))
 }
 
 // setFlag sets a registered flag for the duration of a test.

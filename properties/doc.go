@@ -13,20 +13,29 @@
 // (a changed value, a removed key, a superset of the original labels, the
 // original labels again), scale to 0..8, restart a subset of the pods,
 // create and delete objects, and under the explicit schedule random
-// deliveries and settles. Every choice goes through a Source, so the same
-// generators serve rapid (which records and shrinks the choices) and Hunt
-// (a seeded PRNG).
+// deliveries and settles. With GenConfig.Faults (FaultGenConfig) it also
+// draws the fault ops — compact the API server's history, disconnect a
+// subset of the pods, cacheLag 0..3 writes — and, with GenConfig.DataPlane,
+// the explicit data plane, where deliveries also take list pages and
+// object events from each pod's objects stream, so ops land in the middle
+// of a relist. Faults are off by default, so the fixed-seed tests and the
+// shipped counterexamples stay as they were; the API server keeps its
+// default configuration (watch cache on) either way. Every choice goes
+// through a Source, so the same generators serve rapid (which records and
+// shrinks the choices) and Hunt (a seeded PRNG).
 //
 // # Hunt, Shrink and Export
 //
 // Hunt generates traces from a seed until one violates a reducer's
 // properties at a quiescent point; Shrink reduces it to a fixpoint
 // (objects the violation does not touch, chunks of steps, replica counts,
-// restart sets, label maps, delivery counts), replaying every candidate in
-// full; Prepare names it, describes what goes wrong and fills "expect" for
+// restart and disconnect sets, label maps, delivery counts, cache lags,
+// the explicit data plane), replaying every candidate in full; Prepare
+// names it, describes what goes wrong and fills "expect" for
 // every reducer by replay; Export writes it atomically and never over an
 // existing file unless asked to. `simrun hunt` is the command-line face of
-// these; the files under traces/regressions were written by it.
+// these (`simrun hunt --faults` hunts with FaultGenConfig); the files
+// under traces/regressions were written by it.
 //
 // # Why two property-testing libraries
 //
@@ -44,7 +53,15 @@
 // bug by itself and shrinks it to its essence, two cluster ops: a relabel
 // that changes or removes an original label, then a scale or a restart.
 // The test captures rapid's failure through rapid's TB interface to assert
-// exactly that. It runs under the eager schedule: under the explicit one,
+// exactly that. With the fault ops, under both schedules: the
+// field-selector reducer still holds at every quiescent point, and there
+// every pod of either reducer exports exactly what its configuration keeps;
+// "eventually complete and disjoint once ops stop" — any generated prefix
+// followed by a settle ends where the field-selector reducer holds; and
+// the simulator's marks on violations are checked against replays of
+// their own: a violated quiescent point is permanent, a violated transient
+// point marked self-healing heals under a settle, one marked permanent
+// heals neither under a settle nor under a drain in another order. It runs under the eager schedule: under the explicit one,
 // the race of a relabel with a pod's start (GET before it, LIST after)
 // can leave a generic shrinker at a local minimum of three ops — scale to
 // 0, scale back, relabel between the new pod's GET and LIST — that no
@@ -64,7 +81,15 @@
 // owner among shards 0..n-1 for every n, the design's corollary (a stale
 // smaller total overlaps but never gaps, a stale larger one gaps but never
 // overlaps), and the simulator's coverage check against counting owners
-// one by one.
+// one by one. With the fault ops it checks model.Reflector, the client-go
+// reflector over KSM's sharded ListWatch: every shard of a total reflects
+// over a naive, independently written API server (snapshots per
+// resourceVersion, paged or whole lists, 410 Gone after compaction,
+// disconnects, cache lag) through random creates, deletes, faults and
+// partial deliveries; between deliveries each store is what its shard
+// keeps of the objects at its resourceVersion, and once everything is
+// delivered, what it keeps of the live objects (a subset only where KSM's
+// sharded List dropped a continue token, #3065).
 //
 // The tests start from fixed seeds, so every run checks the same traces;
 // `go test ./properties -explore` draws new seeds from the clock and logs

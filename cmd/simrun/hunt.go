@@ -23,12 +23,13 @@ type huntFlags struct {
 	traces   int
 	force    bool
 	progress bool
+	faults   bool
 }
 
 func newHuntCommand() *cobra.Command {
 	f := &huntFlags{}
 	cmd := &cobra.Command{
-		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--force]",
+		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--faults] [--force]",
 		Short: "Search random traces for a counterexample, shrink it and export it as a trace",
 		Long: `hunt generates random traces (relabels, scales, restarts, object churn and, under
 the explicit schedule, random delivery interleavings), replays each against the
@@ -37,6 +38,11 @@ quiescent point. It shrinks that trace to a minimal one and writes it to DIR as 
 ordinary trace file: explicit schedule, the affected objects' UIDs, a description of
 what goes wrong, and "expect" filled in for every reducer by replaying it. The
 search is deterministic: the same seed finds the same counterexample.
+
+With --faults the generated ops also include the fault ops (compact, disconnect a
+subset of the pods, cacheLag 0..3 writes) and, for explicit traces, the explicit data
+plane (list pages and object events delivered one by one, between the other ops). The
+API server keeps its default configuration (watch cache on).
 
 DIR is checked before the search (a directory that takes a new file, or one that
 can be created). The file is written atomically. A file of the same name that
@@ -56,8 +62,9 @@ Exit status:
 		Example: `  # Find, shrink and export the relabel bug of kube-state-metrics <= v2.12.0
   simrun hunt --reducer label-selector --seed 1 --out traces/regressions
 
-  # The fixed reducer: nothing to find (exit 0)
-  simrun hunt --reducer field-selector --seed 1 --out /tmp/hunt`,
+  # The fixed reducer: nothing to find (exit 0), with faults too
+  simrun hunt --reducer field-selector --seed 1 --out /tmp/hunt
+  simrun hunt --reducer field-selector --seed 1 --faults --out /tmp/hunt`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -72,6 +79,7 @@ Exit status:
 	fl.IntVar(&f.traces, "traces", properties.DefaultTraces, "number of random traces to try")
 	fl.BoolVar(&f.force, "force", false, "replace an existing file of the same name that holds something else (never a directory or a device)")
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
+	fl.BoolVar(&f.faults, "faults", false, "also generate the fault ops (compact, disconnect, cacheLag) and the explicit data plane")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -99,6 +107,11 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 		return usageErr("--out: %v", err)
 	}
 	opts := properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces}
+	with := ""
+	if f.faults {
+		opts.Gen = properties.FaultGenConfig()
+		with = ", with fault ops"
+	}
 	terminal := isTerminal(errOut)
 	opts.Progress = progressTo[properties.HuntProgress](errOut, "hunt", terminal, f.progress)
 	start := time.Now()
@@ -110,7 +123,7 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	if ce == nil {
-		fmt.Fprintf(out, "no counterexample for %s in %d traces (seed %d)\n", f.reducer, f.traces, f.seed)
+		fmt.Fprintf(out, "no counterexample for %s in %d traces (seed %d%s)\n", f.reducer, f.traces, f.seed, with)
 		return nil
 	}
 	path, werr := properties.Export(f.out, ce.Trace, f.force)

@@ -98,6 +98,40 @@ func TestHuntFieldSelectorFindsNothing(t *testing.T) {
 	}
 }
 
+// TestHuntFaults: with --faults the fixed reducer still has no
+// counterexample, and the relabel bug is found, shrunk without the faults
+// and exported; the command to find it again asks for the faults.
+func TestHuntFaults(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := huntRun("hunt", "--reducer", "field-selector", "--seed", "2", "--traces", "100", "--faults", "--out", dir)
+	if code != exitHolds || out != "no counterexample for field-selector in 100 traces (seed 2, with fault ops)\n" {
+		t.Fatalf("field-selector: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = huntRun("hunt", "--reducer", "label-selector", "--seed", "1", "--faults", "--out", dir)
+	if code != exitViolated {
+		t.Fatalf("label-selector: exit %d, want %d\n%s%s", code, exitViolated, out, errOut)
+	}
+	for _, want := range []string{
+		"shrunk to 2 cluster ops in 3 steps (explicit schedule)",
+		"find again: simrun hunt --reducer label-selector --seed 1 --out " + dir + " --faults",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("wrote %v, want one trace", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "Found by `simrun hunt --reducer label-selector --seed 1 --faults`") {
+		t.Errorf("the description does not name the command that found it:\n%s", data)
+	}
+}
+
 func TestHuntBadUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

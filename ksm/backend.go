@@ -247,9 +247,12 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		p.state.Phase, p.state.StatefulSetName, p.state.ListOptions = model.Detected, name, opts
 		note = fmt.Sprintf("KSM detected StatefulSet %s; its informer %s", name, model.DescribeOptions(opts))
 	case model.Listed:
+		if err := p.resume(); err != nil {
+			return p.state, "", err
+		}
 		s.mu.Lock()
 		held := p.conn.list.waiting
-		got := s.firstList(p.conn)
+		got := s.heldList(p.conn)
 		s.mu.Unlock()
 		if !held {
 			return p.state, "", fmt.Errorf("KSM pod %s has no informer LIST waiting", p.conn.name)
@@ -269,6 +272,9 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 			return p.state, "", err
 		}
 	case model.Watched:
+		if err := p.resume(); err != nil {
+			return p.state, "", err
+		}
 		s.mu.Lock()
 		var next model.Watched
 		ok := len(p.conn.queue) > 0 && p.conn.stream != nil
@@ -308,6 +314,23 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		return p.state, "", fmt.Errorf("unknown event %T", ev)
 	}
 	return p.state, note, nil
+}
+
+// resume lets the informer's re-watch after a disconnect through, if it
+// waits, and waits until the pod has reacted: it watches again, or after
+// a 410 backs off and sends its relist (held in turn).
+func (p *pod) resume() error {
+	s := p.b.srv
+	s.mu.Lock()
+	held := p.conn.rewatch.waiting
+	if held {
+		s.release(&p.conn.rewatch)
+	}
+	s.mu.Unlock()
+	if !held {
+		return nil
+	}
+	return p.b.settle()
 }
 
 // observe reads the pod's configuration after a delivery: 0/0 until KSM
@@ -462,6 +485,8 @@ func describe(ev model.Watched) string {
 // Disconnect implements sim.Disconnecter: every open watch of the pod
 // ends (server.disconnect), and the pod settles: its reflectors re-watch
 // from their last resourceVersion, and after a 410 back off and relist.
+// The StatefulSet informer's re-watch waits at the server for the
+// simulator's next delivery to the pod (resume), as its first LIST did.
 func (p *pod) Disconnect() error {
 	if p.state.Phase == model.Stopped {
 		return nil

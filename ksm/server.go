@@ -45,8 +45,9 @@ const initialEventsEnd = "k8s.io/initial-events-end"
 //
 // The StatefulSet requests of each pod are held until the simulator
 // delivers the matching inbox item: the start-up GET of the Pod, the
-// informer's first LIST (or watch list), and every watch event. ConfigMap
-// requests, which the model does not schedule, are answered at once.
+// informer's first LIST (or watch list) and every relist (after a 410),
+// its re-watch after a disconnect, and every watch event. ConfigMap requests, whose pages and events the
+// simulator schedules only in its model, are answered at once.
 type server struct {
 	namespace string
 	listener  net.Listener
@@ -98,12 +99,18 @@ type podConn struct {
 	get hold
 	// ssName is the StatefulSet the pod read (its start-up GET).
 	ssName string
-	// list holds the informer's first request (a LIST, or a watch list),
-	// sent with listOptions.
+	// list holds the informer's LIST (its first request, a LIST or a
+	// watch list, or a relist), sent with listOptions and listQuery.
 	list        hold
 	listOptions metav1.ListOptions
 	listQuery   url.Values // its resourceVersion, limit, continue
-	listed      bool
+	listed      bool       // the first LIST was answered
+	// rewatch holds the informer's re-watch after a disconnect until the
+	// simulator delivers the pod's next StatefulSet item: the simulator
+	// re-watches when the pod handles the end of its watch, so that a
+	// compaction in between gives the re-watch its 410.
+	rewatch     hold
+	holdRewatch bool // the next WATCH is the re-watch to hold
 	// stream is the StatefulSet watch, queue the events written to the
 	// API server's history for it, not yet delivered by the simulator.
 	stream     *stream
@@ -127,12 +134,20 @@ type hold struct {
 
 func newHold() hold { return hold{done: make(chan struct{})} }
 
-// release lets the held request through; s.mu is held.
-func (s *server) release(h *hold) {
+// released reports whether the hold has let its request through.
+func (h *hold) released() bool {
 	select {
 	case <-h.done:
-		return
+		return true
 	default:
+		return false
+	}
+}
+
+// release lets the held request through; s.mu is held.
+func (s *server) release(h *hold) {
+	if h.done == nil || h.released() {
+		return // never armed, or released already
 	}
 	close(h.done)
 	if h.waiting {
@@ -378,6 +393,9 @@ func (s *server) disconnect(p *podConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range streams {
+		if st == p.stream {
+			p.rewatch, p.holdRewatch = newHold(), true
+		}
 		st.ended = true
 		select {
 		case st.wake <- struct{}{}:
@@ -432,6 +450,7 @@ func (s *server) stopPod(uid string) {
 	p.stopped = true
 	s.release(&p.get)
 	s.release(&p.list)
+	s.release(&p.rewatch)
 	if cur := s.pods[p.name]; cur != nil && string(cur.UID) == uid {
 		delete(s.pods, p.name)
 	}
@@ -539,10 +558,9 @@ func (s *server) getStatefulSet(w http.ResponseWriter, r *http.Request, p *podCo
 	writeJSON(w, withKind(ss))
 }
 
-// listStatefulSets serves the informer's LIST and WATCH. The first
-// request of a pod's informer (a LIST, or a watch list) is held until the
-// simulator delivers the pod's LIST item; later ones (a relist after a
-// 410) are answered at once.
+// listStatefulSets serves the informer's LIST and WATCH. Its LISTs (the
+// first request, a LIST or a watch list, and a relist after a 410) are
+// held until the simulator delivers the pod's LIST item.
 func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *podConn, ns string, isWatch bool) {
 	q := r.URL.Query()
 	opts := metav1.ListOptions{LabelSelector: q.Get("labelSelector"), FieldSelector: q.Get("fieldSelector")}
@@ -566,17 +584,25 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 		s.failStatus(w, watchListForbidden())
 		return
 	}
-	first := !p.listed && !p.list.waiting
-	if first && isWatch && !watchList {
+	if !p.listed && isWatch && !watchList {
 		s.mu.Unlock()
 		s.fail(w, r, http.StatusBadRequest, "BadRequest", "a watch before the informer's first list")
 		return
 	}
-	if first {
+	held := !isWatch || !p.listed
+	if held {
+		if p.list.waiting {
+			s.mu.Unlock()
+			s.fail(w, r, http.StatusConflict, "Conflict", "a second LIST while the informer's LIST waits")
+			return
+		}
+		if p.list.released() && !p.stopped {
+			p.list = newHold() // a relist
+		}
 		p.listOptions, p.listQuery = opts, q
 	}
 	s.mu.Unlock()
-	if first {
+	if held {
 		if !s.wait(r, p, &p.list) {
 			return
 		}
@@ -593,6 +619,13 @@ func (s *server) listStatefulSets(w http.ResponseWriter, r *http.Request, p *pod
 			return
 		}
 		writeJSON(w, list)
+		return
+	}
+	s.mu.Lock()
+	rewatch := !watchList && p.holdRewatch
+	p.holdRewatch = false
+	s.mu.Unlock()
+	if rewatch && !s.wait(r, p, &p.rewatch) {
 		return
 	}
 	st := newStream(p, sel)
@@ -658,10 +691,10 @@ func (s *server) statefulSets(sel model.Selector, q url.Values) (*appsv1.Statefu
 	return list, nil
 }
 
-// firstList is what the pod's held first request answers when released:
-// the StatefulSets a LIST (statefulSets) or a watch list (the current
-// one) gives it; s.mu is held.
-func (s *server) firstList(p *podConn) []*appsv1.StatefulSet {
+// heldList is what the pod's held LIST answers when released: the
+// StatefulSets a LIST (statefulSets) or a watch list (the current one)
+// gives it; s.mu is held.
+func (s *server) heldList(p *podConn) []*appsv1.StatefulSet {
 	sel, err := model.ParseSelector(p.listOptions)
 	if err != nil {
 		return nil

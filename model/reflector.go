@@ -320,12 +320,10 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 	}
 	r.LastSyncResourceVersionUnavailable = false
 	// syncWith: the store is replaced by the list. Pages come in key
-	// order, and a Store is never written in place, so the list's slice
-	// is the store (clipped: nothing may append into it).
+	// order (objects are named by their UID), and a Store is never
+	// written in place, so the list's slice is the store (clipped:
+	// nothing may append into it).
 	r.Store = slices.Clip(kept.UIDs)
-	if !slices.IsSorted(r.Store) {
-		r.Store = slices.Sorted(slices.Values(r.Store))
-	}
 	r.Synced, r.Truncated = true, dropped
 	r.LastSyncResourceVersion = kept.ResourceVersion
 	r.gathered, r.gatheredV = nil, ""
@@ -363,27 +361,23 @@ func (r Reflector) watched(e ObjectsWatched) (Reflector, string) {
 }
 
 // insertSorted returns a new sorted slice with add merged into s (add
-// items already present are not repeated).
+// items already present are not repeated). It binary-searches each new
+// item and copies the runs between them: O(k log n) comparisons for k
+// items, not a merge.
 func insertSorted(s, add []string) []string {
 	add = slices.Clone(add)
 	slices.Sort(add)
 	out := make([]string, 0, len(s)+len(add))
-	i, j := 0, 0
-	for i < len(s) || j < len(add) {
-		switch {
-		case j == len(add) || (i < len(s) && s[i] < add[j]):
-			out = append(out, s[i])
-			i++
-		case i == len(s) || add[j] < s[i]:
-			out = append(out, add[j])
-			j++
-		default:
-			out = append(out, s[i])
-			i++
-			j++
+	i := 0
+	for _, u := range add {
+		j, found := slices.BinarySearch(s[i:], u)
+		out = append(out, s[i:i+j]...)
+		i += j
+		if !found {
+			out = append(out, u)
 		}
 	}
-	return out
+	return append(out, s[i:]...)
 }
 
 // deleteSorted returns a new slice: s without the items of del.

@@ -28,7 +28,8 @@ type ObjectSet struct {
 }
 
 // maxCachedTotals bounds the owner arrays an ObjectSet keeps: pods
-// disagree on two or three totals at a time, rarely more.
+// disagree on two or three totals at a time, rarely more. Every cached
+// array moves with each create and delete, so more is not free.
 const maxCachedTotals = 8
 
 // NewObjectSet returns a set holding uids (which must be distinct).

@@ -136,14 +136,18 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, curren
 func (s *Sim) answerList(p *pod) model.ObjectsListed {
 	page, key, current := s.serveObjects(p.data.Request)
 	r := &p.data
-	if !current || page.Expired || (r.Shard == 0 && r.Total == 1) || r.Total < 2 || r.Shard < 0 || int(r.Shard) >= r.Total {
-		// The reflector filters (or keeps nothing). A page of the
-		// current objects is a window on the ObjectSet, which later
-		// writes move: the store gets its own copy.
-		if current {
-			page.UIDs = slices.Clone(page.UIDs)
-		}
+	switch {
+	case !current || page.Expired:
+		return model.ObjectsListed{Page: page} // the reflector filters
+	case r.Shard == 0 && r.Total == 1:
+		// The plain ListWatch keeps the page. A page of the current
+		// objects is a window on the ObjectSet, which later writes move:
+		// the store gets its own copy.
+		page.UIDs = slices.Clone(page.UIDs)
 		return model.ObjectsListed{Page: page}
+	case r.Total < 2 || r.Shard < 0 || int(r.Shard) >= r.Total:
+		kept := model.ShardedList(page, r.Shard, r.Total, r.Rules) // keeps nothing, without hashing
+		return model.ObjectsListed{Page: page, Kept: &kept}
 	}
 	key.total = r.Total
 	split, ok := s.splits[key]

@@ -262,11 +262,13 @@ func (s *Sim) deliverObjects(ordinal int) {
 			what = "watch ERROR 410 Gone (too old resource version)"
 		}
 	}
-	before := len(p.data.Store)
+	wasWatching := p.data.Watching
 	var outcome string
 	p.data, outcome = model.StepReflector(p.data, ev)
 	s.follow(p)
-	if s.opts.Windows && s.step >= 0 && (before != len(p.data.Store) || it.kind == itemObjPage) {
+	// A window state per completed LIST (the store replaced); a watch
+	// event's few objects are not worth an evaluation each.
+	if s.opts.Windows && s.step >= 0 && it.kind == itemObjPage && !wasWatching && p.data.Watching {
 		s.measureWindow()
 	}
 	s.log = append(s.log, LogEntry{
@@ -299,6 +301,9 @@ func (s *Sim) behind(p *pod) (missing []string, ok bool) {
 	if !p.hasStore || !r.Synced || r.Truncated || !p.dataWatch ||
 		r.Shard != p.state.Config.Shard || r.Total != p.state.Config.Total {
 		return nil, false
+	}
+	if len(s.objq[p.ordinal]) == 0 {
+		return nil, true
 	}
 	first := map[string]bool{} // UID -> its first pending event adds it
 	for _, it := range s.objq[p.ordinal] {

@@ -32,9 +32,10 @@ type Options struct {
 	// Backend runs the pods; nil means ModelBackend.
 	Backend NewBackend
 	// Windows also evaluates the properties after every delivery that
-	// changes what a pod serves, between quiescent points (inside eager
-	// drains too), and reports them per step as Result.Windows. It costs
-	// one evaluation per such delivery.
+	// changes a pod's configuration or whether it serves, and after
+	// every LIST that replaces a store, between quiescent points (inside
+	// eager drains too), and reports them per step as Result.Windows. It
+	// costs one evaluation per such delivery.
 	Windows bool
 
 	// continuation marks the replays classify makes: they are not

@@ -18,6 +18,11 @@
 //     (metadata.name, metadata.namespace only).
 //   - Reducers (LabelSelector, FieldSelector): the informer options KSM
 //     v2.12.0 and v2.13.0 build from the StatefulSet read at start.
+//   - Reflector, StepReflector: the data plane, one pod's objects store
+//     and the client-go reflector (v0.29/v0.30: LIST with the pager, WATCH,
+//     410 Gone and relist) that fills it over KSM's sharded ListWatch
+//     (ShardedList: the items the shard owns; until v2.20.0 the continue
+//     token is dropped, ListWatchRules.DropsContinue).
 //   - Step: KSM's MetricsHandler.Run, fed one event at a time: the
 //     start-up GET, the informer's LIST and watch events (with client-go's
 //     store semantics), and the pod's deletion. AddFunc and UpdateFunc

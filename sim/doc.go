@@ -18,6 +18,23 @@
 // resourceVersion; a stop closes it, and events still queued for it are
 // never read.
 //
+// # The data plane
+//
+// Besides its inbox (the StatefulSet stream), every pod has an objects
+// stream: the LIST pages and watch events of the reflector that fills its
+// store (model.Reflector, over KSM's sharded ListWatch). A changed
+// configuration rebuilds the store empty (KSM's ConfigureSharding) and
+// queues its first LIST; each page is one item, answered when delivered by
+// the API server's rules in dataplane.go (resourceVersion "0" from the
+// watch cache, paged reads, exact reads, continue tokens, 410 Gone after a
+// compaction, a lagging cache); a completed list opens a watch from its
+// resourceVersion, which replays the writes after it and then follows new
+// ones. The fault ops (compact, disconnect, cacheLag) act on this protocol,
+// for the StatefulSet informer as for the objects. Under "dataPlane":
+// "eager" (the default) the objects streams are drained at the end of
+// every step; under "explicit" a deliver with "stream": "objects" takes
+// them one at a time.
+//
 // Under the eager schedule every step is followed by a drain (one item per
 // pod in ordinal order, round after round), so every step ends at a
 // quiescent point. Under the explicit schedule the trace itself says what
@@ -26,12 +43,17 @@
 //
 // # Properties
 //
-// At the end of every step the objects are checked against the
-// configurations of the serving pods (ObjectSet.Evaluate): complete (every
-// live object kept by some pod, unless spec.replicas is 0) and disjoint
-// (no object kept twice). A quiescent point gives a Checkpoint; a
-// non-quiescent one a transient entry, which fails the result only in
-// strict mode.
+// At the end of every step the objects are checked against what the
+// serving pods export, their stores: complete (every live object exported
+// by some pod, unless spec.replicas is 0) and disjoint (no object exported
+// twice). A pod whose store is synced is judged by its configuration
+// (ObjectSet.Evaluate: no per-object work when all agree), the others by
+// their stores (ObjectSet.EvaluateStores). A quiescent point gives a
+// Checkpoint; a non-quiescent one a transient entry, which fails the
+// result only in strict mode. Run marks every violation permanent (at a
+// quiescent point: nothing is left to deliver, and nothing in a KSM
+// reflector is timed) or self-healing (at a transient point, when
+// replaying up to it and settling reaches a point that holds).
 //
 // # Determinism
 //

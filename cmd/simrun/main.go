@@ -96,6 +96,14 @@ against the sharding reducers kube-state-metrics has shipped and checks, at ever
 quiescent point, that the objects covered by all shards are complete (every object
 exported by at least one pod) and disjoint (no object exported twice).
 
+What a pod exports is what its store holds: its objects reflector lists and
+watches through KSM's sharded ListWatch and the API server's list/watch protocol
+(paged LISTs, resourceVersions, 410 Gone, relists), so a trace can also inject
+faults (compact, disconnect, cacheLag) and configure the API server
+(cluster.apiServer, cluster.pageSize). Each violation is marked permanent (at a
+quiescent point: it lasts until an op changes something) or self-healing (at a
+transient point: delivering what is pending heals it).
+
 Reducers:
   label-selector   kube-state-metrics <= v2.12.0: the pods watch their StatefulSet
                    through a label selector frozen at start.
@@ -137,6 +145,10 @@ Exit status:
 
   # Replay what kubectl recorded, without an intermediate file
   simrun import --statefulset-watch watch.json --objects 1000 | simrun --trace -
+
+  # Below the informer: without the watch cache a paged LIST loses its later
+  # pages in KSM's sharded List (until v2.20.0): a permanent gap
+  simrun --trace traces/faults/paged-list.json
 
   # A timeline to look at: one self-contained HTML page per run
   simrun --trace traces/relabel.json --html report.html`,

@@ -61,7 +61,11 @@
 // the simulator's marks on violations are checked against replays of
 // their own: a violated quiescent point is permanent, a violated transient
 // point marked self-healing heals under a settle, one marked permanent
-// heals neither under a settle nor under a drain in another order. It runs under the eager schedule: under the explicit one,
+// heals neither under a settle nor under a drain in another order. A
+// separate generator, GenConfig.NoWatchCache, gives the API server no
+// watch cache and small pages: there rapid must see KSM's paged-list bug
+// (#3065) break the field-selector reducer, with gaps only — a pod never
+// exports more than its configuration keeps. It runs under the eager schedule: under the explicit one,
 // the race of a relabel with a pod's start (GET before it, LIST after)
 // can leave a generic shrinker at a local minimum of three ops — scale to
 // 0, scale back, relabel between the new pod's GET and LIST — that no

@@ -114,8 +114,19 @@ type GenConfig struct {
 	// "objects", so ops can land in the middle of a relist), or
 	// AnyDataPlane (drawn per trace). An eager trace always has the eager
 	// data plane. The API server keeps its default configuration (watch
-	// cache and WatchList on, pages of 500) whatever this says.
+	// cache and WatchList on, pages of 500) unless NoWatchCache says
+	// otherwise.
 	DataPlane string
+	// NoWatchCache generates traces whose API server runs without the
+	// watch cache (cluster.apiServer.watchCache false), so that every
+	// LIST is paged from etcd, where KSM's sharded List drops the
+	// continue token of each page (#3065): the field-selector reducer is
+	// expected to fail there. cacheLag, which needs the cache, is not
+	// drawn. Off by default.
+	NoWatchCache bool
+	// PageSize is cluster.pageSize, the pager's limit (0: the default,
+	// 500).
+	PageSize int
 }
 
 // FaultGenConfig is the generator configuration with the fault ops and
@@ -190,6 +201,11 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 		Schedule:  schedule,
 		DataPlane: dataPlane,
 		Steps:     []sim.Step{},
+	}
+	t.Cluster.PageSize = cfg.PageSize
+	if cfg.NoWatchCache {
+		off := false
+		t.Cluster.APIServer = &sim.APIServerSpec{WatchCache: &off}
 	}
 	b := &Builder{cfg: cfg, trace: t, reducers: model.Reducers(), replicas: replicas, slots: replicas, live: slices.Clone(uids)}
 	for _, r := range b.reducers {
@@ -334,11 +350,20 @@ func (b *Builder) Disconnect(src Source) bool {
 	return true
 }
 
+// CanCacheLag reports whether the API server has the watch cache that
+// a cacheLag op makes lag.
+func (b *Builder) CanCacheLag() bool { return b.trace.Cluster.Config().WatchCache }
+
 // CacheLag makes reads with resourceVersion "0" see the state 0..MaxCacheLag
-// writes ago (0 ends the lag).
-func (b *Builder) CacheLag(src Source) {
+// writes ago (0 ends the lag). It reports false, drawing nothing, when the
+// API server has no watch cache.
+func (b *Builder) CacheLag(src Source) bool {
+	if !b.CanCacheLag() {
+		return false
+	}
 	w := src.Draw("cache lag writes", MaxCacheLag+1)
 	b.apply(sim.Step{Op: sim.OpCacheLag, Writes: &w})
+	return true
 }
 
 // Create adds 1..20 objects with fresh UIDs.
@@ -476,7 +501,10 @@ func (b *Builder) Op(src Source) string {
 		}
 	}
 	if b.cfg.Faults {
-		ops = append(ops, opWeight{sim.OpCompact, 1}, opWeight{sim.OpCacheLag, 1})
+		ops = append(ops, opWeight{sim.OpCompact, 1})
+		if b.CanCacheLag() {
+			ops = append(ops, opWeight{sim.OpCacheLag, 1})
+		}
 		if b.CanDisconnect() {
 			ops = append(ops, opWeight{sim.OpDisconnect, 2})
 		}

@@ -867,62 +867,35 @@ type listRead struct {
 }
 
 // listRead decides how a LIST with the query's resourceVersion, limit and
-// continue is read; s.mu is held.
+// continue is read, by the simulator's rules (sim.PlanList); s.mu is held.
 func (s *server) listRead(q url.Values) (listRead, *apierrors.StatusError) {
-	rv, cont := q.Get("resourceVersion"), q.Get("continue")
-	var limit int64
+	lq := sim.ListQuery{ResourceVersion: q.Get("resourceVersion")}
 	if l := q.Get("limit"); l != "" {
-		var err error
-		if limit, err = strconv.ParseInt(l, 10, 64); err != nil || limit < 0 {
+		limit, err := strconv.ParseInt(l, 10, 64)
+		if err != nil || limit < 0 {
 			return listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", l))
 		}
+		lq.Limit = int(min(limit, 1<<31-1))
 	}
-	// The trace's page size stands for the one the client asks: client-go's
-	// pager asks 500 (tools/pager, defaultPageSize), cluster.pageSize's
-	// default; a smaller one pages a small trace as 500 pages a large
-	// cluster. A server may answer fewer than limit items (ListOptions.limit).
-	pageSize := 0
-	if limit > 0 {
-		pageSize = s.api.PageSize
-	}
-	switch {
-	case cont != "":
-		// 1. A continue token pins the list to its revision: the next
-		//    page is read there, and is gone once that revision is
-		//    compacted (etcd3 store GetList; storage.continueExpired).
+	if cont := q.Get("continue"); cont != "" {
 		rev, after, err := decodeContinue(cont)
 		if err != nil {
 			return listRead{}, apierrors.NewBadRequest("continue key is not valid: " + err.Error())
 		}
-		if rev < s.compacted {
-			return listRead{}, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+		lq.Continue, lq.ContinueRev, lq.ContinueAfter = true, rev, after
+	} else if rv := lq.ResourceVersion; rv != "" {
+		if _, err := strconv.ParseUint(rv, 10, 64); err != nil {
+			return listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q", rv))
 		}
-		return listRead{rev: rev, after: after, limit: pageSize}, nil
-	case rv == "0" && s.api.WatchCache:
-		// 2. The watch cache answers resourceVersion "0" whole (it drops
-		//    the limit), at its own revision: writes behind under a lag.
-		return listRead{rev: s.cacheRevision()}, nil
-	case rv == "" || rv == "0":
-		// 3. A consistent read (""), from the watch cache, paged and
-		//    pinned to the current revision; 5. without the watch cache,
-		//    "0" and "" alike read etcd at the current revision, paged.
-		return listRead{rev: s.rv, limit: pageSize}, nil
 	}
-	n, err := strconv.ParseUint(rv, 10, 64)
-	if err != nil {
-		return listRead{}, apierrors.NewBadRequest(fmt.Sprintf("invalid resource version %q", rv))
+	rd := sim.PlanList(lq, s.api, s.rv, s.compacted, s.cacheRevision())
+	switch {
+	case rd.Expired && lq.Continue:
+		return listRead{}, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+	case rd.Expired:
+		return listRead{}, tooOld(model.ParseResourceVersion(lq.ResourceVersion), s.compacted)
 	}
-	if limit == 0 {
-		// 4. resourceVersion N without a limit: not older than N, answered
-		//    whole at the current revision.
-		return listRead{rev: s.rv}, nil
-	}
-	// 4. resourceVersion N with a limit: an exact read at N, paged; gone
-	//    once N is compacted.
-	if n < s.compacted {
-		return listRead{}, tooOld(n, s.compacted)
-	}
-	return listRead{rev: n, limit: pageSize}, nil
+	return listRead{rev: rd.Rev, after: rd.After, limit: rd.Limit}, nil
 }
 
 // cacheRevision is the revision the watch cache is at: lag writes behind,

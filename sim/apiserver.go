@@ -200,3 +200,66 @@ func cloneLabels(l map[string]string) map[string]string {
 	}
 	return out
 }
+
+// A ListRead is how the API server reads one LIST of the objects: the
+// objects at revision Rev whose key sorts after After, at most Limit of
+// them (0: all), with a continue token pinned to Rev when more remain. Or
+// Expired: the LIST fails with 410 Gone (reason Expired).
+type ListRead struct {
+	Rev     uint64
+	After   string
+	Limit   int
+	Expired bool
+}
+
+// A ListQuery is a LIST request as PlanList reads it: its resourceVersion
+// and limit, or the revision and last key its continue token encodes
+// (Continue set).
+type ListQuery struct {
+	ResourceVersion string
+	Limit           int
+	Continue        bool
+	ContinueRev     uint64
+	ContinueAfter   string
+}
+
+// PlanList is the one copy of the kube-apiserver's LIST rules for the
+// objects (v1.37, etcd3 store and watch cache; observed, see DESIGN.md).
+// current is the current revision, compacted the last compaction (0:
+// none), cacheRev the revision the watch cache is at (current, or behind
+// under cacheLag). Any limit pages by cfg.PageSize: the trace's page size
+// stands for the pager's 500. The simulator and the ksm backend's HTTP
+// server both call it.
+//  1. A continue token: the next page at the token's revision; 410 once
+//     that revision is compacted (etcd3 GetList, storage continue).
+//  2. resourceVersion "0" with the watch cache: whole (the cache drops the
+//     limit), at the cache's revision.
+//  3. "" (a consistent read), or "0" without the watch cache: paged by the
+//     limit at the current revision.
+//  4. "N" with a limit: an exact read at N, paged, 410 once N is
+//     compacted; without a limit: whole, at the current revision (not
+//     older than N).
+func PlanList(q ListQuery, cfg APIServerConfig, current, compacted, cacheRev uint64) ListRead {
+	pageSize := 0
+	if q.Limit > 0 {
+		pageSize = cfg.PageSize
+	}
+	switch {
+	case q.Continue:
+		if q.ContinueRev < compacted {
+			return ListRead{Expired: true}
+		}
+		return ListRead{Rev: q.ContinueRev, After: q.ContinueAfter, Limit: pageSize}
+	case q.ResourceVersion == "0" && cfg.WatchCache:
+		return ListRead{Rev: cacheRev}
+	case q.ResourceVersion == "" || q.ResourceVersion == "0":
+		return ListRead{Rev: current, Limit: pageSize}
+	case pageSize == 0:
+		return ListRead{Rev: current}
+	}
+	n := model.ParseResourceVersion(q.ResourceVersion)
+	if n < compacted {
+		return ListRead{Expired: true}
+	}
+	return ListRead{Rev: n, Limit: pageSize}
+}

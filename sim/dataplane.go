@@ -80,40 +80,20 @@ func parseContinue(tok string) (rv uint64, after string) {
 	return model.ParseResourceVersion(r), a
 }
 
-// serveObjects answers a LIST of the objects as the kube-apiserver
-// (v1.37, its etcd3 store and watch cache) does; DESIGN.md lists what was
-// observed:
-//   - a continue token: the next page at the token's revision, 410
-//     Expired once that revision is compacted;
-//   - resourceVersion "0" with the watch cache: whole (the cache drops the
-//     limit), at the cache's revision, which lags under cacheLag;
-//   - resourceVersion "N" with a limit: an exact read at N, paged, 410
-//     once N is compacted; without a limit: whole, at the current revision
-//     (not older than N);
-//   - otherwise ("" or, without the watch cache, "0"): paged by the limit
-//     at the current revision (a consistent read).
-//
-// For a page of the current objects, key locates it in the ObjectSet
-// (current is true).
+// serveObjects answers a LIST of the objects by PlanList's rules. For a
+// page of the current objects, key locates it in the ObjectSet (current
+// is true).
 func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, current bool) {
-	cfg := s.apiConfig
-	rv, after, limit := s.api.rv, "", req.Limit
-	switch {
-	case req.Continue != "":
-		rv, after = parseContinue(req.Continue)
-		if rv < s.api.compacted {
-			return model.Page{Expired: true}, key, false
-		}
-	case req.ResourceVersion == "0" && cfg.WatchCache:
-		rv, limit = s.api.lagged(true), 0
-	case req.ResourceVersion != "" && req.ResourceVersion != "0":
-		if limit > 0 {
-			rv = model.ParseResourceVersion(req.ResourceVersion)
-			if rv < s.api.compacted {
-				return model.Page{Expired: true}, key, false
-			}
-		}
+	q := ListQuery{ResourceVersion: req.ResourceVersion, Limit: req.Limit}
+	if req.Continue != "" {
+		q.Continue = true
+		q.ContinueRev, q.ContinueAfter = parseContinue(req.Continue)
 	}
+	rd := PlanList(q, s.apiConfig, s.api.rv, s.api.compacted, s.api.lagged(s.apiConfig.WatchCache))
+	if rd.Expired {
+		return model.Page{Expired: true}, key, false
+	}
+	rv, after, limit := rd.Rev, rd.After, rd.Limit
 	uids, hs := s.objectsAt(rv)
 	lo, _ := slices.BinarySearch(uids, after)
 	if after != "" && lo < len(uids) && uids[lo] == after {

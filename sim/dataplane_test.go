@@ -335,3 +335,31 @@ func randomFaultTrace(rng *rand.Rand) *Trace {
 	}
 	return tr
 }
+
+// TestPlanList: the LIST rules, case by case (DESIGN.md's observations of
+// a v1.37 kube-apiserver), at current revision 10, compacted at 6, a
+// watch cache 2 writes behind.
+func TestPlanList(t *testing.T) {
+	cache := APIServerConfig{WatchCache: true, WatchList: true, PageSize: 3}
+	etcd := APIServerConfig{PageSize: 3}
+	for _, tc := range []struct {
+		name string
+		cfg  APIServerConfig
+		q    ListQuery
+		want ListRead
+	}{
+		{"rv 0 from the cache: whole, lagging", cache, ListQuery{ResourceVersion: "0", Limit: 500}, ListRead{Rev: 8}},
+		{"rv 0 without the cache: paged at the current revision", etcd, ListQuery{ResourceVersion: "0", Limit: 500}, ListRead{Rev: 10, Limit: 3}},
+		{"consistent read: paged", cache, ListQuery{Limit: 500}, ListRead{Rev: 10, Limit: 3}},
+		{"consistent read, no limit: whole", cache, ListQuery{}, ListRead{Rev: 10}},
+		{"rv N, no limit: whole at the current revision", cache, ListQuery{ResourceVersion: "4"}, ListRead{Rev: 10}},
+		{"rv N with a limit: exact", etcd, ListQuery{ResourceVersion: "7", Limit: 500}, ListRead{Rev: 7, Limit: 3}},
+		{"rv N with a limit, compacted: 410", cache, ListQuery{ResourceVersion: "5", Limit: 500}, ListRead{Expired: true}},
+		{"continue: pinned", etcd, ListQuery{Limit: 500, Continue: true, ContinueRev: 6, ContinueAfter: "k"}, ListRead{Rev: 6, After: "k", Limit: 3}},
+		{"continue, compacted: 410", cache, ListQuery{Limit: 500, Continue: true, ContinueRev: 5, ContinueAfter: "k"}, ListRead{Expired: true}},
+	} {
+		if got := PlanList(tc.q, tc.cfg, 10, 6, 8); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

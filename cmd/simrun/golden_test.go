@@ -62,7 +62,17 @@ func TestExitStatusFieldSelector(t *testing.T) {
 // once more on a single OS thread, and requires byte-identical output:
 // same trace, same output.
 func TestDeterministic(t *testing.T) {
-	args := []string{"--trace", relabelTrace, "--format", "json", "--log"}
+	faults, err := filepath.Glob(filepath.Join("..", "..", "traces", "faults", "*.json"))
+	if err != nil || len(faults) == 0 {
+		t.Fatalf("no fault traces: %v", err)
+	}
+	for _, trace := range append([]string{relabelTrace}, faults...) {
+		t.Run(filepath.Base(trace), func(t *testing.T) { checkDeterministic(t, trace) })
+	}
+}
+
+func checkDeterministic(t *testing.T, trace string) {
+	args := []string{"--trace", trace, "--format", "json", "--log"}
 	_, first, _ := runSimrun(t, args...)
 	if len(first) == 0 {
 		t.Fatal("empty report")

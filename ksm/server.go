@@ -248,6 +248,13 @@ func (s *server) busy() int {
 			n++
 		}
 	}
+	// A stream the server ended (disconnect) is work in hand until its
+	// handler has woken and returned: its connection still looks parked.
+	for st := range s.streams {
+		if st.ended {
+			n++
+		}
+	}
 	return n
 }
 

@@ -142,7 +142,7 @@ const (
 )
 
 // System is the abstract transition system of one reducer with at most M
-// pods, as tables. Every table is filled by running the simulator's and
+// pods and a set of fault ops, as tables. Every table is filled by running the simulator's and
 // the model's own code on concrete objects (model.Step, sim.WatchEvent,
 // sim.APIServer, model.ParseSelector) and abstracting the result; the
 // tests check, over all abstract inputs, that the abstraction commutes
@@ -150,32 +150,52 @@ const (
 type System struct {
 	reducer model.Reducer
 	m       int
+	faults  Faults
 
-	nsel  int
-	selOf [numLabels]uint8     // label class -> selector class of a pod that read it at start
-	opts  []metav1.ListOptions // selector class -> informer list options
-	sels  []model.Selector     // selector class -> the API server's parsed selector
+	nsel      int
+	selOf     [numLabels]uint8     // label class -> selector class of a pod that read it at start
+	opts      []metav1.ListOptions // selector class -> informer list options
+	sels      []model.Selector     // selector class -> the API server's parsed selector
+	universal []bool               // selector class -> it matches every label class
+
+	// What the faults add to the state (see faults in doc.go); all false
+	// without faults, and for a reducer whose every selector is universal.
+	extras  bool // per-pod fallback sets: compact and disconnect
+	relists bool // relist codes: compact with disconnect or cacheLag
+	lagged  bool // the cache lag and the StatefulSet one write ago: cacheLag
+	relBase int  // the first relist code
 
 	cfgN   int // configurations per (selector, cached): 0/0 and ordinal/0..M
 	ncodes int
 	width  int // bits per pod code in a state key
 	nev    int
 
-	got   [MaxReplicas][numLabels]podCode // [o][L]: starting -> after the GET
-	list  [MaxReplicas][]podCode          // [o][(s*numLabels+L)*(M+1)+R]: detected(s) -> after the LIST
-	ev    []uint8                         // [s][write]: the event a watch with selector s sees
-	step  [MaxReplicas][]podCode          // [o][code*nev+ev]: watching -> after the event
-	eager [MaxReplicas][]bool             // [o][code]: the queued start item commutes with every op
+	got    [MaxReplicas][numLabels]podCode // [o][L]: starting -> after the GET
+	list   [MaxReplicas][]podCode          // [o][(s*numLabels+L)*(M+1)+R]: detected(s) -> after the LIST
+	ev     []uint8                         // [s][write]: the event a watch with selector s sees
+	step   [MaxReplicas][]podCode          // [o][code*nev+ev]: watching -> after the event
+	eager  [MaxReplicas][]bool             // [o][code]: the queued start item commutes with every op
+	relist [MaxReplicas][]podCode          // [o][((s*cfgN+k)*numLabels+L)*(M+1)+R]: relist code (s, k) -> after the relist
+
+	layout *layout // mixed-radix keys, when the faults add to the state
 
 	classes *Classes
 }
 
-// NewSystem builds the tables of reducer r for at most m pods.
-func NewSystem(r model.Reducer, m int) (*System, error) {
+// NewSystem builds the tables of reducer r for at most m pods, without
+// faults.
+func NewSystem(r model.Reducer, m int) (*System, error) { return NewFaultSystem(r, m, 0) }
+
+// NewFaultSystem builds the tables of reducer r for at most m pods whose
+// explorations also take the fault ops f.
+func NewFaultSystem(r model.Reducer, m int, f Faults) (*System, error) {
 	if m < 1 || m > MaxReplicas {
 		return nil, fmt.Errorf("max replicas must be between 1 and %d, got %d", MaxReplicas, m)
 	}
-	s := &System{reducer: r, m: m, cfgN: m + 2}
+	if f&^allFaults != 0 {
+		return nil, fmt.Errorf("unknown faults %#x", uint8(f))
+	}
+	s := &System{reducer: r, m: m, cfgN: m + 2, faults: f}
 	// Selector classes: the distinct list options the reducer builds from
 	// the StatefulSet as read at start, one per label class or fewer.
 	for l := range numLabels {
@@ -198,18 +218,42 @@ func NewSystem(r model.Reducer, m int) (*System, error) {
 		s.selOf[l] = uint8(idx)
 	}
 	s.nsel = len(s.opts)
-	s.ncodes = 2 + s.nsel + s.nsel*2*s.cfgN
+	partial := false
+	for _, sel := range s.sels {
+		all := true
+		for l := range numLabels {
+			all = all && sel.Matches(statefulSet(l, 1, "1"))
+		}
+		s.universal = append(s.universal, all)
+		partial = partial || !all
+	}
+	s.extras = partial && f.Has(Compact|Disconnect)
+	s.relists = partial && f.Has(Compact) && (f.Has(Disconnect) || f.Has(CacheLag))
+	s.lagged = partial && f.Has(CacheLag)
+	s.relBase = 2 + s.nsel + s.nsel*2*s.cfgN
+	s.ncodes = s.relBase
+	if s.relists {
+		s.ncodes += s.nsel * s.cfgN
+	}
 	s.nev = 2 + 2*(m+1)
 	s.width = codeBits(s.ncodes)
-	if 6+m*s.width > 63 {
+	if !s.extras && !s.lagged && 6+m*s.width > 63 {
 		return nil, fmt.Errorf("reducer %s: %d pod states do not fit %d pods in a 64-bit key", r.Name(), s.ncodes, m)
 	}
 	s.classes = NewClasses(m)
 	if err := s.build(); err != nil {
 		return nil, fmt.Errorf("reducer %s: %w", r.Name(), err)
 	}
+	if s.extras || s.lagged {
+		if err := s.buildLayout(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// Faults returns the fault ops the explorations take.
+func (s *System) Faults() Faults { return s.faults }
 
 // Reducer returns the reducer whose transitions the tables hold.
 func (s *System) Reducer() model.Reducer { return s.reducer }
@@ -240,27 +284,58 @@ func (s *System) watching(sel int, cached bool, cfg int) podCode {
 	return podCode(2 + s.nsel + (sel*2+c)*s.cfgN + cfg)
 }
 
-func (s *System) isDetected(c podCode) bool { return c >= 2 && int(c) < 2+s.nsel }
-func (s *System) isWatching(c podCode) bool { return int(c) >= 2+s.nsel }
-func (s *System) isPending(c podCode) bool  { return c == codeStarting || s.isDetected(c) }
+// relistCode is a pod with selector class sel whose informer's watch
+// ended with 410 Gone: its ERROR event or its relist is queued, and it
+// holds configuration cfg (see watching) until the relist.
+func (s *System) relistCode(sel, cfg int) podCode { return podCode(s.relBase + sel*s.cfgN + cfg) }
 
-// sel returns the selector class of a detected or watching code.
+func (s *System) isDetected(c podCode) bool { return c >= 2 && int(c) < 2+s.nsel }
+func (s *System) isWatching(c podCode) bool { return int(c) >= 2+s.nsel && int(c) < s.relBase }
+func (s *System) isRelist(c podCode) bool   { return int(c) >= s.relBase }
+
+// isPending reports whether the code has a start item (GET or LIST)
+// queued.
+func (s *System) isPending(c podCode) bool { return c == codeStarting || s.isDetected(c) }
+
+// sel returns the selector class of a detected, watching or relist code.
 func (s *System) sel(c podCode) int {
-	if s.isDetected(c) {
+	switch {
+	case s.isDetected(c):
 		return int(c) - 2
+	case s.isRelist(c):
+		return (int(c) - s.relBase) / s.cfgN
 	}
 	return (int(c) - 2 - s.nsel) / (2 * s.cfgN)
 }
 
 func (s *System) cached(c podCode) bool { return ((int(c)-2-s.nsel)/s.cfgN)%2 == 1 }
 
-// config returns the configuration of a watching pod with ordinal o.
-func (s *System) config(o int, c podCode) model.Config {
-	k := (int(c) - 2 - s.nsel) % s.cfgN
+// cfgIndex returns the configuration index of a watching or relist code:
+// 0 is 0/0, 1+n is ordinal/n.
+func (s *System) cfgIndex(c podCode) int {
+	if s.isRelist(c) {
+		return (int(c) - s.relBase) % s.cfgN
+	}
+	return (int(c) - 2 - s.nsel) % s.cfgN
+}
+
+// config returns the configuration of a watching or relist pod with
+// ordinal o.
+func (s *System) config(o int, c podCode) model.Config { return s.cfgOf(o, s.cfgIndex(c)) }
+
+// cfgOf returns configuration index k of ordinal o.
+func (s *System) cfgOf(o, k int) model.Config {
 	if k == 0 {
 		return model.Config{}
 	}
 	return model.Config{Shard: int32(o), Total: k - 1}
+}
+
+// hasExt reports whether a pod in code c carries fallback sets (podExt):
+// it watches through a selector that does not match every label class, and
+// the faults can make it relist.
+func (s *System) hasExt(c podCode) bool {
+	return s.extras && s.isWatching(c) && !s.universal[s.sel(c)]
 }
 
 func (s *System) added(n int) uint8    { return uint8(2 + n) }
@@ -386,7 +461,9 @@ func (s *System) concretePod(o int, c podCode, variant int) model.PodState {
 	}
 	p.Phase = model.Watching
 	p.Cache = map[string]*appsv1.StatefulSet{}
-	if s.cached(c) {
+	// A relist code's cache may hold the StatefulSet or not (what the
+	// relist does depends on neither): odd variants hold it.
+	if s.isWatching(c) && s.cached(c) || s.isRelist(c) && variant%2 == 1 {
 		p.Cache[StatefulSetName] = statefulSet(LabelClass(variant%int(numLabels)), variant%(s.m+1), "1")
 	}
 	p.Config = s.config(o, c)
@@ -483,7 +560,51 @@ func (s *System) build() error {
 			s.eager[o][c] = s.isPending(c) && s.commutes(o, c)
 		}
 	}
+	if s.relists {
+		// The relist after 410 Gone, for every configuration the pod
+		// holds and every API server state: model.Step's Listed on a
+		// Watching pod (client-go's Replace). The listed object is newer
+		// than anything the pod caches (it relists because writes it
+		// missed were compacted), and whether it caches the StatefulSet
+		// must not matter.
+		for o := range s.m {
+			s.relist[o] = make([]podCode, s.nsel*s.cfgN*int(numLabels)*m1)
+			for sel := range s.nsel {
+				for k := range s.cfgN {
+					for l := range numLabels {
+						for n := 0; n <= s.m; n++ {
+							next, err := s.relistStep(o, s.relistCode(sel, k), l, n, 0)
+							if err != nil {
+								return err
+							}
+							if other, err := s.relistStep(o, s.relistCode(sel, k), l, n, 1); err != nil || other != next {
+								return fmt.Errorf("pod %d: a relist's outcome depends on its informer cache (%v)", o, err)
+							}
+							s.relist[o][((sel*s.cfgN+k)*int(numLabels)+int(l))*m1+n] = next
+						}
+					}
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// relistStep runs model.Step for the relist of a pod of ordinal o in
+// relist code c (concretized by variant) with the API server at (l, n).
+func (s *System) relistStep(o int, c podCode, l LabelClass, n int, variant int) (podCode, error) {
+	listed := model.Listed{}
+	for _, ss := range newAPIServer(l, n).List(s.sels[s.sel(c)]) {
+		ss = ss.DeepCopy()
+		ss.ResourceVersion = "2"
+		listed.Items = append(listed.Items, ss)
+	}
+	p, _ := model.Step(s.reducer, s.concretePod(o, c, variant), listed)
+	next, err := s.abstractPod(o, p)
+	if err == nil && !s.isWatching(next) {
+		err = fmt.Errorf("relist left pod %d in phase %s", o, p.Phase)
+	}
+	return next, err
 }
 
 // deliverTo is the pod's next start item delivered with the API server at
@@ -539,6 +660,8 @@ func (s *System) describeCode(o int, c podCode) string {
 		return fmt.Sprintf("%d:GET queued", o)
 	case s.isDetected(c):
 		return fmt.Sprintf("%d:LIST queued", o)
+	case s.isRelist(c):
+		return fmt.Sprintf("%d:%s relist queued", o, s.config(o, c))
 	}
 	return fmt.Sprintf("%d:%s", o, s.config(o, c))
 }

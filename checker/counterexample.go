@@ -27,6 +27,7 @@ type Counterexample struct {
 
 	steps  []uint8 // the transitions taken, ops and explicit deliveries
 	states []state // after the initial setup and after each step
+	end    uint64  // the key of the quiescent state the last one drains to
 }
 
 // counterexample rebuilds the path to state i from the parent links.
@@ -38,15 +39,43 @@ func (e *explorer) counterexample(i int) *Counterexample {
 	}
 	slices.Reverse(rev)
 	s := e.sys
-	cx := &Counterexample{sys: s, Initial: int(e.parent[i]), steps: rev}
-	st := s.initial(cx.Initial)
+	initial := int(e.parent[i])
+	cx := s.path(initial, rev, e.eager)
+	if s.extras {
+		// Deliveries of queued watch events can all wait for the final
+		// settle: a delivery that empties a pod's fallback sets only
+		// takes options away, and leaves the code alone. The path
+		// without them ends at the same state once drained.
+		var kept []uint8
+		for j, t := range rev {
+			if t >= tDeliver && t < tCompact && s.isWatching(cx.states[j].c[t-tDeliver]) {
+				continue
+			}
+			kept = append(kept, t)
+		}
+		if len(kept) < len(rev) {
+			if short := s.path(initial, kept, e.eager); short.end == cx.end {
+				cx = short
+			}
+		}
+	}
+	return cx
+}
+
+// path follows the transitions steps from the settled cluster of initial
+// replicas; the counterexample ends where its final state drains.
+func (s *System) path(initial int, steps []uint8, eager bool) *Counterexample {
+	cx := &Counterexample{sys: s, Initial: initial, steps: steps}
+	st := s.initial(initial)
 	cx.states = append(cx.states, st)
-	for _, t := range rev {
-		s.apply(&st, t, e.eager)
+	for _, t := range steps {
+		s.apply(&st, t, eager)
 		cx.states = append(cx.states, st)
 	}
-	cx.Verdict = s.evaluate(&st)
-	cx.Final = s.configuration(&st)
+	end, _ := s.drain(st, eager)
+	cx.end = s.encode(&end)
+	cx.Verdict = s.evaluate(&end)
+	cx.Final = s.configuration(&end)
 	return cx
 }
 
@@ -105,8 +134,24 @@ func (s *System) opName(t uint8) string {
 		return fmt.Sprintf("scale to %d", t-tScale)
 	case t < tDeliver:
 		return fmt.Sprintf("restart pod %d", t-tRestart)
+	case t < tCompact:
+		return fmt.Sprintf("deliver to pod %d", t-tDeliver)
+	case t == tCompact:
+		return "compact"
+	case t < tDisconnect:
+		return fmt.Sprintf("cacheLag %d", t-tCacheLag)
 	}
-	return fmt.Sprintf("deliver to pod %d", t-tDeliver)
+	o, f := disconnectOf(t)
+	if f < 0 {
+		return fmt.Sprintf("disconnect pod %d", o)
+	}
+	return fmt.Sprintf("disconnect pod %d (410 Gone: relist)", o)
+}
+
+// disconnectOf splits a disconnect transition into the ordinal and the
+// configuration index the pod relists from (-1: none).
+func disconnectOf(t uint8) (o, f int) {
+	return int(t-tDisconnect) / disconnectStride, int(t-tDisconnect)%disconnectStride - 1
 }
 
 // describeViolation says what fails at the final point; uids, when given,
@@ -183,15 +228,56 @@ func (s *System) describeStep(before *state, t uint8, after *state) string {
 		return out
 	case t < tDeliver:
 		return fmt.Sprintf("restart pod %d: the old pod stops, the new one queues its start (GET, then LIST)", t-tRestart)
+	case t == tCompact:
+		out := "compact the API server's history at the current resourceVersion"
+		var hit []string
+		for o := range s.m {
+			if s.fallbacks(after, o) != s.fallbacks(before, o) {
+				hit = append(hit, fmt.Sprint(o))
+			}
+		}
+		if len(hit) > 0 {
+			out += fmt.Sprintf(": a re-watch of pod %s from before it now gets 410 Gone", strings.Join(hit, ", "))
+		}
+		return out
+	case t >= tCacheLag && t < tDisconnect:
+		if t == tCacheLag {
+			return "the watch cache catches up: LISTs with resourceVersion 0 see the current StatefulSet"
+		}
+		return fmt.Sprintf("the watch cache lags %d write: LISTs with resourceVersion 0 see the StatefulSet as it was before the latest write", t-tCacheLag)
+	case t >= tDisconnect:
+		o, f := disconnectOf(t)
+		if f < 0 {
+			return fmt.Sprintf("disconnect pod %d: its informer re-watches from its last resourceVersion and ends up where it would have", o)
+		}
+		return fmt.Sprintf("disconnect pod %d after it delivered its queued watch events up to configuration %s: the re-watch from that resourceVersion, now compacted, gets ERROR 410 Gone and a relist is queued (the events after it are lost)",
+			o, s.cfgOf(o, f))
 	}
 	o := int(t - tDeliver)
-	if before.c[o] == codeStarting {
-		sel := s.sel(after.c[o])
+	c, next := before.c[o], after.c[o]
+	switch {
+	case c == codeStarting:
+		sel := s.sel(next)
 		return fmt.Sprintf("pod %d delivers its start-up GET: it reads the StatefulSet with %s labels, so its informer %s",
 			o, l, describeOpts(s.opts[sel].LabelSelector, s.opts[sel].FieldSelector))
+	case s.isRelist(c):
+		if s.sels[s.sel(c)].Matches(statefulSet(l, n, "")) {
+			return fmt.Sprintf("pod %d relists (client-go Replace): the StatefulSet passes its selector and configures %s", o, s.config(o, next))
+		}
+		return fmt.Sprintf("pod %d relists (client-go Replace): the StatefulSet (labels: %s) does not pass its selector; it leaves the informer cache, there is no DeleteFunc, and the pod stays %s", o, l, s.config(o, next))
+	case s.isWatching(c):
+		return fmt.Sprintf("pod %d delivers its queued watch events: it serves %s", o, s.config(o, next))
 	}
-	cfg := s.config(o, after.c[o])
-	if s.cached(after.c[o]) {
+	if s.lagged && before.lag > 0 && before.prev > 0 && !s.universal[s.sel(c)] {
+		pl, pn := LabelClass(int(before.prev-1)/(s.m+1)), int(before.prev-1)%(s.m+1)
+		out := fmt.Sprintf("pod %d delivers its informer's LIST, which the lagging watch cache answers with the StatefulSet before the latest write (labels: %s, %d replicas)", o, pl, pn)
+		if s.isRelist(next) {
+			return out + fmt.Sprintf(", configuration %s; the watch from there gets ERROR 410 Gone (compacted) and a relist is queued", s.config(o, next))
+		}
+		return out + "; its watch replays the latest write"
+	}
+	cfg := s.config(o, next)
+	if s.cached(next) {
 		return fmt.Sprintf("pod %d delivers its informer's LIST: the StatefulSet passes its selector, AddFunc configures %s", o, cfg)
 	}
 	return fmt.Sprintf("pod %d delivers its informer's LIST: the StatefulSet (labels: %s) does not pass its selector, the LIST is empty, no Add ever comes and the pod stays %s", o, l, cfg)
@@ -221,6 +307,8 @@ func (s *System) describeEvents(before *state, l1 LabelClass, n1 int, l2 LabelCl
 		next := after.c[o]
 		var what string
 		switch {
+		case ok && s.hasExt(c):
+			what = string(ev.Type) + " queued (delivered later: a disconnect may drop it)"
 		case !ok:
 			what = "no watch event (the selector filters the StatefulSet out)"
 		case ev.Type == watch.Deleted:
@@ -341,21 +429,44 @@ func (cx *Counterexample) trace(name, description string, uids []string) (*sim.T
 			o := int(tr - tRestart)
 			c.restart(o)
 			t.Steps = append(t.Steps, sim.Step{Op: sim.OpRestart, Pods: []int{o}})
+		case tr == tCompact:
+			c.compact()
+			t.Steps = append(t.Steps, sim.Step{Op: sim.OpCompact})
+		case tr >= tCacheLag && tr < tDisconnect:
+			n := int(tr - tCacheLag)
+			c.cacheLag(n)
+			t.Steps = append(t.Steps, sim.Step{Op: sim.OpCacheLag, Writes: &n})
+		case tr >= tDisconnect:
+			o, f := disconnectOf(tr)
+			if f >= 0 {
+				// Deliver the pod's events up to a compacted position
+				// with configuration f, so that the re-watch gets 410.
+				count, err := cx.prefixTo(c, o, f)
+				if err != nil {
+					return nil, fmt.Errorf("checker: step %d: %w", i, err)
+				}
+				if count > 0 {
+					t.Steps = append(t.Steps, sim.Step{Op: sim.OpDeliver, Pod: &o, Count: count})
+				}
+			}
+			c.disconnect(o)
+			t.Steps = append(t.Steps, sim.Step{Op: sim.OpDisconnect, Pods: []int{o}})
+			if f >= 0 {
+				target := c.newest(o)
+				if len(c.inbox[o]) != 1 || c.inbox[o][0].kind != citemWatchEnd || c.inbox[o][0].pod != target {
+					return nil, fmt.Errorf("checker: step %d: pod %d's watch did not end alone in its inbox", i, o)
+				}
+				c.deliver(o)
+				if !slices.ContainsFunc(c.inbox[o], func(it citem) bool { return it.pod == target && it.kind == citemExpired }) {
+					return nil, fmt.Errorf("checker: step %d: pod %d's re-watch did not get 410 Gone", i, o)
+				}
+				t.Steps = append(t.Steps, sim.Step{Op: sim.OpDeliver, Pod: &o, Count: 1})
+			}
 		default:
 			o := int(tr - tDeliver)
-			kind := citemList
-			if cx.states[i].c[o] == codeStarting {
-				kind = citemGet
-			}
-			target := c.newest(o)
-			if target < 0 || !slices.ContainsFunc(c.inbox[o], func(it citem) bool { return it.pod == target && it.kind == kind }) {
-				return nil, fmt.Errorf("checker: step %d: pod %d has no queued start item to deliver", i, o)
-			}
-			count := 0
-			for done := false; !done; count++ {
-				head := c.inbox[o][0]
-				done = head.pod == target && head.kind == kind
-				c.deliver(o)
+			count, err := cx.deliverAbstract(c, o, cx.states[i].c[o])
+			if err != nil {
+				return nil, fmt.Errorf("checker: step %d: %w", i, err)
 			}
 			t.Steps = append(t.Steps, sim.Step{Op: sim.OpDeliver, Pod: &o, Count: count})
 		}
@@ -366,6 +477,74 @@ func (cx *Counterexample) trace(name, description string, uids []string) (*sim.T
 		return nil, fmt.Errorf("checker: the concrete cluster ends at %s, the abstract path at %s", got, want)
 	}
 	return t, nil
+}
+
+// deliverAbstract delivers, on the concrete cluster, pod o's items up to
+// and including what the abstract delivery from code before delivers: its
+// GET or its LIST (a start item), its relist (the ERROR 410 item and the
+// relist it queues), or every watch event queued for it. Items ahead of
+// them (of stopped incarnations, events the abstraction delivered at
+// once) go too. It returns the number of items delivered.
+func (cx *Counterexample) deliverAbstract(c *cluster, o int, before podCode) (int, error) {
+	s := cx.sys
+	target := c.newest(o)
+	var last func(citem) bool // the item that ends the delivery
+	switch {
+	case before == codeStarting:
+		last = func(it citem) bool { return it.kind == citemGet }
+	case s.isDetected(before):
+		last = func(it citem) bool { return it.kind == citemList && !it.relist }
+	case s.isRelist(before):
+		last = func(it citem) bool { return it.kind == citemList && it.relist }
+	default:
+		n := 0
+		for j, it := range c.inbox[o] {
+			if it.pod == target && it.kind == citemEvent {
+				n = j + 1
+			}
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("pod %d has no queued watch event to deliver", o)
+		}
+		for range n {
+			c.deliver(o)
+		}
+		return n, nil
+	}
+	count := 0
+	for {
+		if len(c.inbox[o]) == 0 || target < 0 {
+			return 0, fmt.Errorf("pod %d's inbox ran empty before the item to deliver (%s)", o, s.describeCode(o, before))
+		}
+		head := c.inbox[o][0]
+		c.deliver(o)
+		count++
+		if head.pod == target && last(head) {
+			return count, nil
+		}
+	}
+}
+
+// prefixTo returns how many of pod o's queued items to deliver so that its
+// informer is at a compacted resourceVersion with configuration index f: a
+// re-watch from there gets 410 Gone. It finds them on a copy of c.
+func (cx *Counterexample) prefixTo(c *cluster, o, f int) (int, error) {
+	s := cx.sys
+	d := c.clone()
+	target := d.newest(o)
+	if target < 0 {
+		return 0, fmt.Errorf("pod %d does not exist", o)
+	}
+	for count := 0; ; count++ {
+		p := d.pods[target]
+		if code, err := s.abstractPod(o, p.state); err == nil && s.isWatching(code) && s.cfgIndex(code) == f && p.watching && p.ssRV < d.compacted {
+			return count, nil
+		}
+		if len(d.inbox[o]) == 0 {
+			return 0, fmt.Errorf("pod %d never reaches a compacted resourceVersion with configuration %s", o, s.cfgOf(o, f))
+		}
+		d.deliver(o)
+	}
 }
 
 // replay parses data as a trace file and replays it with the simulator. It

@@ -44,12 +44,143 @@
 // Three families of deliveries are made as soon as they are queued,
 // because no interleaving of them can change a configuration at a
 // quiescent point: the items of a pod incarnation whose stop is queued, a
-// live pod's watch events, and start items whose delivery commutes with
-// every op (computed from the tables: the field selector's GET and LIST,
-// the label selector's LIST when its selector matches every label class).
+// live pod's watch events (with faults, unless it is a pod with fallback
+// sets, see Faults), and start items whose delivery commutes with every
+// op (computed from the tables: the field selector's GET and LIST, the
+// label selector's LIST when its selector matches every label class).
 // Each is justified in the README and by TestReductions, which compares
 // the reduced and the unreduced exploration (the concrete system, item by
 // item) on small bounds.
+//
+// # Faults
+//
+// Options.Faults adds fault ops to relabel, scale and restart, each one
+// op on a path, replayed by the simulator as traces write them: compact
+// ({"op": "compact"}: the API server compacts its history at the current
+// resourceVersion), disconnect one pod ({"op": "disconnect", "pods":
+// [o]}, o below spec.replicas) and cacheLag ({"op": "cacheLag",
+// "writes": N}, N = 0 or 1: LISTs with resourceVersion "0" see the state
+// N writes ago). What they do is sim/dataplane.go and sim/sim.go's; the
+// concrete cluster (concrete.go) copies the few rules sim.APIServer keeps
+// unexported and is checked against the simulator by the tests.
+//
+// The data plane needs no state. The checker's objects are fixed (the
+// initial ones; no create or delete op), so no object write is ever
+// recorded and the simulator's objectsAt gives the same set at every
+// revision. Its traces use the default API server, with the watch cache,
+// and the default "dataPlane": "eager", so the simulator delivers every
+// objects stream at the end of every step. A reflector's first LIST asks
+// resourceVersion "0", which the cache answers whole (it drops the
+// limit: no continue token, so the sharded List's dropped token cuts
+// nothing and the store is not Truncated), at the cache's revision,
+// lagging or not: the same objects. A closed watch re-watches from the
+// last resourceVersion and replays nothing (no object writes); from a
+// compacted one it gets 410 Gone, and client-go relists from its last
+// resourceVersion unpaged (PaginatedResult is never set, "0" lists not
+// being paged), which the server answers whole at the current revision,
+// never with 410, and the watch from there is not compacted. So every
+// path of a reflector ends, within the step, Synced, not Truncated, with
+// an open watch and an empty stream, holding exactly the objects its
+// configuration keeps: at a quiescent point the simulator judges every
+// pod by its configuration (sim.synced), as the checker does. Faults
+// only add transient states to the data plane.
+//
+// The StatefulSet informer is where faults matter. A disconnect of pod o
+// closes its informer's watch: the events queued on it are dropped and a
+// "watch closed" item is queued. Delivering it re-watches from the pod's
+// last resourceVersion, replaying the writes after it, or, when that
+// resourceVersion is older than the compaction, queues an ERROR 410 item,
+// whose delivery queues a relist: model.Listed of the current StatefulSet
+// delivered to a Watching pod (client-go's Replace). A first LIST from a
+// lagging cache reads the StatefulSet one write ago and its watch
+// replays the latest write, or gets 410 when that was compacted.
+//
+// Whether this can change what a pod ends up serving depends on its
+// selector. A selector that matches every label class (the field
+// selector; the label selector built from the labels with a key removed)
+// sees every write as MODIFIED: the replay of missed writes, a relist and
+// a lagging LIST followed by its replay all end at the current
+// StatefulSet, as an up-to-date watch does. For such a pod the checker
+// delivers everything at once, and a disconnect, a compaction or a lag
+// changes nothing it keeps: with the field selector faults add no state
+// at all (the same distinct states as without faults; only the explored
+// transitions grow).
+//
+// A label selector that does not match every class can see DELETED, and
+// a relist that finds no StatefulSet keeps the configuration the pod had
+// where its watch stopped, skipping the writes in between: a new
+// behaviour. The state keeps, for such a pod (podExt), the watch events it
+// has been sent and not delivered, as what the checker needs of them:
+//
+//   - Its queue holds exactly the events of the writes after its
+//     resourceVersion (the watch replays them, writes append them), so
+//     delivering a prefix of it puts the informer at a position: a
+//     resourceVersion with a configuration. Whether a re-watch from a
+//     position gets 410 depends only on whether a compaction came after
+//     a later write: a compaction compacts every position but the latest
+//     write's.
+//   - Delivering some of the events only removes positions a disconnect
+//     could stop at, and changes nothing else: every path from there is a
+//     path from before the deliveries. So the checker delivers all of a
+//     pod's queued events at once (its code is the pod with all of them
+//     delivered) or none, and keeps the configurations of the other
+//     positions as two sets: compacted (a) and not yet (b).
+//   - A disconnect whose re-watch succeeds leaves the pod where
+//     deliveries alone take it (or, with the watch-closed item delivered
+//     later, where the same disconnect moved to just before that delivery
+//     takes it: closed, the pod receives nothing and does not change;
+//     moved, it receives events it does not deliver). Neither adds a
+//     quiescent configuration or shortens a path to one, so the checker
+//     takes a disconnect only where its re-watch gets 410 Gone: one
+//     transition per configuration of a compacted position, leaving the
+//     pod in a relist code with that configuration.
+//   - The ERROR 410 item and the relist it queues are one delivery:
+//     between them the pod is not watching, and the relist reads the
+//     StatefulSet when it is delivered.
+//   - Only the configuration of a position matters, not the informer
+//     cache: the table of relists is built from model.Step, and checks
+//     that a cached StatefulSet or none gives the same relist.
+//
+// With cacheLag the state also keeps the lag, the StatefulSet one write
+// ago and whether a compaction came since the latest write. A state that
+// carries any of this is a mixed-radix number (layout) rather than
+// fixed-width fields, which bounds M: with the label selector, compact
+// and disconnect fit M <= 4, all three M <= 3, cacheLag alone M <= 7;
+// with the field selector any M. NewFaultSystem says when they do not.
+//
+// TestFaultsAgainstUnreduced justifies all of it on the concrete system:
+// for every subset of the fault ops at M=1 K=3, M=2 K=3 and M=3 K=2, and
+// for all three also at M=3 K=3, M=2 K=4 and M=1 K=5, the unreduced
+// exploration (every inbox item of the simulator, one at a time, the
+// fault ops as the simulator runs them) and the checker reach the same
+// quiescent configurations, each after the same fewest ops, with the
+// same verdict and shortest counterexample. TestEveryFaultPathReplays
+// replays the path to every quiescent state with the simulator;
+// TestRandomFaultTracesReachable checks that random fault traces, deeper
+// than that (up to 6 ops), reach nothing the checker does not;
+// TestFaultOnlyCounterexamples exports violations only faults reach.
+//
+// # Safety and liveness
+//
+// The checker reports two verdicts. Safety: complete and disjoint hold
+// at every quiescent point of every path. Liveness: from every state,
+// once ops stop, the system eventually reaches a quiescent point where
+// they hold, and stays there. Nothing in KSM's informers and reflectors
+// is timed (resync period 0; a watch that times out is re-opened from
+// its resourceVersion and changes no store), so once ops stop only
+// deliveries happen. Every delivery lowers a pod's rank (a queued GET,
+// a LIST, a relist, queued watch events, nothing), so every drain ends,
+// at a quiescent state reached by deliveries alone: a reachable
+// quiescent state, in the same layer, which safety checks. A quiescent
+// state has nothing to deliver and nothing timed to change it: it drains
+// to itself. So liveness holds if and only if every reachable quiescent
+// state holds: the two verdicts are the same. With faults the checker
+// still follows the drain of every non-quiescent state, in the
+// simulator's order (one delivery per pod in ordinal order, round after
+// round), and evaluates where it ends; without them every queued item is
+// a GET or a LIST, and liveness is safety by construction. A difference
+// between the two verdicts would be a bug in the checker: simrun check
+// exits 3 on one.
 //
 // # Parallelism
 //

@@ -19,8 +19,12 @@ type Options struct {
 	// MaxReplicas bounds spec.replicas (1..MaxReplicas); the exploration
 	// starts from every replica count 1..MaxReplicas.
 	MaxReplicas int
-	// Depth bounds the number of cluster ops on a path (>= 0).
+	// Depth bounds the number of cluster ops on a path (>= 0); a fault op
+	// counts as one.
 	Depth int
+	// Faults are the fault ops explored besides relabel, scale and
+	// restart (none by default).
+	Faults Faults
 	// Workers expand the frontier in parallel; 0 means GOMAXPROCS, at most
 	// MaxWorkers. The result does not depend on it.
 	Workers int
@@ -40,8 +44,9 @@ type Options struct {
 	// For tests: it slows the exploration down.
 	OnQuiescent func(depth int, c Configuration, v Verdict)
 
-	batch, chunk int // test knobs: states per batch, states per chunk
-	maxStates    int // test knob: the limit of TooManyStatesError (MaxStates if 0)
+	batch, chunk int  // test knobs: states per batch, states per chunk
+	maxStates    int  // test knob: the limit of TooManyStatesError (MaxStates if 0)
+	drains       bool // test knob: follow the drains without faults too
 }
 
 // MaxStates is the most distinct states an exploration can keep: a state
@@ -80,9 +85,23 @@ type Result struct {
 	Classes     int // jump-hash trajectory classes checked at each quiescent point
 	Workers     int
 	EagerStarts bool // the third reduction was on
+	Faults      Faults
 	// Holds is true when complete and disjoint hold for every class at
-	// every quiescent point of every path within the bounds.
+	// every quiescent point of every path within the bounds (safety at
+	// quiescent points).
 	Holds bool
+	// Liveness is true when from every explored state, once ops stop,
+	// delivering what is queued (one item per pod in turn, as the
+	// simulator's drain does) ends at a quiescent point where complete and
+	// disjoint hold for every class: "eventually complete and disjoint
+	// once ops stop". A quiescent state drains to itself, and every drain
+	// ends at a reachable quiescent state, which Holds covers; so Liveness
+	// equals Holds, and a difference is a bug in the checker. Drained
+	// counts the non-quiescent states whose drain was followed: all of
+	// them with faults; none without, where every queued item is a GET or
+	// a LIST delivered once, so that liveness is safety by construction.
+	Liveness bool
+	Drained  uint64
 	// Explored counts the states generated, duplicates included (the
 	// initial states and the target of every transition taken); Distinct
 	// the states kept after deduplication; Quiescent the distinct
@@ -135,13 +154,16 @@ type chunkOut struct {
 	explored  uint64
 	quiescent uint64
 	violating uint64
+	drained   uint64
 	violation int // index of the first violating state in the chunk, or -1
+	deadEnd   int // index of the first state whose drain ends violated or never ends, or -1
 }
 
 type explorer struct {
 	sys     *System
 	opt     Options
 	eager   bool
+	drains  bool // follow the drain of every non-quiescent state (liveness)
 	workers int
 
 	// Every distinct state, in discovery order; layer j is
@@ -156,7 +178,9 @@ type explorer struct {
 	chunks []chunkOut
 
 	explored, quiescent, violating uint64
+	drained                        uint64
 	firstViolation                 int
+	firstDeadEnd                   int   // the first state whose drain ends violated or never ends, or -1
 	err                            error // set when the exploration has to stop
 	depth                          atomic.Int64
 	progExplored                   atomic.Uint64
@@ -175,7 +199,7 @@ func Check(opt Options) (*Result, error) {
 		return nil, fmt.Errorf("depth must be at least 0, got %d", opt.Depth)
 	}
 	start := time.Now()
-	sys, err := NewSystem(opt.Reducer, opt.MaxReplicas)
+	sys, err := NewFaultSystem(opt.Reducer, opt.MaxReplicas, opt.Faults)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +211,7 @@ func Check(opt Options) (*Result, error) {
 }
 
 // Check explores with the tables of s (opt.Reducer and opt.MaxReplicas
-// are ignored).
+// are ignored; opt.Faults must be none or those of s).
 func (s *System) Check(opt Options) (*Result, error) {
 	res, _, err := s.explore(opt)
 	return res, err
@@ -203,10 +227,13 @@ func (s *System) explore(opt Options) (*Result, *explorer, error) {
 	if opt.Workers < 0 || opt.Workers > MaxWorkers {
 		return nil, nil, fmt.Errorf("workers must be between 0 (GOMAXPROCS) and %d, got %d", MaxWorkers, opt.Workers)
 	}
+	if opt.Faults != 0 && opt.Faults != s.faults {
+		return nil, nil, fmt.Errorf("faults %q, but the tables were built for %q", opt.Faults, s.faults)
+	}
 	if opt.maxStates <= 0 {
 		opt.maxStates = MaxStates
 	}
-	e := &explorer{sys: s, opt: opt, eager: !opt.NoEagerStarts, workers: opt.Workers}
+	e := &explorer{sys: s, opt: opt, eager: !opt.NoEagerStarts, drains: s.faults != 0 || opt.drains, workers: opt.Workers}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
 	}
@@ -232,8 +259,10 @@ func (s *System) explore(opt Options) (*Result, *explorer, error) {
 	}
 	res := &Result{
 		Reducer: s.reducer, MaxReplicas: s.m, Depth: opt.Depth, Classes: s.classes.Len(),
-		Workers: e.workers, EagerStarts: e.eager,
+		Workers: e.workers, EagerStarts: e.eager, Faults: s.faults,
 		Holds:    viol < 0,
+		Liveness: viol < 0 && e.firstViolation < 0 && e.firstDeadEnd < 0,
+		Drained:  e.drained,
 		Explored: e.explored, Distinct: uint64(len(e.states)), Quiescent: e.quiescent, Violating: e.violating,
 		Reached: len(e.layers) - 1,
 		Memory:  e.seen.bytes() + uint64(cap(e.states))*8 + uint64(cap(e.parent))*4 + uint64(cap(e.trans)),
@@ -285,7 +314,7 @@ func (e *explorer) report(start time.Time, done <-chan struct{}) {
 func (e *explorer) run() (int, bool) {
 	s := e.sys
 	e.layers = []int{0}
-	e.firstViolation = -1
+	e.firstViolation, e.firstDeadEnd = -1, -1
 	for n := 1; n <= s.m; n++ {
 		st := s.initial(n)
 		k := s.encode(&st)
@@ -404,8 +433,12 @@ func (e *explorer) batch(lo, hi int, ops bool) int {
 		e.explored += c.explored
 		e.quiescent += c.quiescent
 		e.violating += c.violating
+		e.drained += c.drained
 		if viol < 0 && c.violation >= 0 {
 			viol = c.violation
+		}
+		if e.firstDeadEnd < 0 && c.deadEnd >= 0 {
+			e.firstDeadEnd = c.deadEnd
 		}
 	}
 	if uint64(base)+uint64(total) > uint64(e.opt.maxStates) {
@@ -463,7 +496,7 @@ func grow[T any](s []T, n int) []T {
 // expand generates the successors of states[lo:hi] into c.
 func (e *explorer) expand(c *chunkOut, lo, hi int, ops bool) {
 	s := e.sys
-	c.explored, c.quiescent, c.violating, c.violation = 0, 0, 0, -1
+	c.explored, c.quiescent, c.violating, c.drained, c.violation, c.deadEnd = 0, 0, 0, 0, -1, -1
 	var st, next state
 	emit := func(parent int, t uint8) {
 		next = st
@@ -479,7 +512,7 @@ func (e *explorer) expand(c *chunkOut, lo, hi int, ops bool) {
 		if !ops {
 			pending := false
 			for o := range s.m {
-				if s.isPending(st.c[o]) {
+				if s.pendingPod(&st, o) {
 					pending = true
 					emit(i, tDeliver+uint8(o))
 				}
@@ -492,6 +525,20 @@ func (e *explorer) expand(c *chunkOut, lo, hi int, ops bool) {
 						c.violation = i
 					}
 				}
+				continue
+			}
+			// Liveness: once ops stop, the drain ends at a quiescent
+			// point where the properties hold. Without faults every
+			// queued item is a pod's GET or LIST, so the drain ends at a
+			// quiescent state the closure checks: liveness is safety,
+			// and the drains are followed only when a test asks.
+			if !e.drains {
+				continue
+			}
+			c.drained++
+			end, ok := s.drain(st, e.eager)
+			if (!ok || !s.evaluate(&end).Holds()) && c.deadEnd < 0 {
+				c.deadEnd = i
 			}
 			continue
 		}
@@ -510,7 +557,57 @@ func (e *explorer) expand(c *chunkOut, lo, hi int, ops bool) {
 				emit(i, tRestart+uint8(o))
 			}
 		}
+		if s.faults == 0 {
+			continue
+		}
+		if s.faults.Has(Compact) {
+			emit(i, tCompact)
+		}
+		if s.faults.Has(CacheLag) {
+			for n := range MaxCacheLag + 1 {
+				if n != int(st.lag) {
+					emit(i, tCacheLag+uint8(n))
+				}
+			}
+		}
+		if s.faults.Has(Disconnect) {
+			for o := range int(st.r) {
+				t := uint8(tDisconnect + o*disconnectStride)
+				f := s.fallbacks(&st, o)
+				if f == 0 {
+					emit(i, t) // the pod re-watches and misses nothing
+				}
+				for k := range s.cfgN {
+					if f&(1<<k) != 0 {
+						emit(i, t+1+uint8(k))
+					}
+				}
+			}
+		}
 	}
+}
+
+// drainRounds bounds a drain: a pod delivers at most its GET, its LIST, a
+// relist and its queued watch events.
+const drainRounds = 8
+
+// drain delivers what st has queued, as the simulator's drain does (one
+// delivery per pod in ordinal order, round after round), and returns the
+// quiescent state it ends at, or false when it does not end.
+func (s *System) drain(st state, eager bool) (state, bool) {
+	for range drainRounds {
+		busy := false
+		for o := range s.m {
+			if s.pendingPod(&st, o) {
+				busy = true
+				s.apply(&st, tDeliver+uint8(o), eager)
+			}
+		}
+		if !busy {
+			return st, true
+		}
+	}
+	return st, s.quiescent(&st)
 }
 
 // observe reports the quiescent states of states[lo:hi] to OnQuiescent.

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -19,6 +20,10 @@ func (r *Result) WriteText(w io.Writer, x *Export, path string) error {
 	fmt.Fprintf(&b, "  bounds   start settled with 1..%d replicas; up to %d cluster ops: relabel (original, superset,\n", m, r.Depth)
 	fmt.Fprintf(&b, "           changed value, removed key), scale to 0..%d, restart one pod; every order of the\n", m)
 	b.WriteString("           pods' deliveries between them (a pod's start is a GET, then a LIST)\n")
+	if r.Faults != 0 {
+		fmt.Fprintf(&b, "  faults   %s; each is one op, and the StatefulSet\n", r.describeFaults())
+		b.WriteString("           informers' watch ends, 410 Gone and relists are delivered in every order\n")
+	}
 	fmt.Fprintf(&b, "  objects  every possible UID: %d jump-hash trajectory %s over 1..%d shards\n", r.Classes, plural(r.Classes, "class", "classes"), m)
 	b.WriteString("\n")
 	if cx := r.Counterexample; cx != nil {
@@ -44,6 +49,8 @@ func (r *Result) WriteText(w io.Writer, x *Export, path string) error {
 	} else if r.Holds {
 		b.WriteString("verdict: holds for all UIDs: complete and disjoint at every quiescent point of every path within the bounds\n")
 	}
+	fmt.Fprintf(&b, "  safety    %s\n", r.safetyLine())
+	fmt.Fprintf(&b, "  liveness  %s\n", r.livenessLine())
 	b.WriteString("\n")
 	depth := fmt.Sprintf("%d of %d", r.Reached, r.Depth)
 	switch {
@@ -57,12 +64,17 @@ func (r *Result) WriteText(w io.Writer, x *Export, path string) error {
 		{"states explored", group(r.Explored)},
 		{"distinct states", group(r.Distinct)},
 		{"quiescent states", group(r.Quiescent) + " checked"},
+	}
+	if r.Faults != 0 {
+		rows = append(rows, [2]string{"drained states", group(r.Drained) + " followed to a quiescent point"})
+	}
+	rows = append(rows, [][2]string{
 		{"depth", depth},
 		{"wall time", roundDuration(r.Elapsed).String()},
 		{"states/s", rate(r.StatesPerSecond())},
 		{"memory", fmt.Sprintf("%.1f MB (visited set and state arrays)", float64(r.Memory)/(1<<20))},
 		{"workers", strconv.Itoa(r.Workers)},
-	}
+	}...)
 	for _, row := range rows {
 		fmt.Fprintf(&b, "  %-17s %s\n", row[0], row[1])
 	}
@@ -118,4 +130,162 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(10 * time.Microsecond)
 	}
 	return d.Round(time.Microsecond)
+}
+
+// describeFaults names the fault ops of the bounds in words.
+func (r *Result) describeFaults() string {
+	var parts []string
+	if r.Faults.Has(Compact) {
+		parts = append(parts, "compact")
+	}
+	if r.Faults.Has(Disconnect) {
+		parts = append(parts, "disconnect one pod")
+	}
+	if r.Faults.Has(CacheLag) {
+		parts = append(parts, fmt.Sprintf("cacheLag to 0..%d writes", MaxCacheLag))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// safetyLine is the safety verdict: the properties at quiescent points.
+func (r *Result) safetyLine() string {
+	if r.Holds {
+		return fmt.Sprintf("holds: complete and disjoint at all %s quiescent states", group(r.Quiescent))
+	}
+	return "VIOLATED: at the counterexample's quiescent point"
+}
+
+// livenessLine is the liveness verdict: eventually complete and disjoint
+// once ops stop.
+func (r *Result) livenessLine() string {
+	switch {
+	case r.Liveness && r.Faults == 0:
+		return "holds: once ops stop, every state drains to a quiescent point where complete and disjoint hold (without faults every queued item is a GET or a LIST, so each drain ends at a checked quiescent point)"
+	case r.Liveness:
+		return fmt.Sprintf("holds: once ops stop, every state drains to a quiescent point where complete and disjoint hold (%s non-quiescent states drained)", group(r.Drained))
+	case !r.Holds:
+		return "VIOLATED: once ops stop at the counterexample's quiescent point, nothing is left to deliver and nothing is timed: it stays violated"
+	}
+	return "VIOLATED although safety holds: some drain ends at a violated quiescent point that was not checked, or never ends: a bug in the checker"
+}
+
+// JSON is the machine-readable report of a check (simrun check --format
+// json).
+type JSON struct {
+	Reducer     string   `json:"reducer"`
+	Models      string   `json:"models"`
+	MaxReplicas int      `json:"maxReplicas"`
+	Depth       int      `json:"depth"`
+	Faults      []string `json:"faults"`
+	Classes     int      `json:"classes"`
+	// Holds is safety and liveness together.
+	Holds    bool         `json:"holds"`
+	Safety   JSONSafety   `json:"safety"`
+	Liveness JSONLiveness `json:"liveness"`
+	Explored uint64       `json:"explored"`
+	Distinct uint64       `json:"distinct"`
+	// Reached is the deepest layer explored; Saturated says that a layer
+	// before depth added nothing (SaturatedAt ops).
+	Reached        int                 `json:"reached"`
+	Saturated      bool                `json:"saturated"`
+	SaturatedAt    int                 `json:"saturatedAt,omitempty"`
+	WallSeconds    float64             `json:"wallSeconds"`
+	MemoryBytes    uint64              `json:"memoryBytes"`
+	Workers        int                 `json:"workers"`
+	Counterexample *JSONCounterexample `json:"counterexample,omitempty"`
+}
+
+// JSONSafety is the safety verdict: complete and disjoint at every
+// quiescent point.
+type JSONSafety struct {
+	Holds     bool   `json:"holds"`
+	Quiescent uint64 `json:"quiescent"`
+	Violating uint64 `json:"violating"`
+}
+
+// JSONLiveness is the liveness verdict: eventually complete and disjoint
+// once ops stop; Drained counts the non-quiescent states whose drain was
+// followed (0 without faults).
+type JSONLiveness struct {
+	Holds   bool   `json:"holds"`
+	Drained uint64 `json:"drained"`
+}
+
+// JSONCounterexample is the shortest counterexample.
+type JSONCounterexample struct {
+	Ops        int      `json:"ops"`
+	Deliveries int      `json:"deliveries"`
+	Initial    int      `json:"initialReplicas"`
+	Steps      []string `json:"steps"`
+	// Replicas and Pods are the quiescent point that fails: spec.replicas
+	// and every serving pod's configuration.
+	Replicas       int            `json:"replicas"`
+	Pods           []JSONPod      `json:"pods"`
+	GapClasses     []int          `json:"gapClasses"`
+	OverlapClasses []int          `json:"overlapClasses"`
+	UIDs           map[int]string `json:"uids,omitempty"`
+	// Trace is where --out wrote the trace ("" when not written).
+	Trace string `json:"trace"`
+	// Replay is the simulator's last checkpoint of the trace.
+	Replay *JSONReplay `json:"replay,omitempty"`
+}
+
+// JSONPod is a serving pod: its ordinal and configuration shard/total.
+type JSONPod struct {
+	Pod   int   `json:"pod"`
+	Shard int32 `json:"shard"`
+	Total int   `json:"total"`
+}
+
+// JSONReplay is what the simulator says of the exported trace.
+type JSONReplay struct {
+	Step    int `json:"step"`
+	Objects int `json:"objects"`
+	Gap     int `json:"gap"`
+	Overlap int `json:"overlap"`
+}
+
+// JSON returns the machine-readable report of r; x and path as for
+// WriteText.
+func (r *Result) JSON(x *Export, path string) JSON {
+	j := JSON{
+		Reducer: r.Reducer.Name(), Models: r.Reducer.Models(), MaxReplicas: r.MaxReplicas, Depth: r.Depth,
+		Faults: r.Faults.Names(), Classes: r.Classes,
+		Holds:    r.Holds && r.Liveness,
+		Safety:   JSONSafety{Holds: r.Holds, Quiescent: r.Quiescent, Violating: r.Violating},
+		Liveness: JSONLiveness{Holds: r.Liveness, Drained: r.Drained},
+		Explored: r.Explored, Distinct: r.Distinct,
+		Reached: r.Reached, Saturated: r.Saturated, SaturatedAt: r.SaturatedAt,
+		WallSeconds: r.Elapsed.Seconds(), MemoryBytes: r.Memory, Workers: r.Workers,
+	}
+	cx := r.Counterexample
+	if cx == nil {
+		return j
+	}
+	jc := &JSONCounterexample{
+		Ops: cx.Ops(), Deliveries: cx.Deliveries(), Initial: cx.Initial, Steps: cx.Describe(),
+		Replicas: cx.Final.Replicas, GapClasses: append([]int{}, cx.Verdict.GapClasses()...), OverlapClasses: append([]int{}, cx.Verdict.OverlapClasses()...),
+		Trace: path,
+	}
+	jc.Pods = []JSONPod{}
+	for _, p := range cx.Final.Pods {
+		jc.Pods = append(jc.Pods, JSONPod{p.Pod, p.Shard, p.Total})
+	}
+	if x != nil {
+		jc.UIDs = x.UIDs
+		jc.Steps[len(jc.Steps)-1] = "then every item still queued is delivered (watch events, stops, starts whose timing cannot matter): " + cx.describeViolation(x.UIDs)
+		last := x.Replay.Checkpoints[len(x.Replay.Checkpoints)-1]
+		jc.Replay = &JSONReplay{Step: last.Step, Objects: last.Objects, Gap: last.Gap.Count, Overlap: last.Overlap.Count}
+	}
+	j.Counterexample = jc
+	return j
+}
+
+// WriteJSON writes the machine-readable report of r, indented, with a
+// final newline.
+func (r *Result) WriteJSON(w io.Writer, x *Export, path string) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.JSON(x, path))
 }

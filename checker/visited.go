@@ -48,6 +48,22 @@ func (t *table) insert(key, h uint64) bool {
 	}
 }
 
+// has reports whether key (whose hash is h) is in the table.
+func (t *table) has(key, h uint64) bool {
+	if len(t.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.slots[i] {
+		case 0:
+			return false
+		case key:
+			return true
+		}
+	}
+}
+
 func (t *table) grow() {
 	size := max(2*len(t.slots), 1024)
 	old := t.slots

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"runtime"
@@ -22,7 +23,13 @@ var big = flag.Bool("checker.big", false, "also benchmark the label-selector exh
 //     off, to show what it saves;
 //   - label-selector-exhaustive: the label selector explored to the bound
 //     without stopping at the first counterexample, the largest state
-//     space the checker meets (M <= 6; 7 with -checker.big).
+//     space the checker meets (M <= 6; 7 with -checker.big);
+//   - field-selector-faults: the field selector with the fault ops compact
+//     and disconnect (issue 11: M=4,K=4 < 10 s on 2 cores), and with all
+//     three;
+//   - label-selector-faults-exhaustive: the label selector with compact
+//     and disconnect, explored to the bound (M <= 4, the most its
+//     fallback sets fit in a key).
 //
 // Reported per exploration: explored/op and distinct/op (states),
 // states/s (explored over wall time), MB/op (visited set and state arrays
@@ -37,23 +44,28 @@ func BenchmarkCheck(b *testing.B) {
 		noEager    bool
 		exhaustive bool
 		maxM       int
+		faults     Faults
+		minM       int // 4 if 0
 	}
 	labelMax := 6
 	if *big {
 		labelMax = 7
 	}
 	for _, v := range []variant{
-		{"field-selector", model.FieldSelector{}, false, false, 8},
-		{"field-selector-no-eager-starts", model.FieldSelector{}, true, false, 8},
-		{"label-selector-exhaustive", model.LabelSelector{}, false, true, labelMax},
+		{"field-selector", model.FieldSelector{}, false, false, 8, 0, 0},
+		{"field-selector-no-eager-starts", model.FieldSelector{}, true, false, 8, 0, 0},
+		{"label-selector-exhaustive", model.LabelSelector{}, false, true, labelMax, 0, 0},
+		{"field-selector-faults", model.FieldSelector{}, false, false, 8, Compact | Disconnect, 0},
+		{"field-selector-all-faults", model.FieldSelector{}, false, false, 8, allFaults, 0},
+		{"label-selector-faults-exhaustive", model.LabelSelector{}, false, true, 4, Compact | Disconnect, 3},
 	} {
-		for m := 4; m <= v.maxM; m++ {
+		for m := cmp.Or(v.minM, 4); m <= v.maxM; m++ {
 			for _, w := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%s/M=%d,K=%d/workers=%d", v.name, m, m, w), func(b *testing.B) {
 					var res *Result
 					for b.Loop() {
 						var err error
-						res, err = Check(Options{Reducer: v.r, MaxReplicas: m, Depth: m, Workers: w, NoEagerStarts: v.noEager, Exhaustive: v.exhaustive})
+						res, err = Check(Options{Reducer: v.r, MaxReplicas: m, Depth: m, Workers: w, NoEagerStarts: v.noEager, Exhaustive: v.exhaustive, Faults: v.faults})
 						if err != nil {
 							b.Fatal(err)
 						}

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/shardsim/shardsim/model"
@@ -16,11 +17,27 @@ import (
 // abstraction (tables, the StatefulSet controller, the reductions) to the
 // simulator, path by path.
 func TestEveryPathReplays(t *testing.T) {
-	bounds := []struct{ m, k int }{{1, 3}, {3, 3}}
+	testEveryPathReplays(t, 0, []struct{ m, k int }{{1, 3}, {3, 3}})
+}
+
+// TestEveryFaultPathReplays is TestEveryPathReplays with the fault ops:
+// the traces have compact, cacheLag and disconnect steps, and the
+// deliveries around a disconnect that make the re-watch get 410 Gone.
+func TestEveryFaultPathReplays(t *testing.T) {
+	bounds := []struct{ m, k int }{{1, 4}, {2, 4}, {3, 3}}
+	if testing.Short() {
+		bounds = []struct{ m, k int }{{1, 4}, {2, 3}}
+	}
+	testEveryPathReplays(t, allFaults, bounds)
+	testEveryPathReplays(t, Compact|Disconnect, bounds[:1])
+	testEveryPathReplays(t, Compact|CacheLag, bounds[:1])
+}
+
+func testEveryPathReplays(t *testing.T, f Faults, bounds []struct{ m, k int }) {
 	for _, r := range model.Reducers() {
 		for _, b := range bounds {
 			for _, noEager := range []bool{false, true} {
-				sys := mustSystem(t, r, b.m)
+				sys := mustFaultSystem(t, r, b.m, f)
 				uids, err := sys.classes.FindAllUIDs(1)
 				if err != nil {
 					t.Fatal(err)
@@ -29,7 +46,7 @@ func TestEveryPathReplays(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				replayed, violated := 0, 0
+				replayed, violated, relists := 0, 0, 0
 				var st state
 				for i, k := range e.states {
 					sys.decode(k, &st)
@@ -54,21 +71,25 @@ func TestEveryPathReplays(t *testing.T) {
 					if !res.Holds {
 						violated++
 					}
+					if slices.ContainsFunc(cx.steps, func(t uint8) bool { _, f := disconnectOf(t); return t >= tDisconnect && f >= 0 }) {
+						relists++
+					}
 				}
-				t.Logf("%s M=%d K=%d eager starts %v: %d paths replayed, %d violated", r.Name(), b.m, b.k, !noEager, replayed, violated)
+				t.Logf("%s faults %q M=%d K=%d eager starts %v: %d paths replayed, %d violated, %d with a disconnect that relists", r.Name(), f, b.m, b.k, !noEager, replayed, violated, relists)
 			}
 		}
 	}
 }
 
 // randomTrace draws a trace of up to ops cluster ops (relabel among the
-// four label classes, scale 0..m, restart one pod) from a settled cluster
-// of 1..m replicas. Under the explicit schedule it interleaves random
-// deliveries (their counts kept valid by following the cluster alongside)
-// and settles. It returns the trace, the label class after each step, and
-// the quiescent configurations the concrete cluster reaches (step -1 for
-// the initial one).
-func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool) (*sim.Trace, []LabelClass, map[int]Configuration) {
+// four label classes, scale 0..m, restart one pod, and the fault ops of f:
+// compact, cacheLag to 0..MaxCacheLag, disconnect one pod) from a settled
+// cluster of 1..m replicas. Under the explicit schedule it interleaves
+// random deliveries (their counts kept valid by following the cluster
+// alongside) and settles. It returns the trace, the label class after
+// each step, and the quiescent configurations the concrete cluster
+// reaches (step -1 for the initial one).
+func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool, f Faults) (*sim.Trace, []LabelClass, map[int]Configuration) {
 	n0 := int32(1 + rng.IntN(m))
 	tr := &sim.Trace{
 		Name: "random",
@@ -81,6 +102,7 @@ func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool) (*s
 	}
 	c := newCluster(r, Original, int(n0))
 	quiet := map[int]Configuration{-1: c.configuration()}
+	kinds := 3 + len(f.Names())
 	var labels []LabelClass
 	for done := 0; done < ops; {
 		var st sim.Step
@@ -104,7 +126,22 @@ func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool) (*s
 			}
 		} else {
 			done++
-			switch k := rng.IntN(3); {
+			k := rng.IntN(kinds)
+			if k >= 3 {
+				k = 3 + slices.Index(FaultNames(), f.Names()[k-3])
+			}
+			switch {
+			case k == 3:
+				c.compact()
+				st = sim.Step{Op: sim.OpCompact}
+			case k == 4 && c.replicas() > 0:
+				o := rng.IntN(c.replicas())
+				c.disconnect(o)
+				st = sim.Step{Op: sim.OpDisconnect, Pods: []int{o}}
+			case k == 5:
+				n := rng.IntN(MaxCacheLag + 1)
+				c.cacheLag(n)
+				st = sim.Step{Op: sim.OpCacheLag, Writes: &n}
 			case k == 0:
 				l := LabelClass(rng.IntN(int(numLabels)))
 				c.relabel(l)
@@ -137,15 +174,33 @@ func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool) (*s
 // the checker exports with is compared with the simulator, checkpoint by
 // checkpoint.
 func TestRandomTracesReachable(t *testing.T) {
-	const m, ops, traces = 3, 3, 4000
-	rng := rand.New(rand.NewPCG(5, 2026))
+	testRandomTracesReachable(t, 0, 3, 3, 4000)
+}
+
+// TestRandomFaultTracesReachable is TestRandomTracesReachable with the
+// fault ops, on longer traces: it compares the concrete cluster's
+// StatefulSet informers (watch ends, 410s, relists, lagging LISTs) with
+// the simulator's, and checks that the checker reaches everything the
+// simulator does, on paths deeper than TestFaultsAgainstUnreduced's.
+func TestRandomFaultTracesReachable(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 600
+	}
+	testRandomTracesReachable(t, allFaults, 2, 6, n)
+	testRandomTracesReachable(t, allFaults, 3, 4, n)
+	testRandomTracesReachable(t, Compact|Disconnect, 3, 5, n/2)
+}
+
+func testRandomTracesReachable(t *testing.T, f Faults, m, ops, traces int) {
+	rng := rand.New(rand.NewPCG(5, 2026+uint64(f)))
 	for _, r := range model.Reducers() {
-		sys := mustSystem(t, r, m)
+		sys := mustFaultSystem(t, r, m, f)
 		reach := checkerExplore(t, sys, ops, false, 1)
 		seen := map[string]bool{}
 		for i := range traces {
 			explicit := i%3 != 0
-			tr, labels, quiet := randomTrace(rng, r, m, ops, explicit)
+			tr, labels, quiet := randomTrace(rng, r, m, ops, explicit, f)
 			res, err := sim.Run(tr, r, sim.Options{})
 			if err != nil {
 				t.Fatalf("trace %d: %v", i, err)
@@ -180,6 +235,6 @@ func TestRandomTracesReachable(t *testing.T) {
 				seen[got.String()] = true
 			}
 		}
-		t.Logf("%s: %d traces reach %d of the checker's %d quiescent configurations", r.Name(), traces, len(seen), len(reach.configs))
+		t.Logf("%s faults %q M=%d K=%d: %d traces reach %d of the checker's %d quiescent configurations", r.Name(), f, m, ops, traces, len(seen), len(reach.configs))
 	}
 }

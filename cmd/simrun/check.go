@@ -20,6 +20,8 @@ type checkFlags struct {
 	reducer     string
 	maxReplicas int
 	depth       int
+	faults      []string
+	format      string
 	out         string
 	force       bool
 	workers     int
@@ -30,7 +32,7 @@ type checkFlags struct {
 func newCheckCommand() *cobra.Command {
 	f := &checkFlags{}
 	cmd := &cobra.Command{
-		Use:   "check --reducer R [--max-replicas M] [--depth K] [--out DIR]",
+		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR]",
 		Short: "Explore every op sequence and delivery order within bounds, for every UID",
 		Long: `check explores, breadth first, every sequence of up to K cluster ops (relabel to the
 original labels, a superset, a changed value or a removed key; scale to 0..M; restart one
@@ -39,28 +41,43 @@ receive their inbox items between the ops (a pod's start is two items, GET then 
 can land between them). At every quiescent point it checks complete and disjoint for every
 jump-hash trajectory class, which covers every possible UID.
 
+--faults adds fault ops (a comma-separated subset of compact, disconnect, cacheLag), each one
+more op a path can take, as the simulator replays them: compact (the API server compacts its
+history), disconnect one pod (its watches end; its StatefulSet informer re-watches from its
+last resourceVersion, or gets 410 Gone and relists when that was compacted), cacheLag 0 or 1
+(LISTs with resourceVersion 0 see the StatefulSet one write ago). The watch ends, 410s and
+relists are delivered in every order like the other items.
+
+It reports two verdicts: safety (complete and disjoint at every quiescent point) and liveness
+(from every state, once ops stop, the pods' queued items drain to a quiescent point where they
+hold; with nothing timed in KSM's informers the two are the same, and a difference is a bug).
 It prints "holds for all UIDs", or the shortest counterexample (fewest cluster ops) in plain
 words. The counterexample is turned into an ordinary explicit trace, with a UID of each
 violating class, and replayed with the simulator, which must say violated; --out writes it.
+--format json gives the same as JSON.
 
 --out DIR is checked before the search: DIR must be a directory that takes a new
-file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json must not exist
-unless --force (which never replaces a directory or a device; a symbolic link
+file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json (with faults
+check-<reducer>-m<M>-k<K>-<fault>-....json) must not exist unless --force (which never replaces a directory or a device; a symbolic link
 counts as an existing file, and --force replaces the regular file it leads to).
 
 Exit status:
   0  the properties hold at every quiescent point of every path within the bounds
   1  a counterexample was found (and written, with --out)
-  2  bad usage, bounds too large to explore, or an --out file that cannot be
-     written: refused before the search, or, if writing still fails after it,
-     reported after the full report
-  3  internal error (the simulator does not confirm the counterexample)`,
+  2  bad usage (an unknown fault, say), bounds too large to explore, or an --out
+     file that cannot be written: refused before the search, or, if writing
+     still fails after it, reported after the full report
+  3  internal error (the simulator does not confirm the counterexample, or the
+     safety and liveness verdicts differ)`,
 		Example: `  # KSM >= v2.13.0: holds for all UIDs (exit 0)
   simrun check --reducer field-selector --max-replicas 3 --depth 3
 
   # KSM <= v2.12.0: a shortest counterexample, written as a replayable trace (exit 1)
   simrun check --reducer label-selector --max-replicas 3 --depth 3 --out /tmp/cx
-  simrun --trace /tmp/cx/check-label-selector-m3-k3.json --reducer label-selector`,
+  simrun --trace /tmp/cx/check-label-selector-m3-k3.json --reducer label-selector
+
+  # With compactions and dropped watches among the ops, as JSON
+  simrun check --reducer field-selector --max-replicas 4 --depth 4 --faults compact,disconnect --format json`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -71,13 +88,21 @@ Exit status:
 	fl := cmd.Flags()
 	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to check: "+strings.Join(model.ReducerNames(), ", ")+" (required)")
 	fl.IntVarP(&f.maxReplicas, "max-replicas", "m", 3, fmt.Sprintf("largest replica count (1..%d)", checker.MaxReplicas))
-	fl.IntVarP(&f.depth, "depth", "k", 3, "largest number of cluster ops on a path")
+	fl.IntVarP(&f.depth, "depth", "k", 3, "largest number of cluster ops on a path (a fault op counts as one)")
+	fl.StringSliceVar(&f.faults, "faults", nil, "fault ops to explore too: a comma-separated subset of "+strings.Join(checker.FaultNames(), ",")+" (default none)")
+	fl.StringVarP(&f.format, "format", "o", "text", "report format: text or json")
 	fl.StringVar(&f.out, "out", "", "directory to write the counterexample trace to (created if missing); an existing file is kept unless --force")
 	fl.BoolVar(&f.force, "force", false, "with --out, replace an existing counterexample file")
 	fl.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding the frontier (0: GOMAXPROCS; at most %d); the result does not depend on it", checker.MaxWorkers))
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("faults", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return checker.FaultNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
@@ -104,7 +129,17 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	if f.workers < 0 || f.workers > checker.MaxWorkers {
 		return usageErr("--workers must be between 0 (GOMAXPROCS) and %d, got %d", checker.MaxWorkers, f.workers)
 	}
+	faults, err := checker.ParseFaults(f.faults)
+	if err != nil {
+		return usageErr("--faults: %v", err)
+	}
+	if f.format != "text" && f.format != "json" {
+		return usageErr("--format must be text or json, got %q", f.format)
+	}
 	name := fmt.Sprintf("check-%s-m%d-k%d", r.Name(), f.maxReplicas, f.depth)
+	for _, n := range faults.Names() {
+		name += "-" + n
+	}
 	var path string
 	if f.out == atomicfile.Stdout {
 		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
@@ -115,7 +150,7 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 			return err
 		}
 	}
-	opt := checker.Options{Reducer: r, MaxReplicas: f.maxReplicas, Depth: f.depth, Workers: f.workers}
+	opt := checker.Options{Reducer: r, MaxReplicas: f.maxReplicas, Depth: f.depth, Faults: faults, Workers: f.workers}
 	terminal := isTerminal(errOut)
 	opt.Progress = progressTo[checker.Progress](errOut, "check", terminal, f.progress)
 	res, err := checker.Check(opt)
@@ -146,11 +181,23 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 			}
 		}
 	}
-	if err := res.WriteText(out, x, path); err != nil {
+	if f.format == "json" {
+		err = res.WriteJSON(out, x, path)
+	} else {
+		err = res.WriteText(out, x, path)
+	}
+	if err != nil {
 		return err
 	}
 	if writeErr != nil {
-		return usageErr("--out: %v (the counterexample is in the report above; write it with: simrun check --reducer %s --max-replicas %d --depth %d --out DIR)", writeErr, r.Name(), f.maxReplicas, f.depth)
+		again := fmt.Sprintf("simrun check --reducer %s --max-replicas %d --depth %d", r.Name(), f.maxReplicas, f.depth)
+		if faults != 0 {
+			again += " --faults " + faults.String()
+		}
+		return usageErr("--out: %v (the counterexample is in the report above; write it with: %s --out DIR)", writeErr, again)
+	}
+	if res.Holds != res.Liveness {
+		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: the safety verdict (holds %v) and the liveness verdict (holds %v) differ", res.Holds, res.Liveness)}
 	}
 	if !res.Holds {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}

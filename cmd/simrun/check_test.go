@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/shardsim/shardsim/checker"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
@@ -95,11 +98,15 @@ func TestCheckWorkers(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
-	for _, r := range []string{"label-selector", "field-selector"} {
-		_, one, _ := runCheckCLI(t, "-r", r, "-m", "4", "-k", "4", "--workers", "1")
-		_, two, _ := runCheckCLI(t, "-r", r, "-m", "4", "-k", "4", "--workers", "2")
+	for _, args := range [][]string{
+		{"-r", "label-selector", "-m", "4", "-k", "4"},
+		{"-r", "field-selector", "-m", "4", "-k", "4"},
+		{"-r", "label-selector", "-m", "3", "-k", "3", "--faults", "compact,disconnect,cacheLag"},
+	} {
+		_, one, _ := runCheckCLI(t, append(args, "--workers", "1")...)
+		_, two, _ := runCheckCLI(t, append(args, "--workers", "2")...)
 		if strip(one) != strip(two) {
-			t.Errorf("%s: reports differ\n--- 1 worker ---\n%s\n--- 2 workers ---\n%s", r, one, two)
+			t.Errorf("%q: reports differ\n--- 1 worker ---\n%s\n--- 2 workers ---\n%s", args, one, two)
 		}
 	}
 }
@@ -162,5 +169,109 @@ func TestCheckOutNoClobber(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) == "mine" {
 		t.Fatal("--force did not replace the file")
+	}
+}
+
+// TestCheckFaultsFieldSelector: issue 11's "done when": the field selector
+// holds with compact and disconnect among the ops, and the report says
+// which faults were explored and both verdicts.
+func TestCheckFaultsFieldSelector(t *testing.T) {
+	code, out, errOut := runCheckCLI(t, "--reducer", "field-selector", "--max-replicas", "4", "--depth", "4", "--faults", "compact,disconnect")
+	if code != exitHolds {
+		t.Fatalf("exit status %d, want 0\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"faults   compact, disconnect one pod;", "holds for all UIDs", "safety    holds", "liveness  holds", "drained states", "distinct states   20"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	// Without --faults the report is unchanged but for the two verdicts.
+	_, plain, _ := runCheckCLI(t, "--reducer", "field-selector", "--max-replicas", "4", "--depth", "4")
+	if strings.Contains(plain, "  faults   ") || strings.Contains(plain, "drained") || !strings.Contains(plain, "liveness  holds") {
+		t.Errorf("report without faults:\n%s", plain)
+	}
+}
+
+// TestCheckFaultsLabelSelector: with every fault op the label selector
+// still fails on the relabel bug; the counterexample is written under a
+// name that says the faults, and replays with the simulator.
+func TestCheckFaultsLabelSelector(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCheckCLI(t, "-r", "label-selector", "--faults", "compact,disconnect,cacheLag", "--out", dir)
+	if code != exitViolated {
+		t.Fatalf("exit status %d, want 1\n%s%s", code, out, errOut)
+	}
+	path := filepath.Join(dir, "check-label-selector-m3-k3-compact-disconnect-cacheLag.json")
+	for _, want := range []string{"shortest counterexample: 2 cluster ops", "relabel", path, "safety    VIOLATED", "liveness  VIOLATED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := runSimrun(t, "--trace", path, "--reducer", "label-selector"); code != exitViolated {
+		t.Fatalf("simrun --trace %s: exit status %d, want 1", path, code)
+	}
+}
+
+// TestCheckFaultsUsage: --faults takes a comma-separated subset of
+// compact, disconnect and cacheLag; anything else is exit status 2 with a
+// message naming it.
+func TestCheckFaultsUsage(t *testing.T) {
+	for _, tc := range []struct {
+		faults, want string
+	}{
+		{"compact,nope", `--faults: unknown fault "nope": want a comma-separated subset of compact,disconnect,cacheLag`},
+		{"Compact", `unknown fault "Compact"`},
+		{"compact,compact", "fault compact is given twice"},
+		{"compact,", "empty fault name"},
+	} {
+		code, out, errOut := runCheckCLI(t, "-r", "field-selector", "-m", "2", "-k", "2", "--faults", tc.faults)
+		if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "simrun: ") || !strings.Contains(errOut, tc.want) {
+			t.Errorf("--faults %q: exit status %d, stdout %q, stderr %q; want 2 and %q", tc.faults, code, out, errOut, tc.want)
+		}
+	}
+	// Repeating the flag adds to the set.
+	if code, out, errOut := runCheckCLI(t, "-r", "field-selector", "-m", "2", "-k", "2", "--faults", "compact", "--faults", "cacheLag"); code != exitHolds || !strings.Contains(out, "faults   compact, cacheLag to 0..1 writes") {
+		t.Errorf("--faults compact --faults cacheLag: exit status %d\n%s%s", code, out, errOut)
+	}
+	// Bounds the label selector's fault state cannot hold.
+	code, _, errOut := runCheckCLI(t, "-r", "label-selector", "-m", "5", "--faults", "compact,disconnect")
+	if code != exitUsage || !strings.Contains(errOut, "at most 4 replicas") {
+		t.Errorf("label-selector -m 5 with faults: exit status %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCheckCLI(t, "-r", "field-selector", "--format", "xml"); code != exitUsage || !strings.Contains(errOut, "--format must be text or json") {
+		t.Errorf("--format xml: exit status %d, stderr %q", code, errOut)
+	}
+}
+
+// TestCheckJSON: --format json gives both verdicts, the faults, the counts
+// and, when there is one, the counterexample with its replay.
+func TestCheckJSON(t *testing.T) {
+	code, out, errOut := runCheckCLI(t, "-r", "field-selector", "-m", "4", "-k", "4", "--faults", "compact,disconnect", "--format", "json")
+	if code != exitHolds {
+		t.Fatalf("exit status %d\n%s%s", code, out, errOut)
+	}
+	var holds checker.JSON
+	if err := json.Unmarshal([]byte(out), &holds); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !holds.Holds || !holds.Safety.Holds || !holds.Liveness.Holds || holds.Counterexample != nil ||
+		!slices.Equal(holds.Faults, []string{"compact", "disconnect"}) || holds.Distinct != 20 || holds.Safety.Quiescent != 20 ||
+		holds.MaxReplicas != 4 || holds.Depth != 4 || holds.Classes != 8 || !holds.Saturated {
+		t.Fatalf("field-selector: %+v", holds)
+	}
+	dir := t.TempDir()
+	code, out, errOut = runCheckCLI(t, "-r", "label-selector", "-o", "json", "--out", dir)
+	if code != exitViolated {
+		t.Fatalf("exit status %d\n%s%s", code, out, errOut)
+	}
+	var viol checker.JSON
+	if err := json.Unmarshal([]byte(out), &viol); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cx := viol.Counterexample
+	if viol.Holds || viol.Safety.Holds || viol.Liveness.Holds || cx == nil || cx.Ops != 2 || len(viol.Faults) != 0 ||
+		cx.Trace != filepath.Join(dir, "check-label-selector-m3-k3.json") || cx.Replay == nil || cx.Replay.Gap == 0 ||
+		len(cx.GapClasses) == 0 || len(cx.UIDs) != len(cx.GapClasses)+len(cx.OverlapClasses) || len(cx.Steps) != 4 {
+		t.Fatalf("label-selector: %+v %+v", viol, cx)
 	}
 }

@@ -161,6 +161,8 @@ func (r *Result) livenessLine() string {
 	switch {
 	case r.Liveness && r.Faults == 0:
 		return "holds: once ops stop, every state drains to a quiescent point where complete and disjoint hold (without faults every queued item is a GET or a LIST, so each drain ends at a checked quiescent point)"
+	case r.Liveness && r.Drained == 0:
+		return "holds: once ops stop, every state drains to a quiescent point where complete and disjoint hold (every distinct state is quiescent: the reductions deliver everything at once)"
 	case r.Liveness:
 		return fmt.Sprintf("holds: once ops stop, every state drains to a quiescent point where complete and disjoint hold (%s non-quiescent states drained)", group(r.Drained))
 	case !r.Holds:

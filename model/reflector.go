@@ -380,19 +380,22 @@ func insertSorted(s, add []string) []string {
 	return append(out, s[i:]...)
 }
 
-// deleteSorted returns a new slice: s without the items of del.
+// deleteSorted returns a new slice: s without the items of del. Like
+// insertSorted it binary-searches each item and copies the runs between.
 func deleteSorted(s, del []string) []string {
-	gone := make(map[string]bool, len(del))
-	for _, u := range del {
-		gone[u] = true
-	}
+	del = slices.Clone(del)
+	slices.Sort(del)
 	out := make([]string, 0, len(s))
-	for _, u := range s {
-		if !gone[u] {
-			out = append(out, u)
+	i := 0
+	for _, u := range del {
+		j, found := slices.BinarySearch(s[i:], u)
+		out = append(out, s[i:i+j]...)
+		i += j
+		if found {
+			i++
 		}
 	}
-	return out
+	return append(out, s[i:]...)
 }
 
 // ParseResourceVersion reads a resourceVersion; "" and "0" are 0.

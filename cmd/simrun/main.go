@@ -157,7 +157,7 @@ Exit status:
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.formatSet = cmd.Flags().Changed("format")
-			return replay(cmd.InOrStdin(), cmd.OutOrStdout(), f)
+			return replay(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
 	fl := cmd.Flags()
@@ -182,7 +182,7 @@ Exit status:
 	return cmd
 }
 
-func replay(in io.Reader, out io.Writer, f *replayFlags) error {
+func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if f.trace == "" {
 		return usageErr("--trace is required (try: simrun --trace traces/relabel.json)")
 	}
@@ -211,6 +211,9 @@ func replay(in io.Reader, out io.Writer, f *replayFlags) error {
 	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if f.backend.name == "ksm" && t.DataPlane == sim.Explicit {
+		fmt.Fprintln(errOut, `simrun: note: the ksm backend answers its pods' ConfigMap requests at once, so under "dataPlane": "explicit" real KSM runs its data plane eagerly: transient points may differ from the model's, quiescent points agree`)
 	}
 	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows})
 	if err != nil {

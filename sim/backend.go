@@ -131,3 +131,31 @@ type Disconnecter interface {
 func (modelBackend) ConfigureAPIServer(APIServerConfig) error { return nil }
 func (modelBackend) Compact(string) error                     { return nil }
 func (modelBackend) CacheLag(int) error                       { return nil }
+
+// An ObjectsRunner is a PodRunner that runs the pod's data plane on real
+// code: a client-go reflector filling a store over KSM's sharded
+// ListWatch. The simulator keeps folding the same items into the model's
+// reflector, hands each one to the runner with the answer its own API
+// server gave, and fails the replay if the real reflector then asks for
+// another request or holds other objects than the model's.
+type ObjectsRunner interface {
+	// ConfigureSharding is KSM's: the pod's store is rebuilt, empty, for
+	// (shard, total), and its new reflector starts listing with the
+	// pager's pageSize. It returns once the reflector has sent its first
+	// LIST.
+	ConfigureSharding(shard int32, total int, pageSize int) error
+	// DeliverObjects hands the reflector one item: the answer to its LIST
+	// (model.ObjectsListed: the server's page, before KSM's sharded List
+	// filters it), one write on its watch (model.ObjectsWatched,
+	// unfiltered), or the end of its watch (model.WatchEnded). It returns
+	// once the reflector has handled it, with the request the reflector
+	// has in flight afterwards and the UIDs its store holds, sorted.
+	DeliverObjects(ev model.Event) (next model.Request, store []string, err error)
+}
+
+// A TraceChecker is a Backend that models only some of the faults: Check
+// returns why it cannot replay t ("" if it can). The simulator asks before
+// the replay, as it does of a Backend that is no FaultBackend at all.
+type TraceChecker interface {
+	Check(t *Trace) string
+}

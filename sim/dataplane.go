@@ -156,6 +156,11 @@ func (s *Sim) configureSharding(p *pod) {
 	p.data = model.NewReflector(c.Shard, c.Total, model.KSMListWatch, s.apiConfig.PageSize)
 	p.hasStore, p.dataWatch = true, false
 	s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
+	if or, ok := p.runner.(ObjectsRunner); ok && s.err == nil {
+		if err := or.ConfigureSharding(c.Shard, c.Total, s.apiConfig.PageSize); err != nil {
+			s.err = fmt.Errorf("%s backend: pod %s: ConfigureSharding: %w", s.backend.Name(), p.state.Name, err)
+		}
+	}
 }
 
 func (s *Sim) dropObjectItems(p *pod, drop func(item) bool) {
@@ -246,6 +251,7 @@ func (s *Sim) deliverObjects(ordinal int) {
 	var outcome string
 	p.data, outcome = model.StepReflector(p.data, ev)
 	s.follow(p)
+	s.deliverToRunner(p, ev)
 	// A window state per completed LIST (the store replaced); a watch
 	// event's few objects are not worth an evaluation each.
 	if s.opts.Windows && s.step >= 0 && it.kind == itemObjPage && !wasWatching && p.data.Watching {
@@ -255,6 +261,25 @@ func (s *Sim) deliverObjects(ordinal int) {
 		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config,
 	})
+}
+
+// deliverToRunner hands an objects item to a runner that runs the data
+// plane on real code, and fails the replay if its reflector then differs
+// from the model's: another request in flight, or other objects held.
+func (s *Sim) deliverToRunner(p *pod, ev model.Event) {
+	or, ok := p.runner.(ObjectsRunner)
+	if !ok || s.err != nil {
+		return
+	}
+	next, store, err := or.DeliverObjects(ev)
+	if err != nil {
+		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), p.state.Name, err)
+		return
+	}
+	if next != p.data.Request || !slices.Equal(store, p.data.Store) {
+		s.err = fmt.Errorf("%s backend: pod %s: the real reflector differs from the model's: it asks %s and holds %d objects, the model asks %s and holds %d",
+			s.backend.Name(), p.state.Name, next, len(store), p.data.Request, len(p.data.Store))
+	}
 }
 
 // synced reports whether pod p's store holds exactly the live objects its
@@ -373,6 +398,11 @@ func (s *Sim) disconnect(ordinal int) {
 // configureBackend hands the trace's API server configuration to a
 // FaultBackend, and refuses a trace that needs one from any other.
 func (s *Sim) configureBackend() error {
+	if tc, ok := s.backend.(TraceChecker); ok {
+		if why := tc.Check(s.trace); why != "" {
+			return fmt.Errorf("the %s backend does not model %s (%w); replay it with --backend model or --backend ksm", s.backend.Name(), why, ErrUnsupported)
+		}
+	}
 	if fb, ok := s.backend.(FaultBackend); ok {
 		return fb.ConfigureAPIServer(s.apiConfig)
 	}

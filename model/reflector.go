@@ -83,22 +83,35 @@ func ShardedList(p Page, shard int32, total int, rules ListWatchRules) Page {
 // owners, when not nil, holds Owner(HashUID(u), total) of each of p.UIDs
 // (a caller that keeps them spares the hashing).
 func SplitPage(p Page, total int, rules ListWatchRules, owners []int32) []Page {
+	if owners == nil {
+		owners = make([]int32, len(p.UIDs))
+		for i, u := range p.UIDs {
+			owners[i] = Owner(HashUID(u), total)
+		}
+	}
+	// A counting sort into one array: count each shard's items, then
+	// place them, keeping the page's order within each shard.
+	start := make([]int, total+1)
+	for _, o := range owners {
+		start[o+1]++
+	}
+	for i := range total {
+		start[i+1] += start[i]
+	}
+	all := make([]string, len(p.UIDs))
+	next := slices.Clone(start[:total])
+	for i, u := range p.UIDs {
+		o := owners[i]
+		all[next[o]] = u
+		next[o]++
+	}
 	out := make([]Page, total)
 	for i := range out {
-		out[i].UIDs = make([]string, 0, len(p.UIDs)/total+len(p.UIDs)/(4*total)+4)
+		out[i].UIDs = all[start[i]:start[i+1]:start[i+1]]
 		out[i].ResourceVersion = p.ResourceVersion
 		if !rules.DropsContinue {
 			out[i].Continue = p.Continue
 		}
-	}
-	for i, u := range p.UIDs {
-		var o int32
-		if owners != nil {
-			o = owners[i]
-		} else {
-			o = Owner(HashUID(u), total)
-		}
-		out[o].UIDs = append(out[o].UIDs, u)
 	}
 	return out
 }

@@ -44,6 +44,8 @@ type Backend struct {
 	cs      *fake.Clientset
 	api     *APIServer
 
+	apiConfig sim.APIServerConfig // the trace's, recorded by ConfigureAPIServer
+
 	namespace   string // of the StatefulSet, learnt from the first Write
 	statefulSet string
 	pods        []*pod // every incarnation, in creation order
@@ -122,6 +124,7 @@ func (b *Backend) NewPod(name, uid string) (sim.PodRunner, error) {
 func (b *Backend) Close() {
 	for _, p := range b.pods {
 		p.stopInformer()
+		p.stopObjects()
 	}
 }
 
@@ -140,6 +143,7 @@ type pod struct {
 	cancel      context.CancelFunc
 	exited      chan struct{} // closed when the informer's Run returns
 	watch       *Watch        // the informer's watch, once opened
+	objects     *objectsRun   // the data plane's reflector, once configured
 
 	// Filled by the informer's goroutines.
 	lists   chan listResult
@@ -177,6 +181,7 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		note, err = p.watched(ev)
 	case model.Stop:
 		p.stopInformer()
+		p.stopObjects()
 		p.phase = model.Stopped
 		err = p.deletePodObject()
 		note = "stopped"

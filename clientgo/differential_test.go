@@ -343,7 +343,68 @@ func (b *recBackend) NewPod(name, uid string) (sim.PodRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &recPod{PodRunner: p, uid: uid, states: b.states}, nil
+	rp := &recPod{PodRunner: p, uid: uid, states: b.states}
+	if or, ok := p.(sim.ObjectsRunner); ok {
+		return &recObjectsPod{recPod: rp, or: or}, nil
+	}
+	return rp, nil
+}
+
+// The wrapper passes on what the simulator asks of a FaultBackend and a
+// TraceChecker (both backends are FaultBackends).
+
+func (b *recBackend) Check(t *sim.Trace) string {
+	if tc, ok := b.Backend.(sim.TraceChecker); ok {
+		return tc.Check(t)
+	}
+	return ""
+}
+
+func (b *recBackend) fb() (sim.FaultBackend, error) {
+	fb, ok := b.Backend.(sim.FaultBackend)
+	if !ok {
+		return nil, fmt.Errorf("the %s backend is no sim.FaultBackend", b.Name())
+	}
+	return fb, nil
+}
+
+func (b *recBackend) ConfigureAPIServer(c sim.APIServerConfig) error {
+	fb, err := b.fb()
+	if err != nil {
+		return err
+	}
+	return fb.ConfigureAPIServer(c)
+}
+
+func (b *recBackend) Compact(rv string) error {
+	fb, err := b.fb()
+	if err != nil {
+		return err
+	}
+	return fb.Compact(rv)
+}
+
+func (b *recBackend) CacheLag(writes int) error {
+	fb, err := b.fb()
+	if err != nil {
+		return err
+	}
+	return fb.CacheLag(writes)
+}
+
+// recObjectsPod is a recPod whose pod runs the data plane on real code:
+// the simulator's objects items are passed on.
+type recObjectsPod struct {
+	*recPod
+	or sim.ObjectsRunner
+}
+
+func (p *recObjectsPod) ConfigureSharding(shard int32, total int, pageSize int) error {
+	return p.or.ConfigureSharding(shard, total, pageSize)
+}
+
+func (p *recObjectsPod) DeliverObjects(ev model.Event) (model.Request, []string, error) {
+	return p.or.DeliverObjects(ev)
 }
 
 type recPod struct {

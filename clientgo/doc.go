@@ -31,7 +31,55 @@
 //   - Watched: hand the informer's watch the next event and wait until the
 //     informer has passed it to a handler (OnDelete included, which only
 //     reports: KSM has none).
-//   - Stop: cancel the informer and wait for Run to return.
+//   - Stop: cancel the informer and the objects reflector (below) and wait
+//     for both to return.
+//
+// # The data plane
+//
+// Each pod is also a sim.ObjectsRunner: its objects store (the ConfigMaps
+// it exports) is a real cache store filled by a real cache.Reflector
+// (cache.NewReflectorWithOptions) over a transcription of KSM v2.13.0's
+// sharded ListWatch (pkg/sharding: List keeps the items whose UID the
+// shard owns, model.Keeps, and copies only the ResourceVersion, dropping
+// the continue token; Watch passes the events of the objects it owns;
+// shard 0 of 1 is the plain ListWatch), over a held ListerWatcher:
+//
+//   - ConfigureSharding stops the previous reflector (cancel, wait for Run
+//     to return) and starts one over an empty store; it returns when the
+//     first LIST has arrived, and checks it is model.NewReflector's.
+//   - DeliverObjects answers the LIST in flight with the simulator's page
+//     (a ConfigMapList named by UID, with its resourceVersion and continue
+//     token, or a 410 Expired StatusError), feeds a write to the open
+//     watch as one ADDED or DELETED event per UID, or ends the watch
+//     (closed, or one ERROR event with a 410 Expired Status first). It
+//     returns once the reflector has handled the item: after a LIST answer
+//     or a watch end when the reflector's next request (the next page, a
+//     retry, the full list, the WATCH, a relist) has arrived; after a
+//     write when the store has applied every event the shard keeps. It
+//     returns that request and the store's UIDs, which the simulator
+//     compares with model.Reflector's.
+//
+// The sharded watch filters synchronously (KSM's uses watch.Filter, whose
+// goroutine would hide when an event is handled), and the watch's result
+// channel is unbuffered, so a fed event is one the reflector has received.
+//
+// Quirks of the v0.37 reflector handled there: it is told the ListerWatcher
+// does not support WatchList semantics (IsWatchListSemanticsUnSupported),
+// so it does LIST then WATCH as the model's v0.29/v0.30 one; it runs on a
+// fake clock, stepped past one second before a watch is closed, because a
+// watch that ends within a second with no event is a VeryShortWatchError
+// (a relist) and the model follows long-lived watches; its backoff between
+// ListAndWatch calls (after a watch's 410, or a failed list) is zero,
+// because wait.DelayFunc.Until waits on the real clock, not the
+// reflector's; and its pager's page size is the constant 500, which
+// request reports as the trace's cluster.pageSize, the page size the
+// simulator scales it down to.
+//
+// Check (sim.TraceChecker) accepts any cluster.apiServer and pageSize, the
+// compact op and "dataPlane": "explicit", since the simulator answers
+// every objects request; it refuses disconnect and cacheLag, whose
+// StatefulSet side (the informer's re-watch and relist, its lagged LIST)
+// the held StatefulSet API does not model.
 //
 // client-go alone decides whether an event reaches AddFunc or UpdateFunc
 // (its store held the object or not) and what its store holds; the model

@@ -1,0 +1,53 @@
+package clientgo
+
+import (
+	"fmt"
+
+	"github.com/shardsim/shardsim/sim"
+)
+
+var (
+	_ sim.FaultBackend = (*Backend)(nil)
+	_ sim.TraceChecker = (*Backend)(nil)
+)
+
+// Check implements sim.TraceChecker. The objects' list/watch protocol is
+// answered entirely by the simulator (each pod's real reflector gets the
+// simulator's pages and events), so any API server configuration, compact
+// and an explicit data plane replay. The StatefulSet side does not: the
+// held StatefulSet API in front of the fake clientset never ends an
+// informer's watch and has no lagged watch cache, so disconnect (the
+// informer's re-watch, or its relist after 410 Gone) and cacheLag (its
+// LIST at an older resourceVersion) are refused.
+func (b *Backend) Check(t *sim.Trace) string {
+	for i, st := range t.Steps {
+		switch st.Op {
+		case sim.OpDisconnect:
+			return fmt.Sprintf("the %s op (steps[%d]): its objects reflectors run on real client-go, but its held StatefulSet API never ends the informer's watch, so the informer's re-watch (and relist after 410 Gone) is not run", st.Op, i)
+		case sim.OpCacheLag:
+			return fmt.Sprintf("the %s op (steps[%d]): its objects reflectors run on real client-go, but its StatefulSet informer's LIST is served by the fake clientset, which has no watch cache to lag", st.Op, i)
+		}
+	}
+	return ""
+}
+
+// ConfigureAPIServer implements sim.FaultBackend: the configuration is
+// recorded. The simulator answers every objects request by it.
+func (b *Backend) ConfigureAPIServer(c sim.APIServerConfig) error {
+	b.apiConfig = c
+	return nil
+}
+
+// Compact implements sim.FaultBackend: nothing to do here, the simulator
+// answers every objects request (a 410 included) and the StatefulSet
+// informer's watch, which never ends here, is not affected.
+func (b *Backend) Compact(string) error { return nil }
+
+// CacheLag implements sim.FaultBackend; Check refuses the traces that use
+// it, so it is only ever called to record the default.
+func (b *Backend) CacheLag(writes int) error {
+	if writes != 0 {
+		return fmt.Errorf("cacheLag %d: the client-go backend's StatefulSet API has no watch cache to lag", writes)
+	}
+	return nil
+}

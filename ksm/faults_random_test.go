@@ -1,0 +1,57 @@
+package ksm_test
+
+import (
+	"flag"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/shardsim/shardsim/properties"
+)
+
+var randomFaults = flag.Bool("ksm.faults", false, "TestRandomFaultTracesAgree: replay random fault traces (-rapid.checks per release and API server) on real KSM; off by default, as each disconnect and 410 costs real KSM about a second")
+
+// TestRandomFaultTracesAgree: random traces with the fault ops (compact,
+// disconnect, cacheLag), with the watch cache and without it (pages of 7),
+// give the same checkpoints and transient points on the model and on real
+// KSM. Opt-in with -ksm.faults (and -rapid.checks N): client-go's backoff
+// after a 410 and the one-second watch age before a disconnect make each
+// trace take seconds.
+func TestRandomFaultTracesAgree(t *testing.T) {
+	if testing.Short() || !*randomFaults {
+		t.Skip("opt-in: go test ./ksm -run TestRandomFaultTracesAgree -ksm.faults -rapid.checks 20 (each trace takes seconds of real KSM backoff)")
+	}
+	for _, m := range modelled {
+		for _, api := range []struct {
+			name string
+			cfg  properties.GenConfig
+		}{
+			{"watch-cache", properties.GenConfig{Objects: 40, MaxReplicas: 4, MaxInitialReplicas: 3, Faults: true}},
+			{"no-watch-cache", properties.GenConfig{Objects: 40, MaxReplicas: 4, MaxInitialReplicas: 3, Faults: true, NoWatchCache: true, PageSize: 7}},
+		} {
+			t.Run(m.release+"/"+api.name, func(t *testing.T) {
+				nb := backend(t, m.release)
+				rapid.Check(t, func(rt *rapid.T) {
+					src := rapidSource{rt}
+					b := properties.NewBuilder(src, api.cfg)
+					defer b.Close()
+					for range rapid.IntRange(1, 6).Draw(rt, "ops") {
+						b.Op(src)
+					}
+					tr := properties.CloneTrace(b.Trace())
+					want, err := run(t, tr, m.reducer, nil)
+					if err != nil {
+						rt.Fatalf("model: %v", err)
+					}
+					got, err := run(t, tr, m.reducer, nb)
+					if err != nil {
+						rt.Fatalf("kube-state-metrics %s: %v\n%s", m.release, err, traceJSON(tr))
+					}
+					if d := disagreement(want, got); d != "" {
+						rt.Fatalf("kube-state-metrics %s disagrees with the %s model: %s\n%s", m.release, m.reducer.Name(), d, traceJSON(tr))
+					}
+				})
+			})
+		}
+	}
+}

@@ -51,3 +51,21 @@ func ExampleParseTrace() {
 	// Output:
 	// bad.json: steps[0].replicas: must be a non-negative integer, got -1
 }
+
+// PlanList is the API server's LIST rules: a reflector's first LIST
+// (resourceVersion "0", limit 500) is answered whole by the watch cache,
+// but paged from etcd without it; a continue token older than the
+// compaction gets 410 Gone.
+func ExamplePlanList() {
+	cache := sim.APIServerConfig{WatchCache: true, PageSize: 500}
+	etcd := sim.APIServerConfig{PageSize: 500}
+	first := sim.ListQuery{ResourceVersion: "0", Limit: 500}
+	fmt.Printf("%+v\n", sim.PlanList(first, cache, 10, 0, 10))
+	fmt.Printf("%+v\n", sim.PlanList(first, etcd, 10, 0, 10))
+	next := sim.ListQuery{Limit: 500, Continue: true, ContinueRev: 7, ContinueAfter: "uid-499"}
+	fmt.Printf("%+v\n", sim.PlanList(next, etcd, 10, 9, 10))
+	// Output:
+	// {Rev:10 After: Limit:0 Expired:false}
+	// {Rev:10 After: Limit:500 Expired:false}
+	// {Rev:0 After: Limit:0 Expired:true}
+}

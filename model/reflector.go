@@ -50,6 +50,11 @@ type Page struct {
 	// continue token or an exact resourceVersion older than the
 	// compaction.
 	Expired bool
+	// Whole: the page is the whole list, every object live at
+	// ResourceVersion (an unpaged answer, or a first page with no
+	// continue token). A reflector that lists it keeps its store as
+	// Reflector.Whole says, without filtering the items.
+	Whole bool
 }
 
 // ShardedList is what KSM's sharded List returns for the server's page p:
@@ -168,8 +173,16 @@ type Reflector struct {
 	gatheredV string
 	paged     bool
 
-	// Store holds the UIDs the store holds, sorted.
+	// Store holds the UIDs the store holds, sorted; unless Whole.
 	Store []string
+	// Whole: the store holds every object live at resourceVersion
+	// StoreAt that the shard keeps, and Store is nil. It comes from a
+	// whole list and stays so through the watch, whose every event is a
+	// complete write (each moves StoreAt to its resourceVersion). The
+	// caller, which knows the objects at each resourceVersion, lists or
+	// counts them; the reflector need not filter every object.
+	Whole   bool
+	StoreAt string
 	// Synced: a list has completed (the informer's HasSynced).
 	Synced bool
 	// Truncated: the store's list stopped at a page whose continue token
@@ -251,6 +264,9 @@ func StepReflector(r Reflector, e Event) (Reflector, string) {
 	case ObjectsListed:
 		if r.Watching {
 			return r, "ignored: no LIST in flight"
+		}
+		if e.Page.Whole && !e.Page.Expired && r.Request.Continue == "" {
+			return r.listedWhole(e.Page)
 		}
 		var kept Page
 		if e.Kept != nil {
@@ -337,6 +353,7 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 	// written in place, so the list's slice is the store (clipped:
 	// nothing may append into it).
 	r.Store = slices.Clip(kept.UIDs)
+	r.Whole, r.StoreAt = false, ""
 	r.Synced, r.Truncated = true, dropped
 	r.LastSyncResourceVersion = kept.ResourceVersion
 	r.gathered, r.gatheredV = nil, ""
@@ -349,6 +366,23 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 	return r, note
 }
 
+// listedWhole is listed for a whole list (one page, no continue token):
+// the sharded List keeps what the shard owns of every object at the
+// page's resourceVersion, which is what a Whole store says.
+func (r Reflector) listedWhole(p Page) (Reflector, string) {
+	if r.listRV == "0" && r.paged {
+		r.PaginatedResult = true
+	}
+	r.LastSyncResourceVersionUnavailable = false
+	r.Store, r.Whole, r.StoreAt = nil, true, p.ResourceVersion
+	r.Synced, r.Truncated = true, false
+	r.LastSyncResourceVersion = p.ResourceVersion
+	r.gathered, r.gatheredV = nil, ""
+	r.Watching = true
+	r.Request = Request{Watch: true, ResourceVersion: r.LastSyncResourceVersion}
+	return r, fmt.Sprintf("listed %d (the whole list) at resourceVersion %s; store replaced: what shard %d of %d keeps of them", len(p.UIDs), p.ResourceVersion, r.Shard, r.Total)
+}
+
 // watched applies one write through the sharded Watch, which passes the
 // events of the objects the shard keeps.
 func (r Reflector) watched(e ObjectsWatched) (Reflector, string) {
@@ -358,8 +392,20 @@ func (r Reflector) watched(e ObjectsWatched) (Reflector, string) {
 			kept = append(kept, u)
 		}
 	}
+	if r.Whole && (e.Type == watch.Added || e.Type == watch.Deleted) {
+		// The event is the whole write: the store is now what the shard
+		// keeps at its resourceVersion.
+		r.StoreAt = e.ResourceVersion
+	}
 	if len(kept) == 0 {
 		return r, fmt.Sprintf("%s of %d at resourceVersion %s: none kept", e.Type, len(e.UIDs), e.ResourceVersion)
+	}
+	if r.Whole {
+		if e.Type != watch.Added && e.Type != watch.Deleted {
+			return r, "ignored: watch event " + string(e.Type)
+		}
+		r.LastSyncResourceVersion = e.ResourceVersion
+		return r, fmt.Sprintf("%s %d of %d at resourceVersion %s; store: what the shard keeps at resourceVersion %s", e.Type, len(kept), len(e.UIDs), e.ResourceVersion, r.StoreAt)
 	}
 	switch e.Type {
 	case watch.Added:

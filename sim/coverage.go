@@ -20,6 +20,11 @@ type ObjectSet struct {
 	spare  [][]int32 // owner arrays of a dropped cache, for reuse
 	gen    uint64    // counts the changes of the set
 
+	// sizes[t][s] is how many live objects shard s of t owns, for the
+	// totals ShardSizes was asked (at most maxSizedTotals), kept up to
+	// date by Add and Delete from the hashes of the objects they move.
+	sizes map[int][]int
+
 	// Scratch for Evaluate, reused from one call to the next.
 	counts []uint16   // per object: the pods keeping it, capped
 	totals []int      // distinct totals, ascending
@@ -70,6 +75,9 @@ func (o *ObjectSet) Add(uids []string) {
 		copy(o.hashes[pos+j+1:hi+j+1], o.hashes[pos:hi])
 		h := model.HashUID(add[j])
 		o.uids[pos+j], o.hashes[pos+j] = add[j], h
+		for t, sz := range o.sizes {
+			sz[model.Owner(h, t)]++
+		}
 		for t, own := range o.owners {
 			copy(own[pos+j+1:hi+j+1], own[pos:hi])
 			own[pos+j] = model.Owner(h, t)
@@ -94,6 +102,11 @@ func (o *ObjectSet) Delete(uids []string) {
 	o.gen++
 	slices.Sort(idx)
 	idx = slices.Compact(idx)
+	for _, i := range idx {
+		for t, sz := range o.sizes {
+			sz[model.Owner(o.hashes[i], t)]--
+		}
+	}
 	w := idx[0] // entries before the first removed one stay put
 	for j, i := range idx {
 		next := len(o.uids)
@@ -141,6 +154,35 @@ func (c Coverage) Holds() bool { return c.Complete && c.Disjoint }
 // seen since the set last changed, a table lookup after that.
 func (o *ObjectSet) Evaluate(configs []model.Config, desired int) Coverage {
 	return o.EvaluateStores(configs, nil, nil, desired)
+}
+
+// maxSizedTotals bounds the totals ShardSizes keeps: each costs a jump
+// hash per object created or deleted.
+const maxSizedTotals = 64
+
+// ShardSizes returns how many live objects each shard of t (t >= 1) owns.
+// The slice must not be modified; it is valid until the set changes. A
+// total asked before costs nothing: the counts move with every create and
+// delete.
+func (o *ObjectSet) ShardSizes(t int) []int {
+	if sz, ok := o.sizes[t]; ok {
+		return sz
+	}
+	if len(o.sizes) >= maxSizedTotals || o.sizes == nil {
+		o.sizes = make(map[int][]int)
+	}
+	sz := make([]int, t)
+	if own, ok := o.owners[t]; ok {
+		for _, w := range own[:len(o.uids)] {
+			sz[w]++
+		}
+	} else {
+		for _, h := range o.hashes {
+			sz[model.Owner(h, t)]++
+		}
+	}
+	o.sizes[t] = sz
+	return sz
 }
 
 // Owners returns every live object's owner among t shards (t >= 1), in

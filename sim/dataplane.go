@@ -103,7 +103,7 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, curren
 	if limit > 0 && lo+limit < hi {
 		hi = lo + limit
 	}
-	p = model.Page{UIDs: uids[lo:hi:hi], ResourceVersion: strconv.FormatUint(rv, 10)}
+	p = model.Page{UIDs: uids[lo:hi:hi], ResourceVersion: strconv.FormatUint(rv, 10), Whole: lo == 0 && hi == len(uids)}
 	if hi < len(uids) {
 		p.Continue = continueToken(rv, uids[hi-1])
 	}
@@ -117,8 +117,10 @@ func (s *Sim) answerList(p *pod) model.ObjectsListed {
 	page, key, current := s.serveObjects(p.data.Request)
 	r := &p.data
 	switch {
-	case !current || page.Expired:
-		return model.ObjectsListed{Page: page} // the reflector filters
+	case !current || page.Expired || page.Whole:
+		// The reflector filters (a whole list it need not: its store
+		// is then Whole, which storeOf resolves).
+		return model.ObjectsListed{Page: page}
 	case r.Shard == 0 && r.Total == 1:
 		// The plain ListWatch keeps the page. A page of the current
 		// objects is a window on the ObjectSet, which later writes move:
@@ -276,10 +278,54 @@ func (s *Sim) deliverToRunner(p *pod, ev model.Event) {
 		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), p.state.Name, err)
 		return
 	}
-	if next != p.data.Request || !slices.Equal(store, p.data.Store) {
+	if want := s.storeOf(p); next != p.data.Request || !slices.Equal(store, want) {
 		s.err = fmt.Errorf("%s backend: pod %s: the real reflector differs from the model's: it asks %s and holds %d objects, the model asks %s and holds %d",
-			s.backend.Name(), p.state.Name, next, len(store), p.data.Request, len(p.data.Store))
+			s.backend.Name(), p.state.Name, next, len(store), p.data.Request, len(want))
 	}
+}
+
+// storeOf returns the UIDs pod p's store holds, sorted: its Store, or for
+// a Whole store the live objects at its resourceVersion that its shard
+// keeps.
+func (s *Sim) storeOf(p *pod) []string {
+	r := p.data
+	if !r.Whole {
+		return r.Store
+	}
+	uids, current := s.objectsAt(model.ParseResourceVersion(r.StoreAt))
+	var out []string
+	if current != nil && r.Total >= 1 {
+		own := s.objects.Owners(r.Total)
+		for i, u := range uids {
+			if own[i] == r.Shard {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	for _, u := range uids {
+		if (r.Shard == 0 && r.Total == 1) || model.Keeps(u, r.Shard, r.Total) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// exported counts the objects pod p's store holds. For a Whole store of
+// the current objects it is the size of its shard among them
+// (ObjectSet.ShardSizes).
+func (s *Sim) exported(p *pod) int {
+	r := p.data
+	if !r.Whole {
+		return len(r.Store)
+	}
+	if _, current := s.objectsAt(model.ParseResourceVersion(r.StoreAt)); current == nil || r.Total < 1 {
+		return len(s.storeOf(p))
+	}
+	if r.Shard < 0 || int(r.Shard) >= r.Total {
+		return 0
+	}
+	return s.objects.ShardSizes(r.Total)[r.Shard]
 }
 
 // synced reports whether pod p's store holds exactly the live objects its

@@ -47,8 +47,8 @@ func TestStoresMatchConfigs(t *testing.T) {
 							}
 						}
 					}
-					if !slices.Equal(p.data.Store, want) {
-						t.Fatalf("%s %s step %d: pod %d (%s) holds %d objects, its configuration keeps %d", filepath.Base(f), r.Name(), step, p.ordinal, c, len(p.data.Store), len(want))
+					if got := s.storeOf(p); !slices.Equal(got, want) || s.exported(p) != len(want) {
+						t.Fatalf("%s %s step %d: pod %d (%s) holds %d objects (exports %d), its configuration keeps %d", filepath.Base(f), r.Name(), step, p.ordinal, c, len(got), s.exported(p), len(want))
 					}
 					if !s.synced(p) {
 						t.Fatalf("%s %s step %d: pod %d not synced at a quiescent point", filepath.Base(f), r.Name(), step, p.ordinal)
@@ -239,6 +239,11 @@ func TestEvaluateMatchesStores(t *testing.T) {
 				}
 				_, got := s.evaluate()
 				want := naiveCoverage(s)
+				for _, p := range s.pods {
+					if st := s.storeOf(p); p.state.Serving() && s.exported(p) != len(st) {
+						t.Fatalf("trace %d %s step %d: pod %d exports %d, its store holds %d", n, r.Name(), i, p.ordinal, s.exported(p), len(st))
+					}
+				}
 				if !slices.Equal(got.Gap, want.Gap) || !slices.Equal(got.Overlap, want.Overlap) {
 					data, _ := json.Marshal(tr)
 					t.Fatalf("trace %d %s step %d: evaluate gap %d overlap %d, stores say gap %d overlap %d\n%s",
@@ -254,7 +259,7 @@ func naiveCoverage(s *Sim) Coverage {
 	count := map[string]int{}
 	for _, p := range s.pods {
 		if p.state.Serving() && p.hasStore {
-			for _, u := range p.data.Store {
+			for _, u := range s.storeOf(p) {
 				count[u]++
 			}
 		}
@@ -360,6 +365,39 @@ func TestPlanList(t *testing.T) {
 	} {
 		if got := PlanList(tc.q, tc.cfg, 10, 6, 8); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestShardSizes: the shard sizes ObjectSet keeps up to date through
+// random creates and deletes equal a count with model.Keeps.
+func TestShardSizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	o := NewObjectSet(GenerateUIDs(500, 1, 0))
+	totals := []int{1, 2, 3, 7, 16}
+	for _, tt := range totals {
+		o.ShardSizes(tt)
+	}
+	for round := range 50 {
+		o.Add(GenerateUIDs(rng.IntN(20), rng.Uint64(), round+1))
+		live := o.UIDs()
+		var del []string
+		for range rng.IntN(20) {
+			del = append(del, live[rng.IntN(len(live))])
+		}
+		o.Delete(slices.Compact(slices.Sorted(slices.Values(del))))
+		for _, tt := range totals {
+			want := make([]int, tt)
+			for _, u := range o.UIDs() {
+				for s := range tt {
+					if model.Keeps(u, int32(s), tt) {
+						want[s]++
+					}
+				}
+			}
+			if got := o.ShardSizes(tt); !slices.Equal(got, want) {
+				t.Fatalf("round %d total %d: %v, want %v", round, tt, got, want)
+			}
 		}
 	}
 }

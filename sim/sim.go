@@ -394,7 +394,7 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 		if !p.state.Serving() {
 			continue
 		}
-		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(p.data.Store)})
+		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: s.exported(p)})
 		if s.synced(p) {
 			configs = append(configs, p.state.Config)
 			continue
@@ -406,8 +406,8 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 			}
 			continue
 		}
-		if len(p.data.Store) > 0 {
-			stores = append(stores, p.data.Store)
+		if st := s.storeOf(p); len(st) > 0 {
+			stores = append(stores, st)
 		}
 	}
 	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })

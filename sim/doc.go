@@ -29,7 +29,10 @@
 // watch cache, paged reads, exact reads, continue tokens, 410 Gone after a
 // compaction, a lagging cache); a completed list opens a watch from its
 // resourceVersion, which replays the writes after it and then follows new
-// ones. The fault ops (compact, disconnect, cacheLag) act on this protocol,
+// ones. A store filled by a whole list stays symbolic
+// (model.Reflector.Whole: what its shard keeps at a resourceVersion,
+// advanced by each watched write); storeOf lists it only when a check
+// needs the UIDs. The fault ops (compact, disconnect, cacheLag) act on this protocol,
 // for the StatefulSet informer as for the objects. Under "dataPlane":
 // "eager" (the default) the objects streams are drained at the end of
 // every step; under "explicit" a deliver with "stream": "objects" takes

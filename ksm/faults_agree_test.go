@@ -28,23 +28,7 @@ func TestFaultTracesAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := run(t, tr, m.reducer, nil)
-				if err != nil {
-					t.Fatalf("%s: model: %v", file, err)
-				}
-				got, err := run(t, tr, m.reducer, nb)
-				if err != nil {
-					t.Fatalf("%s: kube-state-metrics %s: %v", file, m.release, err)
-				}
-				if tr.DataPlane == sim.Explicit {
-					want.Transient, got.Transient = nil, nil
-				}
-				if d := disagreement(want, got); d != "" {
-					t.Errorf("%s: %s disagrees with the %s model: %s", file, m.release, m.reducer.Name(), d)
-				}
-				if e, ok := tr.Expect[m.reducer.Name()]; ok && (e == sim.Holds) != got.Holds {
-					t.Errorf("%s: kube-state-metrics %s: holds=%v, the trace expects %s", file, m.release, got.Holds, e)
-				}
+				checkAgreement(t, m, nb, file, tr)
 			}
 		})
 	}

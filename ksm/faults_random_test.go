@@ -4,8 +4,6 @@ import (
 	"flag"
 	"testing"
 
-	"pgregory.net/rapid"
-
 	"github.com/shardsim/shardsim/properties"
 )
 
@@ -30,27 +28,7 @@ func TestRandomFaultTracesAgree(t *testing.T) {
 			{"no-watch-cache", properties.GenConfig{Objects: 40, MaxReplicas: 4, MaxInitialReplicas: 3, Faults: true, NoWatchCache: true, PageSize: 7}},
 		} {
 			t.Run(m.release+"/"+api.name, func(t *testing.T) {
-				nb := backend(t, m.release)
-				rapid.Check(t, func(rt *rapid.T) {
-					src := rapidSource{rt}
-					b := properties.NewBuilder(src, api.cfg)
-					defer b.Close()
-					for range rapid.IntRange(1, 6).Draw(rt, "ops") {
-						b.Op(src)
-					}
-					tr := properties.CloneTrace(b.Trace())
-					want, err := run(t, tr, m.reducer, nil)
-					if err != nil {
-						rt.Fatalf("model: %v", err)
-					}
-					got, err := run(t, tr, m.reducer, nb)
-					if err != nil {
-						rt.Fatalf("kube-state-metrics %s: %v\n%s", m.release, err, traceJSON(tr))
-					}
-					if d := disagreement(want, got); d != "" {
-						rt.Fatalf("kube-state-metrics %s disagrees with the %s model: %s\n%s", m.release, m.reducer.Name(), d, traceJSON(tr))
-					}
-				})
+				checkRandomAgreement(t, m, backend(t, m.release), api.cfg)
 			})
 		}
 	}

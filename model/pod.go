@@ -172,7 +172,7 @@ func (s PodState) relisted(items []*appsv1.StatefulSet) (PodState, string) {
 		s, note = s.upsert(ss)
 		notes = append(notes, note)
 	}
-	for _, name := range sortedNames(s.Cache) {
+	for _, name := range slices.Sorted(maps.Keys(s.Cache)) {
 		if !listed[name] {
 			s.Cache = maps.Clone(s.Cache)
 			delete(s.Cache, name)
@@ -183,15 +183,6 @@ func (s PodState) relisted(items []*appsv1.StatefulSet) (PodState, string) {
 		return s, "relisted nothing: the pod stays " + s.Config.String()
 	}
 	return s, "relist: " + strings.Join(notes, "; ")
-}
-
-func sortedNames(m map[string]*appsv1.StatefulSet) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // upsert stores ss in the informer cache and runs the handler client-go

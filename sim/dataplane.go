@@ -31,18 +31,18 @@ type pageKey struct {
 	total  int
 }
 
-// objectsAt returns the live UIDs at revision rv, sorted, and their
-// hashes when rv is the current revision (nil otherwise). Older states are
-// rebuilt from the current one by undoing the writes after rv, newest
-// first.
-func (s *Sim) objectsAt(rv uint64) ([]string, []uint64) {
+// objectsAt returns the live UIDs at revision rv, sorted, and whether
+// they are the current objects (s.objects.UIDs() itself, in the
+// ObjectSet's order). Older states are rebuilt from the current one by
+// undoing the writes after rv, newest first.
+func (s *Sim) objectsAt(rv uint64) (uids []string, current bool) {
 	n := len(s.objWrites)
 	i := n
 	for i > 0 && s.objWrites[i-1].rv > rv {
 		i--
 	}
 	if i == n {
-		return s.objects.UIDs(), s.objects.hashes
+		return s.objects.UIDs(), true
 	}
 	live := map[string]bool{}
 	for j := n - 1; j >= i; j-- {
@@ -66,7 +66,7 @@ func (s *Sim) objectsAt(rv uint64) ([]string, []uint64) {
 		}
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, false
 }
 
 // continueToken encodes a page's position: the revision the list is
@@ -94,7 +94,7 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, curren
 		return model.Page{Expired: true}, key, false
 	}
 	rv, after, limit := rd.Rev, rd.After, rd.Limit
-	uids, hs := s.objectsAt(rv)
+	uids, current := s.objectsAt(rv)
 	lo, _ := slices.BinarySearch(uids, after)
 	if after != "" && lo < len(uids) && uids[lo] == after {
 		lo++
@@ -107,7 +107,7 @@ func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, curren
 	if hi < len(uids) {
 		p.Continue = continueToken(rv, uids[hi-1])
 	}
-	return p, pageKey{gen: s.objects.gen, lo: lo, hi: hi}, hs != nil
+	return p, pageKey{gen: s.objects.gen, lo: lo, hi: hi}, current
 }
 
 // answerList answers pod p's LIST request and filters the page through
@@ -294,7 +294,7 @@ func (s *Sim) storeOf(p *pod) []string {
 	}
 	uids, current := s.objectsAt(model.ParseResourceVersion(r.StoreAt))
 	var out []string
-	if current != nil && r.Total >= 1 {
+	if current && r.Total >= 1 {
 		own := s.objects.Owners(r.Total)
 		for i, u := range uids {
 			if own[i] == r.Shard {
@@ -304,7 +304,7 @@ func (s *Sim) storeOf(p *pod) []string {
 		return out
 	}
 	for _, u := range uids {
-		if (r.Shard == 0 && r.Total == 1) || model.Keeps(u, r.Shard, r.Total) {
+		if model.Keeps(u, r.Shard, r.Total) {
 			out = append(out, u)
 		}
 	}
@@ -319,7 +319,7 @@ func (s *Sim) exported(p *pod) int {
 	if !r.Whole {
 		return len(r.Store)
 	}
-	if _, current := s.objectsAt(model.ParseResourceVersion(r.StoreAt)); current == nil || r.Total < 1 {
+	if _, current := s.objectsAt(model.ParseResourceVersion(r.StoreAt)); !current || r.Total < 1 {
 		return len(s.storeOf(p))
 	}
 	if r.Shard < 0 || int(r.Shard) >= r.Total {

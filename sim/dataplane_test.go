@@ -264,17 +264,7 @@ func naiveCoverage(s *Sim) Coverage {
 			}
 		}
 	}
-	var c Coverage
-	desired := int(*s.api.StatefulSet.Spec.Replicas)
-	for i, u := range s.objects.UIDs() {
-		switch k := count[u]; {
-		case k == 0 && desired > 0:
-			c.Gap = append(c.Gap, i)
-		case k > 1:
-			c.Overlap = append(c.Overlap, i)
-		}
-	}
-	return c
+	return s.countedCoverage(count, int(*s.api.StatefulSet.Spec.Replicas))
 }
 
 // randomFaultTrace builds a valid explicit-schedule trace with an

@@ -53,6 +53,13 @@ func (s *Sim) exportCoverage(desired int) ([]PodConfig, Coverage, bool) {
 		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(uids)})
 	}
 	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })
+	return pods, s.countedCoverage(count, desired), true
+}
+
+// countedCoverage is the verdict on the live objects given how many
+// serving pods export each (by UID): no object is a gap while the desired
+// replica count is 0.
+func (s *Sim) countedCoverage(count map[string]int, desired int) Coverage {
 	var c Coverage
 	for i, u := range s.objects.UIDs() {
 		switch k := count[u]; {
@@ -63,5 +70,5 @@ func (s *Sim) exportCoverage(desired int) ([]PodConfig, Coverage, bool) {
 		}
 	}
 	c.Complete, c.Disjoint = len(c.Gap) == 0, len(c.Overlap) == 0
-	return pods, c, true
+	return c
 }

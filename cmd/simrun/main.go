@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/internal/atomicfile"
+	"github.com/shardsim/shardsim/ksm"
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
@@ -212,7 +213,7 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if f.backend.name == "ksm" && t.DataPlane == sim.Explicit {
+	if f.backend.name == ksm.Name && t.DataPlane == sim.Explicit {
 		fmt.Fprintln(errOut, `simrun: note: the ksm backend answers its pods' ConfigMap requests at once, so under "dataPlane": "explicit" real KSM runs its data plane eagerly: transient points may differ from the model's, quiescent points agree`)
 	}
 	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows})

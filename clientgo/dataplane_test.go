@@ -25,21 +25,7 @@ var diffData = flag.Int("clientgo.dataplane", 100, "random explicit data-plane t
 // agreeing with the model's page by page (the simulator fails the replay
 // on the first request or store that differs), with the model backend's
 // reports and log.
-func TestPagedListTrace(t *testing.T) {
-	tr, err := sim.LoadTrace("../traces/faults/paged-list.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := sim.Replay(tr, model.Reducers(), sim.Options{})
-	if err != nil {
-		t.Fatalf("model backend: %v", err)
-	}
-	got, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New})
-	if err != nil {
-		t.Fatal(err)
-	}
-	compareReports(t, want, got)
-}
+func TestPagedListTrace(t *testing.T) { matchModel(t, "../traces/faults/paged-list.json") }
 
 // TestUnsupportedFaults: the fault traces whose StatefulSet side the
 // client-go backend does not model are refused up front, naming the op.

@@ -47,22 +47,27 @@ func traceFiles(t testing.TB) []string {
 func TestTracesMatchModel(t *testing.T) {
 	for _, path := range traceFiles(t) {
 		rel, _ := filepath.Rel(traceDir, path)
-		t.Run(strings.TrimSuffix(filepath.ToSlash(rel), ".json"), func(t *testing.T) {
-			tr, err := sim.LoadTrace(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := sim.Replay(tr, model.Reducers(), sim.Options{})
-			if err != nil {
-				t.Fatalf("model backend: %v", err)
-			}
-			got, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New})
-			if err != nil {
-				t.Fatalf("client-go backend: %v", err)
-			}
-			compareReports(t, want, got)
-		})
+		t.Run(strings.TrimSuffix(filepath.ToSlash(rel), ".json"), func(t *testing.T) { matchModel(t, path) })
 	}
+}
+
+// matchModel replays the trace at path on the model and on the client-go
+// backend and compares their reports.
+func matchModel(t *testing.T, path string) {
+	t.Helper()
+	tr, err := sim.LoadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sim.Replay(tr, model.Reducers(), sim.Options{})
+	if err != nil {
+		t.Fatalf("model backend: %v", err)
+	}
+	got, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New})
+	if err != nil {
+		t.Fatalf("client-go backend: %v", err)
+	}
+	compareReports(t, want, got)
 }
 
 func compareReports(t *testing.T, want, got *sim.Report) {

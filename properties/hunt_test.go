@@ -135,22 +135,30 @@ func TestBuilderTracesReplayAsBuilt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed, err := sim.ParseTrace("generated", data)
+		checkReplaysAsBuilt(t, b, seed, data, replay)
+	}
+}
+
+// checkReplaysAsBuilt: the builder's trace (data) parses, and replaying it
+// from scratch gives exactly the checkpoints and transient points the
+// builder saw while building it.
+func checkReplaysAsBuilt(t *testing.T, b *properties.Builder, seed uint64, data []byte, replay string) {
+	t.Helper()
+	parsed, err := sim.ParseTrace("generated", data)
+	if err != nil {
+		t.Fatalf("seed %d: generated trace does not parse: %v\nreplay: %s\n%s", seed, err, replay, data)
+	}
+	for _, r := range model.Reducers() {
+		res, err := sim.Run(parsed, r, sim.Options{})
 		if err != nil {
-			t.Fatalf("seed %d: generated trace does not parse: %v\nreplay: %s\n%s", seed, err, replay, data)
+			t.Fatalf("seed %d: %s: %v\nreplay: %s\n%s", seed, r.Name(), err, replay, data)
 		}
-		for _, r := range model.Reducers() {
-			res, err := sim.Run(parsed, r, sim.Options{})
-			if err != nil {
-				t.Fatalf("seed %d: %s: %v\nreplay: %s\n%s", seed, r.Name(), err, replay, data)
-			}
-			live := b.Result(r.Name())
-			for i := range res.Transient {
-				res.Transient[i].Healing = "" // Run classifies transient points, the builder does not
-			}
-			if !reflect.DeepEqual(res.Checkpoints, live.Checkpoints) || !reflect.DeepEqual(res.Transient, live.Transient) {
-				t.Fatalf("seed %d: %s: replay differs from the builder's\nreplay: %s\n%s", seed, r.Name(), replay, data)
-			}
+		live := b.Result(r.Name())
+		for i := range res.Transient {
+			res.Transient[i].Healing = "" // Run classifies transient points, the builder does not
+		}
+		if !reflect.DeepEqual(res.Checkpoints, live.Checkpoints) || !reflect.DeepEqual(res.Transient, live.Transient) {
+			t.Fatalf("seed %d: %s: replay differs from the builder's\nreplay: %s\n%s", seed, r.Name(), replay, data)
 		}
 	}
 }
@@ -394,23 +402,7 @@ func TestBuilderFaultTracesReplayAsBuilt(t *testing.T) {
 			for _, s := range tr.Steps {
 				seen[s.Op+" "+s.Stream]++
 			}
-			parsed, err := sim.ParseTrace("generated", data)
-			if err != nil {
-				t.Fatalf("seed %d: generated trace does not parse: %v\nreplay: %s\n%s", seed, err, replay, data)
-			}
-			for _, r := range model.Reducers() {
-				res, err := sim.Run(parsed, r, sim.Options{})
-				if err != nil {
-					t.Fatalf("seed %d: %s: %v\nreplay: %s\n%s", seed, r.Name(), err, replay, data)
-				}
-				live := b.Result(r.Name())
-				for i := range res.Transient {
-					res.Transient[i].Healing = "" // Run classifies transient points, the builder does not
-				}
-				if !reflect.DeepEqual(res.Checkpoints, live.Checkpoints) || !reflect.DeepEqual(res.Transient, live.Transient) {
-					t.Fatalf("seed %d: %s: replay differs from the builder's\nreplay: %s\n%s", seed, r.Name(), replay, data)
-				}
-			}
+			checkReplaysAsBuilt(t, b, seed, data, replay)
 		}
 	}
 	for _, want := range []string{"compact ", "disconnect ", "cacheLag ", "deliver ", "deliver objects", "data plane ", "data plane explicit"} {

@@ -60,7 +60,15 @@ var (
 // simulator's writes are mirrored into a fake clientset, and each pod
 // detects its StatefulSet with real GETs and follows it with a real
 // informer whose handlers are KSM's AddFunc and UpdateFunc.
+//
+// Its pods run KSM's sharded ListWatch of v2.10.0 to v2.18.0
+// (model.KSMListWatch) over client-go v0.37's reflector without WatchList;
+// a reducer with other rules (a release from v2.19.0) is refused with
+// sim.ErrUnsupported.
 func New(r model.Reducer) (sim.Backend, error) {
+	if r.ListWatch() != model.KSMListWatch {
+		return nil, fmt.Errorf("the %s backend runs the sharded ListWatch of kube-state-metrics v2.10.0 to v2.18.0 without WatchList, not that of %s (%w); replay it with --backend model or --backend ksm", Name, r.Name(), sim.ErrUnsupported)
+	}
 	cs := fake.NewSimpleClientset()
 	return &Backend{reducer: r, cs: cs, api: NewAPIServer(cs, Held)}, nil
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +27,9 @@ type Reducer interface {
 	// the StatefulSet as read at pod start. It mirrors KSM's
 	// NewFilteredListWatchFromClient tweak function.
 	ListOptions(ss *appsv1.StatefulSet) metav1.ListOptions
+	// ListWatch returns the rules of the data plane: KSM's sharded
+	// ListWatch and the client-go reflector over it.
+	ListWatch() ListWatchRules
 }
 
 // LabelSelector is KSM up to v2.12.0: the informer selects the StatefulSet
@@ -54,6 +58,9 @@ func (LabelSelector) ListOptions(ss *appsv1.StatefulSet) metav1.ListOptions {
 	return metav1.ListOptions{LabelSelector: sel}
 }
 
+// ListWatch implements Reducer: v2.12.0's (KSMListWatch).
+func (LabelSelector) ListWatch() ListWatchRules { return KSMListWatch }
+
 // FieldSelector is KSM from v2.13.0 (kubernetes/kube-state-metrics#2347):
 // the informer selects the StatefulSet by metadata.name, which labels
 // cannot break.
@@ -70,7 +77,12 @@ func (FieldSelector) ListOptions(ss *appsv1.StatefulSet) metav1.ListOptions {
 	return metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", ss.Name).String()}
 }
 
-// Reducers returns every known reducer, in report order.
+// ListWatch implements Reducer: v2.13.0's (KSMListWatch).
+func (FieldSelector) ListWatch() ListWatchRules { return KSMListWatch }
+
+// Reducers returns the named reducers, in report order: the two
+// StatefulSet strategies. Every release is a reducer too (Releases,
+// ReducerByName).
 func Reducers() []Reducer {
 	return []Reducer{LabelSelector{}, FieldSelector{}}
 }
@@ -84,11 +96,22 @@ func ReducerNames() []string {
 	return names
 }
 
-// ReducerByName returns the reducer with the given name.
+// ReducerByName returns the reducer with the given name: a named reducer
+// or a release ("v2.19.1").
 func ReducerByName(name string) (Reducer, bool) {
 	i := slices.IndexFunc(Reducers(), func(r Reducer) bool { return r.Name() == name })
 	if i < 0 {
+		if r, ok := ReleaseByVersion(name); ok {
+			return r, true
+		}
 		return nil, false
 	}
 	return Reducers()[i], true
+}
+
+// KnownReducers describes the names ReducerByName accepts, for messages:
+// "label-selector, field-selector or a release v2.10.0 to v2.20.0".
+func KnownReducers() string {
+	vs := ReleaseVersions()
+	return strings.Join(ReducerNames(), ", ") + " or a kube-state-metrics release " + vs[0] + " to " + vs[len(vs)-1] + " (" + strings.Join(vs, ", ") + ")"
 }

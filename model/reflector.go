@@ -16,28 +16,40 @@ import (
 // reflector (resync period 0) over sharding.NewShardedListWatch(shard,
 // total, lw). What a pod exports (/metrics) is what its stores hold.
 //
-// The reflector is client-go's tools/cache Reflector as KSM v2.12.0
-// (client-go v0.29.3) and v2.13.0 (v0.30.3) run it: LIST, then WATCH, no
-// WatchList (the WatchListClient gate is off before client-go v0.35).
+// The reflector is client-go's tools/cache Reflector: LIST, then WATCH, as
+// KSM v2.12.0 (client-go v0.29.3) and v2.13.0 (v0.30.3) run it; with
+// ListWatchRules.WatchList (client-go v0.35 and later, KSM v2.19.0 and
+// later) a watch list first, LIST only when the server refuses it.
 
 // DefaultPageSize is the client-go pager's page size (tools/pager,
 // defaultPageSize), which the reflector asks for unless it turns paging
 // off.
 const DefaultPageSize = 500
 
-// ListWatchRules are the release-specific quirks of KSM's sharded
-// ListWatch (pkg/sharding/listwatch.go).
+// ListWatchRules are the release-specific rules of KSM's sharded
+// ListWatch (pkg/sharding/listwatch.go) and of the client-go reflector
+// over it (Changes says which release has which).
 type ListWatchRules struct {
 	// DropsContinue: the sharded List copies only ResourceVersion into
 	// its result, dropping Continue (and RemainingItemCount), so a paged
 	// list stops after its first page. True until v2.20.0 (#3065, commit
 	// 5fe2a148).
 	DropsContinue bool
+	// FiltersBookmarks: the sharded Watch filters BOOKMARK events by UID
+	// like objects; a bookmark's UID is empty, so only the shard that
+	// owns "" gets them. True until v2.19.1.
+	FiltersBookmarks bool
+	// WatchList: the reflector asks for a watch list first
+	// (sendInitialEvents=true) and is synced by its
+	// k8s.io/initial-events-end bookmark; it lists only when the server
+	// refuses. client-go v0.35 and later (WatchListClient on by
+	// default): KSM v2.19.0 and later.
+	WatchList bool
 }
 
-// KSMListWatch is the sharded ListWatch of the releases the reducers model
-// (v2.12.0 and v2.13.0).
-var KSMListWatch = ListWatchRules{DropsContinue: true}
+// KSMListWatch is the sharded ListWatch of the releases the named reducers
+// model (v2.12.0 and v2.13.0), and of every release to v2.18.0.
+var KSMListWatch = ListWatchRules{DropsContinue: true, FiltersBookmarks: true}
 
 // A Page is one answer of the API server to a LIST of the objects: the
 // UIDs of one page in key order (objects are named by their UID), the
@@ -123,13 +135,19 @@ func SplitPage(p Page, total int, rules ListWatchRules, owners []int32) []Page {
 
 // A Request is what a reflector asks the API server next.
 type Request struct {
-	Watch           bool
-	ResourceVersion string
-	Limit           int // LIST only; 0: unpaged
-	Continue        string
+	Watch bool
+	// SendInitialEvents: the watch is a watch list (sendInitialEvents=true,
+	// resourceVersionMatch=NotOlderThan).
+	SendInitialEvents bool
+	ResourceVersion   string
+	Limit             int // LIST only; 0: unpaged
+	Continue          string
 }
 
 func (r Request) String() string {
+	if r.SendInitialEvents {
+		return fmt.Sprintf("WATCH LIST (sendInitialEvents) from resourceVersion %q", r.ResourceVersion)
+	}
 	if r.Watch {
 		return "WATCH from resourceVersion " + r.ResourceVersion
 	}
@@ -150,9 +168,14 @@ type Reflector struct {
 	// PageSize is the pager's page size (DefaultPageSize).
 	PageSize int
 
-	// Watching: a watch is open (or opening); otherwise a LIST page is
-	// in flight.
+	// Watching: a watch is open (or opening); otherwise a LIST page or a
+	// watch list (Request.SendInitialEvents) is in flight.
 	Watching bool
+	// WaitingForBookmark: a watch list's initial events came but not its
+	// k8s.io/initial-events-end bookmark (the sharded Watch filtered it):
+	// the watch stays open, its events go to the watch list's temporary
+	// store, and the store is never replaced.
+	WaitingForBookmark bool
 	// Request is the request in flight: the next page to answer, or the
 	// watch to open.
 	Request Request
@@ -191,11 +214,43 @@ type Reflector struct {
 }
 
 // NewReflector is the store ConfigureSharding builds for (shard, total):
-// empty, its reflector starting its first LIST with resourceVersion "0"
-// (relistResourceVersion with no lastSyncResourceVersion).
+// empty, its reflector starting ListAndWatch: its first LIST with
+// resourceVersion "0" (relistResourceVersion with no
+// lastSyncResourceVersion), or with rules.WatchList a watch list from
+// resourceVersion "".
 func NewReflector(shard int32, total int, rules ListWatchRules, pageSize int) Reflector {
 	r := Reflector{Shard: shard, Total: total, Rules: rules, PageSize: pageSize}
+	return r.listAndWatch()
+}
+
+// listAndWatch starts Reflector.ListAndWatch: a watch list when the
+// reflector uses them, a LIST otherwise.
+func (r Reflector) listAndWatch() Reflector {
+	if r.Rules.WatchList {
+		return r.startWatchList()
+	}
 	return r.startList()
+}
+
+// startWatchList begins Reflector.watchList: a watch with
+// sendInitialEvents from rewatchResourceVersion ("" after a 410, the last
+// synced resourceVersion otherwise).
+func (r Reflector) startWatchList() Reflector {
+	rv := r.LastSyncResourceVersion
+	if r.LastSyncResourceVersionUnavailable {
+		rv = ""
+	}
+	r.Watching, r.WaitingForBookmark = false, false
+	r.gathered, r.gatheredV, r.paged = nil, "", false
+	r.Request = Request{Watch: true, SendInitialEvents: true, ResourceVersion: rv}
+	return r
+}
+
+// keepsBookmark reports whether the sharded Watch passes a BOOKMARK to
+// the reflector: always for the plain ListWatch (shard 0 of 1) and from
+// v2.19.1; before, only to the shard that owns the empty UID.
+func (r Reflector) keepsBookmark() bool {
+	return (r.Shard == 0 && r.Total == 1) || !r.Rules.FiltersBookmarks || Keeps("", r.Shard, r.Total)
 }
 
 // relistResourceVersion is client-go's: "" after a 410, "0" before the
@@ -252,9 +307,21 @@ type ObjectsWatched struct {
 // (Expired false), or an ERROR event with 410 Gone ended it.
 type WatchEnded struct{ Expired bool }
 
-func (ObjectsListed) isEvent()  {}
-func (ObjectsWatched) isEvent() {}
-func (WatchEnded) isEvent()     {}
+// ObjectsStreamed is the answer to the reflector's watch list: refused
+// (422, the server's WatchList feature gate is off), or an ADDED event for
+// each object of Page (the whole list at its resourceVersion), then the
+// k8s.io/initial-events-end bookmark at that resourceVersion, before KSM's
+// sharded Watch filters them. The stream then goes on as a watch from
+// there.
+type ObjectsStreamed struct {
+	Refused bool
+	Page    Page
+}
+
+func (ObjectsListed) isEvent()   {}
+func (ObjectsWatched) isEvent()  {}
+func (WatchEnded) isEvent()      {}
+func (ObjectsStreamed) isEvent() {}
 
 // StepReflector folds one answer into the reflector and returns its new
 // state and a one-line account. The new state's Request says what it
@@ -262,7 +329,7 @@ func (WatchEnded) isEvent()     {}
 func StepReflector(r Reflector, e Event) (Reflector, string) {
 	switch e := e.(type) {
 	case ObjectsListed:
-		if r.Watching {
+		if r.Watching || r.Request.SendInitialEvents {
 			return r, "ignored: no LIST in flight"
 		}
 		if e.Page.Whole && !e.Page.Expired && r.Request.Continue == "" {
@@ -280,16 +347,41 @@ func StepReflector(r Reflector, e Event) (Reflector, string) {
 			return r, "ignored: not watching"
 		}
 		return r.watched(e)
+	case ObjectsStreamed:
+		if r.Watching || !r.Request.SendInitialEvents {
+			return r, "ignored: no watch list in flight"
+		}
+		if e.Refused {
+			// ListAndWatch: a watch list that fails falls back to LIST
+			// ("making progress is better than deadlocking").
+			r = r.startList()
+			return r, "watch list refused (422: the WatchList feature gate is off): fall back to " + r.Request.String()
+		}
+		return r.streamed(e.Page)
 	case WatchEnded:
 		if !r.Watching {
 			return r, "ignored: not watching"
+		}
+		if r.WaitingForBookmark {
+			// Reflector.watchList: a stream that ends without its
+			// bookmark is opened again; on 410 Gone from
+			// resourceVersion "" (rewatchResourceVersion).
+			if e.Expired {
+				r.LastSyncResourceVersionUnavailable = true
+			}
+			r = r.startWatchList()
+			return r, "watch list ended before its bookmark: again, " + r.Request.String()
 		}
 		if e.Expired {
 			// Reflector.watch: an expired watch ends ListAndWatch
 			// without marking the resourceVersion unavailable ("LIST
 			// with RV=RV already returns data at least as fresh"), and
-			// BackoffUntil runs ListAndWatch again: a relist.
-			r = r.startList()
+			// BackoffUntil runs ListAndWatch again: a relist (a watch
+			// list first where the reflector uses them).
+			r = r.listAndWatch()
+			if r.Rules.WatchList {
+				return r, "watch ended with 410 Gone: ListAndWatch again, " + r.Request.String()
+			}
 			return r, "watch ended with 410 Gone: relist, " + r.Request.String()
 		}
 		// A closed watch is re-opened from the last synced
@@ -320,7 +412,11 @@ func (r Reflector) listed(p, kept Page) (Reflector, string) {
 		r.listRV = r.relistResourceVersion()
 		if r.retried {
 			r.retried = false
-			r = r.firstPage()
+			if r.Rules.WatchList {
+				r = r.startWatchList()
+			} else {
+				r = r.firstPage()
+			}
 			return r, "LIST 410 Gone again: list failed, ListAndWatch restarts: " + r.Request.String()
 		}
 		r.retried = true
@@ -383,9 +479,37 @@ func (r Reflector) listedWhole(p Page) (Reflector, string) {
 	return r, fmt.Sprintf("listed %d (the whole list) at resourceVersion %s; store replaced: what shard %d of %d keeps of them", len(p.UIDs), p.ResourceVersion, r.Shard, r.Total)
 }
 
+// streamed is a watch list's answer through the sharded Watch: the ADDED
+// events of the objects the shard keeps go to a temporary store, and the
+// bookmark, if the sharded Watch passes it, replaces the store with them
+// (Reflector.watchList); the watch goes on from its resourceVersion.
+// Without the bookmark the reflector waits for it, its store unchanged.
+func (r Reflector) streamed(p Page) (Reflector, string) {
+	r.Watching = true
+	r.Request = Request{Watch: true, ResourceVersion: p.ResourceVersion}
+	if !r.keepsBookmark() {
+		r.WaitingForBookmark = true
+		return r, fmt.Sprintf("watch list: %d initial events at resourceVersion %s, then the initial-events-end bookmark, which the sharded Watch filters out (its empty UID is not shard %d's of %d): the store is never replaced, the reflector waits",
+			len(p.UIDs), p.ResourceVersion, r.Shard, r.Total)
+	}
+	r.LastSyncResourceVersionUnavailable = false
+	if p.Whole {
+		r.Store, r.Whole, r.StoreAt = nil, true, p.ResourceVersion
+	} else {
+		r.Store, r.Whole, r.StoreAt = ShardedList(Page{UIDs: p.UIDs}, r.Shard, r.Total, r.Rules).UIDs, false, ""
+	}
+	r.Synced, r.Truncated = true, false
+	r.LastSyncResourceVersion = p.ResourceVersion
+	return r, fmt.Sprintf("watch list: %d initial events at resourceVersion %s and the initial-events-end bookmark; store replaced: what shard %d of %d keeps of them; the watch goes on",
+		len(p.UIDs), p.ResourceVersion, r.Shard, r.Total)
+}
+
 // watched applies one write through the sharded Watch, which passes the
 // events of the objects the shard keeps.
 func (r Reflector) watched(e ObjectsWatched) (Reflector, string) {
+	if r.WaitingForBookmark {
+		return r, fmt.Sprintf("%s of %d at resourceVersion %s: into the watch list's temporary store (no bookmark): store unchanged", e.Type, len(e.UIDs), e.ResourceVersion)
+	}
 	var kept []string
 	for _, u := range e.UIDs {
 		if (r.Shard == 0 && r.Total == 1) || Keeps(u, r.Shard, r.Total) {

@@ -148,6 +148,20 @@ func (s *Sim) answerList(p *pod) model.ObjectsListed {
 	return model.ObjectsListed{Page: page, Kept: &kept}
 }
 
+// answerWatchList answers a watch list (sendInitialEvents=true,
+// resourceVersionMatch=NotOlderThan): refused without the WatchList
+// feature gate; otherwise an ADDED event for every current object and the
+// initial-events-end bookmark at the current resourceVersion, with or
+// without the watch cache (DESIGN.md: the API server's list/watch
+// protocol). Every resourceVersion a reflector asks is at most the
+// current one, so the answer is the current state.
+func (s *Sim) answerWatchList() model.ObjectsStreamed {
+	if !s.apiConfig.WatchList {
+		return model.ObjectsStreamed{Refused: true}
+	}
+	return model.ObjectsStreamed{Page: model.Page{UIDs: s.objects.UIDs(), ResourceVersion: strconv.FormatUint(s.api.rv, 10), Whole: true}}
+}
+
 // configureSharding is MetricsHandler.ConfigureSharding after pod p's
 // configuration changed: its stores are rebuilt, empty, and their new
 // reflector starts listing. What the old reflector had in flight is
@@ -155,7 +169,7 @@ func (s *Sim) answerList(p *pod) model.ObjectsListed {
 func (s *Sim) configureSharding(p *pod) {
 	s.dropObjectItems(p, func(item) bool { return true })
 	c := p.state.Config
-	p.data = model.NewReflector(c.Shard, c.Total, model.KSMListWatch, s.apiConfig.PageSize)
+	p.data = model.NewReflector(c.Shard, c.Total, s.reducer.ListWatch(), s.apiConfig.PageSize)
 	p.hasStore, p.dataWatch = true, false
 	s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
 	if or, ok := p.runner.(ObjectsRunner); ok && s.err == nil {
@@ -232,6 +246,14 @@ func (s *Sim) deliverObjects(ordinal int) {
 	case itemObjPage:
 		kind = LogObjectsList
 		what = p.data.Request.String()
+		if p.data.Request.SendInitialEvents {
+			streamed := s.answerWatchList()
+			if streamed.Refused {
+				what += ": 422 Invalid (sendInitialEvents is forbidden: the WatchList feature gate is off)"
+			}
+			ev = streamed
+			break
+		}
 		listed := s.answerList(p)
 		if listed.Page.Expired {
 			what += ": 410 Gone (Expired)"
@@ -338,7 +360,7 @@ func (s *Sim) synced(p *pod) bool {
 		return true
 	}
 	r := p.data
-	return r.Synced && !r.Truncated && p.dataWatch && len(s.objq[p.ordinal]) == 0 &&
+	return r.Synced && !r.Truncated && !r.WaitingForBookmark && p.dataWatch && len(s.objq[p.ordinal]) == 0 &&
 		r.Shard == p.state.Config.Shard && r.Total == p.state.Config.Total
 }
 
@@ -349,7 +371,7 @@ func (s *Sim) synced(p *pod) bool {
 // ADDED means the store does not hold it yet.
 func (s *Sim) behind(p *pod) (missing []string, ok bool) {
 	r := p.data
-	if !p.hasStore || !r.Synced || r.Truncated || !p.dataWatch ||
+	if !p.hasStore || !r.Synced || r.Truncated || r.WaitingForBookmark || !p.dataWatch ||
 		r.Shard != p.state.Config.Shard || r.Total != p.state.Config.Total {
 		return nil, false
 	}

@@ -17,13 +17,18 @@ const (
 	Violated = "violated"
 )
 
-var reducerNames = func() map[string]bool {
-	m := map[string]bool{}
-	for _, n := range model.ReducerNames() {
-		m[n] = true
+// ExpectedReducers returns the reducers a replay of t runs by default:
+// the named ones (model.Reducers) and every release t's expect names,
+// oldest first.
+func ExpectedReducers(t *Trace) []model.Reducer {
+	out := model.Reducers()
+	for _, r := range model.Releases() {
+		if _, ok := t.Expect[r.Version]; ok {
+			out = append(out, r)
+		}
 	}
-	return m
-}()
+	return out
+}
 
 // Options tune a replay.
 type Options struct {
@@ -182,6 +187,9 @@ func classify(t *Trace, r model.Reducer, opts Options, res *Result) error {
 // and configured), so the first checkpoint is always the initial one; use
 // restart to interleave ops with a pod's start.
 func New(t *Trace, r model.Reducer, opts Options) *Sim {
+	if t.Judge == JudgeEveryPoint {
+		opts.Strict, opts.Windows = true, true
+	}
 	s := &Sim{trace: t, reducer: r, opts: opts, step: -1, apiConfig: t.Cluster.Config()}
 	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
 	newBackend := opts.Backend
@@ -291,16 +299,18 @@ func (s *Sim) Apply(i int) error {
 // Finish returns the result of the replay so far.
 func (s *Sim) Finish() *Result {
 	r := s.result
+	r.Properties = s.trace.Properties
+	holds := r.judge
 	r.Holds = true
 	for _, c := range r.Checkpoints {
-		r.Holds = r.Holds && c.Complete && c.Disjoint
+		r.Holds = r.Holds && holds(c.Complete, c.Disjoint)
 	}
 	if s.opts.Strict {
 		for _, c := range r.Transient {
-			r.Holds = r.Holds && c.Complete && c.Disjoint
+			r.Holds = r.Holds && holds(c.Complete, c.Disjoint)
 		}
 		for _, w := range r.Windows {
-			r.Holds = r.Holds && w.Violated == 0
+			r.Holds = r.Holds && holds(w.MaxGap == 0, w.MaxOverlap == 0)
 		}
 	}
 	r.Pending = s.pending()
@@ -580,14 +590,20 @@ func (s *Sim) deliver(ordinal int) {
 		// The informer's first LIST asks resourceVersion "0" (a lagging
 		// watch cache answers it); a relist after 410 Gone asks its last
 		// resourceVersion, which the cache answers at its current one.
+		// A reflector that asks for a watch list first, answered, reads
+		// the current StatefulSet.
+		watchList := s.reducer.ListWatch().WatchList && s.apiConfig.WatchList
 		rv := s.api.rv
-		if !it.relist {
+		if !it.relist && !watchList {
 			rv = s.api.lagged(s.apiConfig.WatchCache)
 		}
 		items := s.api.listAt(sel, rv)
 		p.selector, p.ssRV = sel, rv
 		ev = model.Listed{Items: items}
 		what = fmt.Sprintf("LIST (%s) returned %d StatefulSet(s) at resourceVersion %d; WATCH from there", sel, len(items), rv)
+		if watchList {
+			what = fmt.Sprintf("WATCH LIST (%s) sent %d StatefulSet(s) and the initial-events-end bookmark at resourceVersion %d; the watch goes on", sel, len(items), rv)
+		}
 		if it.relist {
 			what = "re" + what
 		}

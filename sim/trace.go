@@ -33,13 +33,19 @@ const (
 // Trace is a scenario: a cluster, a schedule and the steps to replay.
 // Its JSON form is documented in the README.
 type Trace struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	Cluster     Cluster           `json:"cluster"`
-	Schedule    string            `json:"schedule,omitempty"`
-	DataPlane   string            `json:"dataPlane,omitempty"`
-	Steps       []Step            `json:"steps"`
-	Expect      map[string]string `json:"expect,omitempty"`
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Cluster     Cluster `json:"cluster"`
+	Schedule    string  `json:"schedule,omitempty"`
+	DataPlane   string  `json:"dataPlane,omitempty"`
+	// Judge says where the verdict is judged: JudgeQuiescent (the
+	// default) or JudgeEveryPoint.
+	Judge string `json:"judge,omitempty"`
+	// Properties are the properties the verdict judges: PropComplete
+	// and PropDisjoint (all when empty).
+	Properties []string          `json:"properties,omitempty"`
+	Steps      []Step            `json:"steps"`
+	Expect     map[string]string `json:"expect,omitempty"`
 }
 
 // Cluster is the state a trace starts from.
@@ -124,6 +130,25 @@ const (
 const (
 	Eager    = "eager"
 	Explicit = "explicit"
+)
+
+// Where a trace's verdict is judged (Trace.Judge).
+const (
+	// JudgeQuiescent: at the quiescent points only (nothing left to
+	// deliver), as reports always judge them.
+	JudgeQuiescent = "quiescent"
+	// JudgeEveryPoint: at every point, transient ones and the window
+	// states between them too (as Options.Strict with Options.Windows):
+	// for self-healing bugs, which no quiescent point shows.
+	JudgeEveryPoint = "every-point"
+)
+
+// The properties a verdict judges (Trace.Properties).
+const (
+	// PropComplete: every live object is exported by some pod (no gap).
+	PropComplete = "complete"
+	// PropDisjoint: no object is exported by two pods (no overlap).
+	PropDisjoint = "disjoint"
 )
 
 // Step is one operation of a trace. Which fields apply depends on Op.
@@ -233,6 +258,8 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 		Cluster     json.RawMessage   `json:"cluster"`
 		Schedule    string            `json:"schedule"`
 		DataPlane   string            `json:"dataPlane"`
+		Judge       string            `json:"judge"`
+		Properties  []string          `json:"properties"`
 		Steps       []json.RawMessage `json:"steps"`
 		Expect      map[string]string `json:"expect"`
 	}
@@ -258,7 +285,7 @@ func ParseTrace(name string, data []byte) (*Trace, error) {
 	if err := decodeStrict(data, &raw); err != nil {
 		return nil, &TraceError{File: name, Step: -1, Field: jsonField("", err), Msg: jsonMsg(err)}
 	}
-	t := &Trace{Name: raw.Name, Description: raw.Description, Schedule: raw.Schedule, DataPlane: raw.DataPlane, Expect: raw.Expect}
+	t := &Trace{Name: raw.Name, Description: raw.Description, Schedule: raw.Schedule, DataPlane: raw.DataPlane, Judge: raw.Judge, Properties: raw.Properties, Expect: raw.Expect}
 	if raw.Cluster == nil {
 		return nil, &TraceError{File: name, Step: -1, Field: "cluster", Msg: "required"}
 	}
@@ -421,7 +448,7 @@ var (
 		"stream": nil, "writes": nil,
 	}}
 	traceSchema = &keySchema{fields: map[string]*keySchema{
-		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil,
+		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil, "judge": nil, "properties": nil,
 		"cluster": {fields: map[string]*keySchema{
 			"namespace": nil,
 			"statefulSet": {fields: map[string]*keySchema{
@@ -588,6 +615,22 @@ func (t *Trace) Validate() error {
 	default:
 		return bad(-1, "schedule", "unknown schedule %s, want %q or %q", textsafe.Quote(t.Schedule), Eager, Explicit)
 	}
+	switch t.Judge {
+	case "", JudgeQuiescent, JudgeEveryPoint:
+	default:
+		return bad(-1, "judge", "unknown judgement %s, want %q (the default: quiescent points only) or %q (transient points and windows too, for self-healing bugs)", textsafe.Quote(t.Judge), JudgeQuiescent, JudgeEveryPoint)
+	}
+	if t.Properties != nil && len(t.Properties) == 0 {
+		return bad(-1, "properties", "empty: name %q, %q or both, or leave the field out (both)", PropComplete, PropDisjoint)
+	}
+	for i, p := range t.Properties {
+		if p != PropComplete && p != PropDisjoint {
+			return bad(-1, fmt.Sprintf("properties[%d]", i), "unknown property %s, want %q or %q", textsafe.Quote(p), PropComplete, PropDisjoint)
+		}
+		if slices.Index(t.Properties, p) < i {
+			return bad(-1, fmt.Sprintf("properties[%d]", i), "%q is named twice", p)
+		}
+	}
 	switch t.DataPlane {
 	case "", Eager: // "": eager
 	case Explicit:
@@ -632,8 +675,8 @@ func (t *Trace) Validate() error {
 		return bad(-1, "cluster.objects"+err.field, "%s", err.msg)
 	}
 	for name, want := range t.Expect {
-		if _, ok := reducerNames[name]; !ok {
-			return bad(-1, "expect."+textsafe.Bare(name), "unknown reducer %s, want one of %s", textsafe.Quote(name), strings.Join(sortedKeys(reducerNames), ", "))
+		if _, ok := model.ReducerByName(name); !ok {
+			return bad(-1, "expect."+textsafe.Bare(name), "unknown reducer %s, want %s", textsafe.Quote(name), model.KnownReducers())
 		}
 		if want != Holds && want != Violated {
 			return bad(-1, "expect."+textsafe.Bare(name), "unknown verdict %s, want %q or %q", textsafe.Quote(want), Holds, Violated)

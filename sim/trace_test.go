@@ -142,7 +142,7 @@ func TestParseTraceBadInput(t *testing.T) {
 		{traceCase{name: "verdict is a bool", mutate: func(m obj) { m["expect"] = obj{"field-selector": true} }}, -1, "expect", "expected a string, got bool"},
 
 		// Unknown, miscased and repeated fields.
-		{traceCase{name: "unknown top-level field", mutate: func(m obj) { m["replicas"] = 3 }}, -1, "replicas", "unknown field, want one of cluster, dataPlane, description, expect, name, schedule, steps"},
+		{traceCase{name: "unknown top-level field", mutate: func(m obj) { m["replicas"] = 3 }}, -1, "replicas", "unknown field, want one of cluster, dataPlane, description, expect, judge, name, properties, schedule, steps"},
 		{traceCase{name: "miscased top-level field", mutate: func(m obj) { m["Steps"] = m["steps"]; delete(m, "steps") }}, -1, "Steps", `did you mean "steps"?`},
 		{traceCase{name: "unknown field in cluster", mutate: func(m obj) { at(m, "cluster")["nameSpace"] = "x" }}, -1, "cluster.nameSpace", `did you mean "namespace"?`},
 		{traceCase{name: "unknown field in statefulSet", mutate: func(m obj) { at(m, "cluster.statefulSet")["replica"] = 2 }}, -1, "cluster.statefulSet.replica", "unknown field, want one of labels, name, replicas"},
@@ -253,7 +253,7 @@ func TestParseTraceBadInput(t *testing.T) {
 		}}, 0, "replicas", `not a field of op "deliver"`},
 
 		// Expectations.
-		{traceCase{name: "unknown reducer in expect", mutate: func(m obj) { m["expect"] = obj{"nope": "holds"} }}, -1, "expect.nope", `unknown reducer "nope", want one of field-selector, label-selector`},
+		{traceCase{name: "unknown reducer in expect", mutate: func(m obj) { m["expect"] = obj{"nope": "holds"} }}, -1, "expect.nope", `unknown reducer "nope", want label-selector, field-selector or a kube-state-metrics release v2.10.0 to v2.20.0`},
 		{traceCase{name: "unknown verdict in expect", mutate: func(m obj) { m["expect"] = obj{"label-selector": "fails"} }}, -1, "expect.label-selector", `unknown verdict "fails", want "holds" or "violated"`},
 		{traceCase{name: "miscased verdict in expect", mutate: func(m obj) { m["expect"] = obj{"field-selector": "Holds"} }}, -1, "expect.field-selector", `unknown verdict "Holds"`},
 

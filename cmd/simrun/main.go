@@ -163,7 +163,7 @@ Exit status:
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.trace, "trace", "t", "", "trace file to replay (JSON, see README); - reads standard input")
-	fl.StringSliceVarP(&f.reducers, "reducer", "r", nil, "reducer to run: "+strings.Join(model.ReducerNames(), ", ")+" (repeatable; default all)")
+	fl.StringSliceVarP(&f.reducers, "reducer", "r", nil, "reducer to run: "+model.KnownReducers()+" (repeatable; default: label-selector, field-selector and every release the trace's expect names)")
 	fl.StringVarP(&f.format, "format", "o", "text", "report format: text or json")
 	fl.IntVar(&f.maxUIDs, "max-uids", -1, "list at most N UIDs per gap or overlap in JSON (counts stay exact; -1: all)")
 	fl.BoolVar(&f.log, "log", false, "include the event log: what each pod received and did")
@@ -197,10 +197,6 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if err != nil {
 		return err
 	}
-	newBackend, reducers, err := f.backend.resolve(reducers, len(f.reducers) > 0)
-	if err != nil {
-		return err
-	}
 	if err := checkHTMLPath(f); err != nil {
 		return err
 	}
@@ -212,6 +208,13 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if len(f.reducers) == 0 {
+		reducers = sim.ExpectedReducers(t)
+	}
+	newBackend, reducers, err := f.backend.resolve(reducers, len(f.reducers) > 0)
+	if err != nil {
+		return err
 	}
 	if f.backend.name == ksm.Name && t.DataPlane == sim.Explicit {
 		fmt.Fprintln(errOut, `simrun: note: the ksm backend answers its pods' ConfigMap requests at once, so under "dataPlane": "explicit" real KSM runs its data plane eagerly: transient points may differ from the model's, quiescent points agree`)
@@ -339,7 +342,7 @@ func selectReducers(names []string) ([]model.Reducer, error) {
 	for _, n := range names {
 		r, ok := model.ReducerByName(n)
 		if !ok {
-			return nil, usageErr("unknown reducer %q, want one of %s", n, strings.Join(model.ReducerNames(), ", "))
+			return nil, usageErr("unknown reducer %q, want %s", n, model.KnownReducers())
 		}
 		if seen[r.Name()] {
 			return nil, usageErr("--reducer %s is given twice: each reducer runs once; give each at most once", n)

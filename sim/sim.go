@@ -604,8 +604,10 @@ func (s *Sim) deliver(ordinal int) {
 		if watchList {
 			what = fmt.Sprintf("WATCH LIST (%s) sent %d StatefulSet(s) and the initial-events-end bookmark at resourceVersion %d; the watch goes on", sel, len(items), rv)
 		}
-		if it.relist {
+		if it.relist && !watchList {
 			what = "re" + what
+		} else if it.relist {
+			what += " (ListAndWatch again after 410 Gone)"
 		}
 		defer s.watchStatefulSet(p)
 	case itemSSWatchEnd, itemSSExpired:

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -22,14 +21,15 @@ func traceFiles(t *testing.T) []string {
 	return files
 }
 
-// replayTraceFile loads and replays one trace against every reducer.
+// replayTraceFile loads and replays one trace against every named reducer
+// and every release its expect names (sim.ExpectedReducers).
 func replayTraceFile(t *testing.T, path string) (*sim.Trace, *sim.Report) {
 	t.Helper()
 	tr, err := sim.LoadTrace(path)
 	if err != nil {
 		t.Fatalf("LoadTrace: %v", err)
 	}
-	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{})
+	rep, err := sim.Replay(tr, sim.ExpectedReducers(tr), sim.Options{})
 	if err != nil {
 		t.Fatalf("Replay: %v", err)
 	}
@@ -60,8 +60,8 @@ func TestTraces(t *testing.T) {
 		rel, _ := filepath.Rel(traceDir, path)
 		t.Run(strings.TrimSuffix(filepath.ToSlash(rel), ".json"), func(t *testing.T) {
 			tr, rep := replayTraceFile(t, path)
-			if len(rep.Results) != len(model.Reducers()) {
-				t.Fatalf("got %d results, want one per reducer (%d)", len(rep.Results), len(model.Reducers()))
+			if want := len(sim.ExpectedReducers(tr)); len(rep.Results) != want {
+				t.Fatalf("got %d results, want one per reducer (%d)", len(rep.Results), want)
 			}
 			for _, res := range rep.Results {
 				if len(res.Checkpoints) == 0 {

@@ -59,8 +59,8 @@ func TestReleaseBehaviour(t *testing.T) {
 			wantSelector = "label-selector" // PR #2347
 		}
 		want := model.ListWatchRules{
-			DropsContinue:    v.LessThan(version.MustParseSemantic("v2.20.0")), // PR #3065
-			FiltersBookmarks: v.LessThan(version.MustParseSemantic("v2.19.1")), // #2973's fix
+			DropsContinue:    v.LessThan(version.MustParseSemantic("v2.20.0")),  // PR #3065
+			FiltersBookmarks: v.LessThan(version.MustParseSemantic("v2.19.1")),  // #2973's fix
 			WatchList:        !v.LessThan(version.MustParseSemantic("v2.19.0")), // client-go v0.35
 		}
 		if r.Selector.Name() != wantSelector || r.Rules != want || r.ListWatch() != want {

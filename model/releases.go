@@ -84,7 +84,7 @@ var Changes = []Change{
 	{
 		Since:  "v2.19.1",
 		What:   "the sharded Watch passes BOOKMARK events to every shard",
-		Source: "pkg/sharding/listwatch.go at v2.19.1 (\"Bookmarks are stream control events\"; fixes #2973)",
+		Source: "PR #2974 (issue #2973): pkg/sharding/listwatch.go at v2.19.1 (\"Bookmarks are stream control events\")",
 		apply:  func(r *Release) { r.Rules.FiltersBookmarks = false },
 	},
 	{

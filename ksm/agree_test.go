@@ -264,14 +264,12 @@ func firstDifference(a, b []byte) string {
 
 // TestSource runs a kube-state-metrics checkout (--ksm-source): the one in
 // $SHARDSIM_KSM_SOURCE, at the release in $SHARDSIM_KSM_SOURCE_RELEASE
-// (default v2.20.0), which seeds its dependencies and names the reducer it
-// should agree with on every shipped trace. Without the variable it skips.
-// A checkout of v2.13.0 agrees (seeded from v2.13.0). One of v2.19.0 (seeded
-// from v2.19.1, the same client-go) does not, and rightly: its sharded
-// Watch drops the watch list's closing BOOKMARK (#2973), so every store but
-// the one that owns the bookmark's empty UID never syncs, and about half the
-// objects are exported by no pod while every configuration is right. The
-// model has no data plane yet to predict that.
+// (default v2.20.0), which seeds its dependencies and names the release
+// whose model (model.ReleaseByVersion) it should agree with on every
+// shipped trace. Without the variable it skips. A checkout of v2.13.0
+// agrees (seeded from v2.13.0); so does one of v2.19.0, whose sharded
+// Watch drops the watch list's closing BOOKMARK (#2973): the model of
+// v2.19.0 predicts the stores that never sync.
 //
 //	git clone https://github.com/kubernetes/kube-state-metrics /tmp/ksm && git -C /tmp/ksm checkout v2.19.0
 //	SHARDSIM_KSM_SOURCE=/tmp/ksm SHARDSIM_KSM_SOURCE_RELEASE=v2.19.0 go test ./ksm -run TestSource
@@ -296,7 +294,7 @@ func TestSource(t *testing.T) {
 	if _, err := ksm.EnsureBuilt(build, &progress); err != nil {
 		t.Fatalf("build %s: %v", build, err)
 	}
-	r, _ := model.ReducerByName(rel.Reducer)
+	r := rel.Model
 	nb := ksm.New(ksm.Config{Build: build})
 	traces := shippedTraces(t)
 	for _, st := range traces {
@@ -316,8 +314,9 @@ func TestSource(t *testing.T) {
 }
 
 // TestEveryServedRelease replays traces/relabel.json on every release the
-// module proxy serves and checks the verdict of the release's reducer
-// (v2.10.0 to v2.12.0 violated, v2.13.0 on holds). Each release builds in
+// module proxy serves and checks it against the release's model and the
+// verdict of its StatefulSet strategy (v2.10.0 to v2.12.0 violated,
+// v2.13.0 on holds). Each release builds in
 // about two minutes cold, so it runs only with SHARDSIM_KSM_ALL=1.
 func TestEveryServedRelease(t *testing.T) {
 	if os.Getenv("SHARDSIM_KSM_ALL") == "" {
@@ -333,7 +332,7 @@ func TestEveryServedRelease(t *testing.T) {
 		}
 		t.Run(rel.Version, func(t *testing.T) {
 			nb := backend(t, rel.Version)
-			r, _ := model.ReducerByName(rel.Reducer)
+			r := rel.Model
 			want, err := run(t, tr, r, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -345,7 +344,7 @@ func TestEveryServedRelease(t *testing.T) {
 			if d := disagreement(want, got); d != "" {
 				t.Errorf("%s disagrees with the %s model: %s", rel.Version, r.Name(), d)
 			}
-			if got.Holds != (rel.Reducer == "field-selector") {
+			if got.Holds != (rel.Model.Selector.Name() == (model.FieldSelector{}).Name()) {
 				t.Errorf("%s: holds=%v on the relabel trace", rel.Version, got.Holds)
 			}
 		})

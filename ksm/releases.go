@@ -2,12 +2,15 @@ package ksm
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/shardsim/shardsim/model"
 )
 
-// A Release is a kube-state-metrics release the ksm backend can run.
+// A Release is a kube-state-metrics release the ksm backend can run: the
+// model's release (model.Releases: its client-go, StatefulSet strategy and
+// data plane rules) and whether the ksm backend can fetch it.
 type Release struct {
 	// Version is the release tag, "v2.13.0".
 	Version string
@@ -15,33 +18,37 @@ type Release struct {
 	// (tried once each on 2026-11-30). The others run only from a
 	// checkout (--ksm-source).
 	Served bool
-	// Reducer is the model reducer of the release's StatefulSet watch:
-	// label-selector up to v2.12.0, field-selector from v2.13.0
-	// (PR #2347, issue #2355).
-	Reducer string
-	// ClientGo is the client-go version the release pins (its go.mod).
-	ClientGo string
+	// Model is the release as the model's reducer
+	// (model.ReleaseByVersion): Model.ClientGo is the client-go it pins,
+	// Model.Selector the strategy of its StatefulSet watch (label-selector
+	// up to v2.12.0, field-selector from v2.13.0: PR #2347, issue #2355),
+	// Model.Rules its sharded ListWatch.
+	Model model.Release
 }
 
-// Releases lists the releases from v2.10.0 to v2.20.0, oldest first.
-var Releases = []Release{
-	{"v2.10.0", true, "label-selector", "v0.27.5"},
-	{"v2.11.0", true, "label-selector", "v0.28.4"},
-	{"v2.12.0", true, "label-selector", "v0.29.3"},
-	{"v2.13.0", true, "field-selector", "v0.30.3"},
-	{"v2.14.0", false, "field-selector", "v0.31.2"},
-	{"v2.15.0", true, "field-selector", "v0.32.1"},
-	{"v2.16.0", true, "field-selector", "v0.32.6"},
-	{"v2.17.0", false, "field-selector", "v0.33.4"},
-	{"v2.18.0", true, "field-selector", "v0.34.3"},
-	{"v2.19.0", false, "field-selector", "v0.35.4"},
-	{"v2.19.1", true, "field-selector", "v0.35.4"},
-	{"v2.20.0", true, "field-selector", "v0.36.3"},
+// refused lists the releases the Go module proxy does not serve (tried
+// once each on 2026-11-30): their go.mod does not match their tag.
+var refused = []string{"v2.14.0", "v2.17.0", "v2.19.0"}
+
+// Releases lists the releases from v2.10.0 to v2.20.0, oldest first: every
+// release of the model (model.Releases).
+var Releases = releases()
+
+func releases() []Release {
+	var out []Release
+	for _, m := range model.Releases() {
+		out = append(out, Release{Version: m.Version, Served: !slices.Contains(refused, m.Version), Model: m})
+	}
+	return out
 }
 
-// DefaultRelease is the release each reducer models: label-selector is
-// v2.12.0 (the last with the bug), field-selector v2.13.0 (the fix).
+// DefaultRelease is the release a reducer stands for: a release is itself
+// ("v2.19.1"); label-selector is v2.12.0 (the last with the bug),
+// field-selector (and any other name) v2.13.0 (the fix).
 func DefaultRelease(reducer string) string {
+	if _, err := LookupRelease(reducer); err == nil {
+		return reducer
+	}
 	if reducer == (model.LabelSelector{}).Name() {
 		return "v2.12.0"
 	}

@@ -29,7 +29,7 @@ func (r Release) Name() string { return r.Version }
 
 // Models implements Reducer.
 func (r Release) Models() string {
-	return fmt.Sprintf("kube-state-metrics %s (%s, client-go %s%s)", r.Version, r.Selector.Name(), r.ClientGo, r.Rules.summary())
+	return fmt.Sprintf("kube-state-metrics %s: %s, client-go %s%s", r.Version, r.Selector.Name(), r.ClientGo, r.Rules.summary())
 }
 
 // ListOptions implements Reducer: the release's StatefulSet strategy.
@@ -170,5 +170,5 @@ func (r ListWatchRules) summary() string {
 	if len(s) == 0 {
 		return ""
 	}
-	return "; " + strings.Join(s, ", ")
+	return ", " + strings.Join(s, ", ")
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/shardsim/shardsim/internal/atomicfile"
-	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -66,18 +65,18 @@ func Export(dir string, t *sim.Trace, force bool) (string, error) {
 
 // Verify checks that data is a valid trace (named path in errors) and,
 // when it has expectations, that replaying it against every reducer it
-// names gives the expected verdicts.
+// names, named reducers and releases alike, gives the expected verdicts.
 func Verify(path string, data []byte) error {
 	t, err := sim.ParseTrace(path, data)
 	if err != nil {
 		return err
 	}
-	for _, name := range model.ReducerNames() {
+	for _, r := range sim.ExpectedReducers(t) {
+		name := r.Name()
 		want, ok := t.Expect[name]
 		if !ok {
 			continue
 		}
-		r, _ := model.ReducerByName(name)
 		res, err := sim.Run(t, r, sim.Options{})
 		if err != nil {
 			return err

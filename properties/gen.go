@@ -127,6 +127,25 @@ type GenConfig struct {
 	// PageSize is cluster.pageSize, the pager's limit (0: the default,
 	// 500).
 	PageSize int
+	// APIServer draws the API server's configuration per trace, from the
+	// Source, before anything else of the cluster: the watch cache on or
+	// off, the WatchList gate on or off (each on, the default, as choice
+	// 0), and cluster.pageSize, the default (choice 0: with the default
+	// Objects, no list is paged) or Objects, Objects/2 or Objects/4, so
+	// that lists are paged from the start or after a create. These are
+	// what a release's data plane depends on: without the watch cache a
+	// LIST from resourceVersion 0 is paged, where KSM's sharded List
+	// dropped the continue token until v2.20.0 (#3065); with WatchList on,
+	// v2.19.0's sharded Watch filters the initial-events-end bookmark
+	// (#2973). It overrides NoWatchCache and PageSize. Hunt turns it on
+	// for every release; off by default, so the fixed-seed tests and the
+	// counterexamples under traces/regressions stay the same.
+	APIServer bool
+	// Reducers names reducers the builder replays besides model.Reducers,
+	// e.g. a release ("v2.19.1"), so that Holds and Result answer for
+	// them and every delivery it generates is valid for them too. Names
+	// must be known to model.ReducerByName.
+	Reducers []string
 }
 
 // FaultGenConfig is the generator configuration with the fault ops and
@@ -150,7 +169,8 @@ func (c GenConfig) withDefaults() GenConfig {
 }
 
 // A Builder generates a valid trace one op at a time and replays it as it
-// grows, against every reducer of model.Reducers at once: each op is
+// grows, against every reducer of model.Reducers (and GenConfig.Reducers)
+// at once: each op is
 // applied to one sim.Sim per reducer right after it is drawn, so the
 // builder knows at every point which ops are valid (which pods exist,
 // which objects are live, whose inbox holds something) and whether the
@@ -188,6 +208,14 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 			dataPlane = []string{"", sim.Explicit}[src.Draw("data plane", 2)]
 		}
 	}
+	var api *sim.APIServerSpec
+	pageSize := cfg.PageSize
+	if cfg.APIServer {
+		api, pageSize = drawAPIServer(src, cfg.Objects)
+	} else if cfg.NoWatchCache {
+		off := false
+		api = &sim.APIServerSpec{WatchCache: &off}
+	}
 	replicas := 1 + src.Draw("initial replicas", cfg.MaxInitialReplicas)
 	r32 := int32(replicas)
 	uids := initialUIDs(cfg.Objects)
@@ -202,16 +230,54 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 		DataPlane: dataPlane,
 		Steps:     []sim.Step{},
 	}
-	t.Cluster.PageSize = cfg.PageSize
-	if cfg.NoWatchCache {
-		off := false
-		t.Cluster.APIServer = &sim.APIServerSpec{WatchCache: &off}
-	}
-	b := &Builder{cfg: cfg, trace: t, reducers: model.Reducers(), replicas: replicas, slots: replicas, live: slices.Clone(uids)}
+	t.Cluster.PageSize, t.Cluster.APIServer = pageSize, api
+	b := &Builder{cfg: cfg, trace: t, reducers: replayed(cfg.Reducers...), replicas: replicas, slots: replicas, live: slices.Clone(uids)}
 	for _, r := range b.reducers {
 		b.runs = append(b.runs, sim.New(t, r, sim.Options{}))
 	}
 	return b
+}
+
+// drawAPIServer draws the API server's configuration and page size for a
+// cluster of n objects (GenConfig.APIServer). Fields left at their
+// defaults are omitted, so a trace that draws the defaults is written as
+// one that never drew.
+func drawAPIServer(src Source, n int) (*sim.APIServerSpec, int) {
+	var api sim.APIServerSpec
+	if src.Draw("watch cache off", 2) == 1 {
+		off := false
+		api.WatchCache = &off
+	}
+	if src.Draw("watch list off", 2) == 1 {
+		off := false
+		api.WatchList = &off
+	}
+	pageSize := 0
+	if k := src.Draw("page size", 4); k > 0 {
+		pageSize = max(1, n>>(k-1))
+	}
+	if api.WatchCache == nil && api.WatchList == nil {
+		return nil, pageSize
+	}
+	return &api, pageSize
+}
+
+// replayed returns the reducers a builder, and a shrink, replays:
+// model.Reducers and the named ones not among them, in that order. It
+// panics on an unknown name.
+func replayed(names ...string) []model.Reducer {
+	rs := model.Reducers()
+	for _, name := range names {
+		if slices.ContainsFunc(rs, func(r model.Reducer) bool { return r.Name() == name }) {
+			continue
+		}
+		r, ok := model.ReducerByName(name)
+		if !ok {
+			panic(fmt.Sprintf("properties: unknown reducer %q, want %s", name, model.KnownReducers()))
+		}
+		rs = append(rs, r)
+	}
+	return rs
 }
 
 // Close releases the replays.

@@ -19,7 +19,8 @@ const (
 
 // HuntOptions say what to hunt for and where to look.
 type HuntOptions struct {
-	// Reducer is the name of the reducer whose properties to falsify.
+	// Reducer is the name of the reducer whose properties to falsify: a
+	// named reducer or a release (model.ReducerByName).
 	Reducer string
 	// Seed makes the search deterministic: trace i of a seed is always the
 	// same trace.
@@ -28,7 +29,8 @@ type HuntOptions struct {
 	Traces int
 	// MaxOps bounds the ops of one trace (DefaultMaxOps if 0).
 	MaxOps int
-	// Gen tunes the generated clusters.
+	// Gen tunes the generated clusters. Hunt adds Reducer to
+	// Gen.Reducers and, for a release, turns Gen.APIServer on.
 	Gen GenConfig
 	// Progress, when set, is called from the search about every
 	// ProgressInterval (1s if 0), starting two intervals into it, and once
@@ -103,7 +105,7 @@ type Counterexample struct {
 func Hunt(opts HuntOptions) (*Counterexample, error) {
 	opts = opts.withDefaults()
 	if _, ok := model.ReducerByName(opts.Reducer); !ok {
-		return nil, fmt.Errorf("unknown reducer %q, want one of %s", opts.Reducer, strings.Join(model.ReducerNames(), ", "))
+		return nil, fmt.Errorf("unknown reducer %q, want %s", opts.Reducer, model.KnownReducers())
 	}
 	if opts.Traces < 0 || opts.MaxOps < 0 {
 		return nil, fmt.Errorf("traces and ops must not be negative, got %d and %d", opts.Traces, opts.MaxOps)
@@ -136,11 +138,7 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 			report(i + 1)
 		}
 		findTime := time.Since(start)
-		origin := fmt.Sprintf("simrun hunt --reducer %s --seed %d", opts.Reducer, opts.Seed)
-		if opts.Gen.Faults {
-			origin += " --faults"
-		}
-		ce, err := Prepare(found, opts.Reducer, origin, fmt.Sprintf("seed-%d", opts.Seed))
+		ce, err := Prepare(found, opts.Reducer, huntOrigin(opts), fmt.Sprintf("seed-%d", opts.Seed))
 		if err != nil {
 			return nil, err
 		}
@@ -155,10 +153,49 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 	return nil, nil
 }
 
+// IsRelease reports whether reducer names a release the model knows
+// ("v2.19.1"), whose hunts draw the API server's configuration
+// (GenConfig.APIServer).
+func IsRelease(reducer string) bool {
+	_, ok := model.ReleaseByVersion(reducer)
+	return ok
+}
+
+// genConfig is the generator configuration of a hunt: opts.Gen, replaying
+// opts.Reducer too, with the API server drawn for a release.
+func (o HuntOptions) genConfig() GenConfig {
+	g := o.Gen
+	g.Reducers = append(slices.Clone(g.Reducers), o.Reducer)
+	if IsRelease(o.Reducer) {
+		g.APIServer = true
+	}
+	return g
+}
+
+// huntOrigin is the command line that finds the counterexample of the
+// hunt opts describes, without --out and --traces (trace i of a seed is
+// the same whatever the number of traces): what its description names.
+func huntOrigin(opts HuntOptions) string {
+	return fmt.Sprintf("simrun hunt --reducer %s --seed %d", opts.Reducer, opts.Seed) + huntFlags(opts)
+}
+
+// huntFlags renders the generator flags of opts: --faults, and
+// --api-server where it is not implied by a release.
+func huntFlags(opts HuntOptions) string {
+	s := ""
+	if opts.Gen.Faults {
+		s += " --faults"
+	}
+	if opts.Gen.APIServer && !IsRelease(opts.Reducer) {
+		s += " --api-server"
+	}
+	return s
+}
+
 // generate draws one trace of 1..opts.MaxOps ops and returns it, cut after
 // the op that broke opts.Reducer's properties, or nil if they held.
 func generate(src Source, opts HuntOptions) *sim.Trace {
-	b := NewBuilder(src, opts.Gen)
+	b := NewBuilder(src, opts.genConfig())
 	defer b.Close()
 	n := 1 + src.Draw("ops", opts.MaxOps)
 	for range n {
@@ -172,9 +209,11 @@ func generate(src Source, opts HuntOptions) *sim.Trace {
 
 // Prepare shrinks found, a trace that violates the properties of reducer,
 // and readies it for export: it names it "<reducer>-<kind>-<suffix>",
-// fills Expect by replaying it against every reducer and describes what
-// goes wrong. origin, the command line that found the trace, goes into the
-// description.
+// fills Expect by replaying it against every reducer of model.Reducers,
+// reducer itself and, for a release, the first later release that holds
+// on it (the fix, as the traces under traces/bugs name it), and describes
+// what goes wrong. origin, the command line that found the trace, goes
+// into the description.
 func Prepare(found *sim.Trace, reducer, origin, suffix string) (*Counterexample, error) {
 	if !Fails(toExplicit(found), reducer) {
 		return nil, fmt.Errorf("properties: the trace to prepare does not violate %s", reducer)
@@ -183,7 +222,11 @@ func Prepare(found *sim.Trace, reducer, origin, suffix string) (*Counterexample,
 	c := &Counterexample{Reducer: reducer, Origin: origin, Found: CloneTrace(found)}
 	c.Trace = Shrink(found, reducer)
 	t := c.Trace
-	rep, err := sim.Replay(CloneTrace(t), model.Reducers(), sim.Options{})
+	rs := replayed(reducer)
+	if fix := fixedIn(t, reducer); fix != nil {
+		rs = append(rs, fix)
+	}
+	rep, err := sim.Replay(CloneTrace(t), rs, sim.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("properties: the shrunk counterexample does not replay: %w", err)
 	}
@@ -206,6 +249,29 @@ func Prepare(found *sim.Trace, reducer, origin, suffix string) (*Counterexample,
 	return c, nil
 }
 
+// fixedIn returns the first release after reducer, a release, that holds
+// on t, or nil (reducer is not a release, or no later release holds).
+func fixedIn(t *sim.Trace, reducer string) model.Reducer {
+	if !IsRelease(reducer) {
+		return nil
+	}
+	later := false
+	for _, r := range model.Releases() {
+		if r.Version == reducer {
+			later = true
+			continue
+		}
+		if !later {
+			continue
+		}
+		res, err := sim.Run(CloneTrace(t), r, sim.Options{})
+		if err == nil && res.Pending == 0 && res.Holds {
+			return r
+		}
+	}
+	return nil
+}
+
 // result is the replay of the shrunk trace against the reducer.
 func (c *Counterexample) result() *sim.Result {
 	for _, res := range c.Report.Results {
@@ -225,10 +291,7 @@ func HuntCommand(opts HuntOptions, dir string) string {
 	if opts.Traces != DefaultTraces {
 		cmd += fmt.Sprintf(" --traces %d", opts.Traces)
 	}
-	if opts.Gen.Faults {
-		cmd += " --faults"
-	}
-	return cmd
+	return cmd + huntFlags(opts)
 }
 
 // ReplayCommand is the simrun command line that replays a trace file.

@@ -9,10 +9,15 @@ import (
 )
 
 // Fails reports whether t is a counterexample for the named reducer: it
-// is a valid trace, every reducer replays it without error to a quiescent
-// end (so that every verdict covers the whole trace), and the named
-// reducer violates a property at some quiescent point.
+// is a valid trace, every reducer of model.Reducers and the named one (a
+// release, say) replays it without error to a quiescent end (so that
+// every verdict covers the whole trace), and the named reducer violates a
+// property at some quiescent point. It reports false for a reducer
+// model.ReducerByName does not know.
 func Fails(t *sim.Trace, reducer string) bool {
+	if _, ok := model.ReducerByName(reducer); !ok {
+		return false
+	}
 	c := CloneTrace(t)
 	if c.Validate() != nil {
 		return false
@@ -20,7 +25,7 @@ func Fails(t *sim.Trace, reducer string) bool {
 	failed := false
 	// The named reducer first: most candidates of a shrink hold, and
 	// then the other replays are not needed.
-	rs := model.Reducers()
+	rs := replayed(reducer)
 	slices.SortStableFunc(rs, func(a, b model.Reducer) int {
 		return boolIndex(a.Name() != reducer) - boolIndex(b.Name() != reducer)
 	})
@@ -59,9 +64,14 @@ func boolIndex(b bool) int {
 // instead of several; prefer the relabels LabelChoices lists first; merge
 // consecutive deliveries to one pod and consecutive settles; remove a step
 // together with the deliveries of the inbox items it queued; lower cache
-// lags; replace the explicit data plane with the eager one. Every candidate is
-// replayed in full against every reducer, so the result is valid and
-// fails by construction.
+// lags; replace the explicit data plane with the eager one. Where the API
+// server is not in its default configuration (GenConfig.APIServer) it
+// also moves each of its fields and the page size back to the default,
+// lowers the page size and drops initial objects in chunks: with paged
+// lists, which objects a shard's store misses depends on the objects
+// before them in list order, so keeping only the affected ones is not
+// enough. Every candidate is replayed in full against every reducer, so
+// the result is valid and fails by construction.
 func Shrink(t *sim.Trace, reducer string) *sim.Trace {
 	cur := toExplicit(t)
 	if !Fails(cur, reducer) {
@@ -79,7 +89,7 @@ func Shrink(t *sim.Trace, reducer string) *sim.Trace {
 		changed = false
 		for _, pass := range []func(*sim.Trace, func(*sim.Trace) bool) bool{
 			removeSteps, absorbFirstScale, lowerInitialReplicas, lowerScales, singleRestarts, simplerLabels, mergeSteps, removeWithFewerDeliveries,
-			lowerCacheLags, eagerDataPlane,
+			lowerCacheLags, eagerDataPlane, defaultAPIServer, lowerPageSize, fewerObjects,
 		} {
 			for pass(cur, try) {
 				changed = true
@@ -269,6 +279,92 @@ func eagerDataPlane(t *sim.Trace, try func(*sim.Trace) bool) bool {
 	c.DataPlane = ""
 	c.Steps = slices.DeleteFunc(c.Steps, func(s sim.Step) bool { return s.Op == sim.OpDeliver && s.Stream == sim.StreamObjects })
 	return try(c)
+}
+
+// nonDefaultAPIServer reports whether t's API server or page size differ
+// from the defaults.
+func nonDefaultAPIServer(t *sim.Trace) bool {
+	return t.Cluster.APIServer != nil || t.Cluster.PageSize != 0
+}
+
+// defaultAPIServer moves one field of the API server's configuration, or
+// the page size, back to its default (the trace then omits it).
+func defaultAPIServer(t *sim.Trace, try func(*sim.Trace) bool) bool {
+	if a := t.Cluster.APIServer; a != nil {
+		if a.WatchList != nil {
+			c := CloneTrace(t)
+			c.Cluster.APIServer.WatchList = nil
+			if c.Cluster.APIServer.WatchCache == nil {
+				c.Cluster.APIServer = nil
+			}
+			if try(c) {
+				return true
+			}
+		}
+		if a.WatchCache != nil {
+			c := CloneTrace(t)
+			c.Cluster.APIServer.WatchCache = nil
+			if c.Cluster.APIServer.WatchList == nil {
+				c.Cluster.APIServer = nil
+			}
+			// cacheLag needs the watch cache, which is back: nothing to
+			// drop.
+			if try(c) {
+				return true
+			}
+		}
+	}
+	if t.Cluster.PageSize != 0 {
+		c := CloneTrace(t)
+		c.Cluster.PageSize = 0
+		if try(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerPageSize tries a page size of 1, then half the current one: fewer
+// objects then fill more than a page.
+func lowerPageSize(t *sim.Trace, try func(*sim.Trace) bool) bool {
+	p := t.Cluster.PageSize
+	if p <= 1 {
+		return false
+	}
+	for _, q := range []int{1, p / 2} {
+		if q < 1 || q >= p {
+			continue
+		}
+		c := CloneTrace(t)
+		c.Cluster.PageSize = q
+		if try(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// fewerObjects removes chunks of the initial objects, halving the chunk
+// down to single objects, where the API server is not in its default
+// configuration (with the defaults, affectedOnly already keeps only the
+// objects the violation touches, each independently of the others).
+func fewerObjects(t *sim.Trace, try func(*sim.Trace) bool) bool {
+	if !nonDefaultAPIServer(t) {
+		return false
+	}
+	removed := false
+	for size := max(1, len(t.Cluster.Objects.UIDs)/2); size >= 1; size /= 2 {
+		for i := 0; i+size <= len(t.Cluster.Objects.UIDs); {
+			c := CloneTrace(t)
+			c.Cluster.Objects.UIDs = slices.Delete(c.Cluster.Objects.UIDs, i, i+size)
+			if try(c) {
+				t, removed = c, true
+				continue
+			}
+			i++
+		}
+	}
+	return removed
 }
 
 // labelRank orders label maps for the shrinker: the index in

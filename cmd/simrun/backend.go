@@ -23,7 +23,7 @@ var backends = []struct {
 }{
 	{"model", "pods folded with model.Step, fast", sim.ModelBackend},
 	{clientgo.Name, "pods on real client-go informers over a fake clientset, same reports, slower", clientgo.New},
-	{ksm.Name, "every pod is real kube-state-metrics code of the release each reducer models, over HTTP; built on first use", nil},
+	{ksm.Name, "every pod is real kube-state-metrics code of the release each reducer stands for, over HTTP; built on first use", nil},
 }
 
 func backendNames() []string {
@@ -53,7 +53,7 @@ func addBackendFlag(cmd *cobra.Command, f *backendFlags) {
 	_ = cmd.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return backendNames(), cobra.ShellCompDirectiveNoFileComp
 	})
-	cmd.Flags().StringVar(&f.ksmRelease, "ksm-release", "", "with --backend ksm: run this kube-state-metrics release (v2.10.0 to v2.20.0, see 'simrun ksm list') instead of the one each reducer models (label-selector: v2.12.0, field-selector: v2.13.0); the replay then uses the reducer of that release")
+	cmd.Flags().StringVar(&f.ksmRelease, "ksm-release", "", "with --backend ksm: run this kube-state-metrics release (v2.10.0 to v2.20.0, see 'simrun ksm list') instead of the one each reducer stands for (a release: itself, label-selector: v2.12.0, field-selector: v2.13.0); the replay's reducer is then that release's model, and --reducer, if given, must name it (its StatefulSet strategy's name, label-selector or field-selector, is accepted too and also means the release)")
 	_ = cmd.RegisterFlagCompletionFunc("ksm-release", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var vs []string
 		for _, r := range ksm.Releases {
@@ -61,7 +61,7 @@ func addBackendFlag(cmd *cobra.Command, f *backendFlags) {
 		}
 		return vs, cobra.ShellCompDirectiveNoFileComp
 	})
-	cmd.Flags().StringVar(&f.ksmSource, "ksm-source", "", "with --backend ksm: run the kube-state-metrics checkout in `DIR` (a fork, a branch, a pull request), its dependencies seeded from --ksm-release (default v2.20.0)")
+	cmd.Flags().StringVar(&f.ksmSource, "ksm-source", "", "with --backend ksm: run the kube-state-metrics checkout in `DIR` (a fork, a branch, a pull request), its dependencies seeded from --ksm-release (default v2.20.0), checked against that release's model")
 	_ = cmd.MarkFlagDirname("ksm-source")
 }
 
@@ -73,9 +73,17 @@ func backendByName(name string) (sim.NewBackend, error) {
 }
 
 // resolve returns the backend the flags select and the reducers to replay
-// with it. explicit says whether the user chose the reducers: with
-// --ksm-release (or --ksm-source) the replay uses that release's reducer,
-// and an explicit different one is a usage error.
+// with it. explicit says whether the user chose the reducers.
+//
+// With --backend ksm alone each reducer runs the release it stands for
+// (ksm.DefaultRelease): a release itself, label-selector v2.12.0,
+// field-selector v2.13.0. A release the module proxy refuses is an error
+// when chosen, and skipped with a note when it only comes from the trace's
+// expect. With --ksm-release X (or --ksm-source, seeded from X, default
+// the newest release) the replay's reducer is the model of release X
+// (model.ReleaseByVersion); an explicit --reducer must be X, or the name
+// of X's StatefulSet strategy (label-selector or field-selector, as before
+// releases were reducers), which then also means X.
 func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.NewBackend, []model.Reducer, error) {
 	if f.name != ksm.Name && (f.ksmRelease != "" || f.ksmSource != "") {
 		return nil, nil, usageErr("--ksm-release and --ksm-source need --backend ksm")
@@ -89,14 +97,18 @@ func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.New
 		return nil, nil, usageErr("unknown backend %q, want one of %s", f.name, strings.Join(backendNames(), ", "))
 	}
 	cfg := ksm.Config{Build: ksm.Build{Release: f.ksmRelease, Source: f.ksmSource}, Progress: os.Stderr}
-	if f.ksmRelease == "" && f.ksmSource == "" { // each reducer runs the release it models
-		out := make([]model.Reducer, len(reducers))
-		for i, r := range reducers {
+	if f.ksmRelease == "" && f.ksmSource == "" { // each reducer runs the release it stands for
+		var out []model.Reducer
+		for _, r := range reducers {
 			b := ksm.Build{Release: ksm.DefaultRelease(r.Name())}
+			if rel, err := ksm.LookupRelease(b.Release); err == nil && !rel.Served && !explicit {
+				fmt.Fprintf(os.Stderr, "simrun: note: kube-state-metrics %s, which the trace expects a verdict of, is not served by the Go module proxy: skipped (run it from a checkout of that tag: --ksm-source DIR --ksm-release %s)\n", rel.Version, rel.Version)
+				continue
+			}
 			if _, err := ensureBuilt(b, os.Stderr); err != nil {
 				return nil, nil, err
 			}
-			out[i] = ksmReducer{Reducer: r, build: b}
+			out = append(out, ksmReducer{Reducer: r, build: b})
 		}
 		return ksm.New(cfg), out, nil
 	}
@@ -112,18 +124,17 @@ func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.New
 			return nil, nil, usageErr("--ksm-source %s: not a directory", f.ksmSource)
 		}
 	}
-	r, _ := model.ReducerByName(rel.Reducer)
 	if explicit {
 		for _, x := range reducers {
-			if x.Name() != r.Name() {
-				return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (drop --reducer)", rel.Version, r.Name(), x.Name())
+			if x.Name() != rel.Version && x.Name() != rel.Model.Selector.Name() {
+				return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (use --reducer %s, or drop --reducer)", rel.Version, rel.Model.Selector.Name(), x.Name(), rel.Version)
 			}
 		}
 	}
 	if _, err := ensureBuilt(cfg.Build, os.Stderr); err != nil {
 		return nil, nil, err
 	}
-	return ksm.New(cfg), []model.Reducer{ksmReducer{Reducer: r, build: cfg.Build}}, nil
+	return ksm.New(cfg), []model.Reducer{ksmReducer{Reducer: rel.Model, build: cfg.Build}}, nil
 }
 
 // ksmReducer names, in reports, the KSM a replay ran.

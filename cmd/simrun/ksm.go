@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/ksm"
+	"github.com/shardsim/shardsim/model"
 )
 
 // newKSMCommand returns `simrun ksm` and its subcommands.
@@ -33,8 +35,11 @@ the user's cache directory, which takes a minute or two, and reused after.`,
 		Short: "List the kube-state-metrics releases the ksm backend knows and which are built",
 		Long: `list prints every release from v2.10.0 to v2.20.0: whether the Go module
 proxy serves it (the others run only from a checkout, --ksm-source), the
-reducer its StatefulSet watch corresponds to, the client-go it pins, and where
-its build is cached, if it is built for this checkout and Go version.
+strategy of its StatefulSet watch (label-selector or field-selector), the
+client-go it pins, the quirks of its sharded ListWatch the model follows
+(see 'simrun --reducer vX.Y.Z'), and where its build is cached, if it is built
+for this checkout and Go version. Each release is also a reducer: the model of
+its whole sharding behaviour, the one --backend ksm checks it against.
 
 Exit status:
   0  always (2 for usage errors)`,
@@ -95,7 +100,7 @@ func ensureBuilt(b ksm.Build, progress io.Writer) (string, error) {
 
 func writeReleases(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RELEASE\tPROXY\tREDUCER\tCLIENT-GO\tBUILT")
+	fmt.Fprintln(tw, "RELEASE\tPROXY\tSTATEFULSET WATCH\tCLIENT-GO\tLISTWATCH\tBUILT")
 	for _, r := range ksm.Releases {
 		served := "served"
 		if !r.Served {
@@ -105,7 +110,28 @@ func writeReleases(w io.Writer) error {
 		if bin := ksm.Built(r.Version); bin != "" {
 			built = bin
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Version, served, r.Reducer, r.ClientGo, built)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, served, r.Model.Selector.Name(), r.Model.ClientGo, listWatchQuirks(r.Model.Rules), built)
 	}
 	return tw.Flush()
+}
+
+// listWatchQuirks names a release's list/watch rules in a word each: the
+// sharded List dropping Continue (until v2.20.0), the reflector's watch
+// list (client-go v0.35, from v2.19.0) and the sharded Watch filtering its
+// bookmark (v2.19.0).
+func listWatchQuirks(r model.ListWatchRules) string {
+	var q []string
+	if r.DropsContinue {
+		q = append(q, "drops-continue")
+	}
+	if r.WatchList {
+		q = append(q, "watchlist")
+		if r.FiltersBookmarks {
+			q = append(q, "filters-bookmark")
+		}
+	}
+	if len(q) == 0 {
+		return "-"
+	}
+	return strings.Join(q, ",")
 }

@@ -87,7 +87,15 @@ func BenchmarkReplay(b *testing.B) {
 	if err := t.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	for _, r := range model.Reducers() {
+	// The named reducers, and two releases with the watch list (v2.19.1
+	// drops continue tokens, v2.20.0 keeps them): the same trace on
+	// another data plane.
+	reducers := model.Reducers()
+	for _, v := range []string{"v2.19.1", "v2.20.0"} {
+		r, _ := model.ReleaseByVersion(v)
+		reducers = append(reducers, r)
+	}
+	for _, r := range reducers {
 		b.Run(r.Name(), func(b *testing.B) {
 			// One untimed replay to report how much of the trace took the
 			// slow path (it is deterministic).

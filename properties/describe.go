@@ -194,6 +194,9 @@ func explain(t *sim.Trace, res *sim.Result) string {
 		return ""
 	}
 	if agree(c) {
+		if why := dataPlaneCause(t, res.Reducer); why != "" {
+			return explainExports(t, c) + " " + why
+		}
 		return explainExports(t, c)
 	}
 	var smaller, larger, none []string
@@ -297,6 +300,30 @@ func explainExports(t *sim.Trace, c *sim.Checkpoint) string {
 		return msg + "."
 	}
 	return msg + ": " + strings.Join(out, "; ") + "."
+}
+
+// dataPlaneCause names the known KSM bug of the reducer's sharded
+// ListWatch that the API server of t exposes, or returns "": v2.19.0's
+// sharded Watch filtering the initial-events-end bookmark of a watch list
+// (#2973), or the sharded List dropping the continue token of a LIST
+// paged from etcd (#3065). It says nothing where fault ops could have
+// paged a list some other way.
+func dataPlaneCause(t *sim.Trace, reducer string) string {
+	r, ok := model.ReducerByName(reducer)
+	if !ok {
+		return ""
+	}
+	rules, cfg := r.ListWatch(), t.Cluster.Config()
+	if rules.WatchList && cfg.WatchList {
+		if rules.FiltersBookmarks {
+			return "Each reflector fills its store with a watch list and waits for its k8s.io/initial-events-end bookmark; KSM's sharded Watch filters that bookmark by its empty UID, which one shard owns, so the other shards never finish their initial sync (#2973, fixed in v2.19.1)."
+		}
+		return ""
+	}
+	if !rules.DropsContinue || cfg.WatchCache || slices.ContainsFunc(t.Steps, sim.Step.IsFault) {
+		return ""
+	}
+	return fmt.Sprintf("Without the watch cache every LIST is paged from etcd (pages of %d) and KSM's sharded List drops the continue token, so each store holds only what its shard owns in the first page (#3065, fixed in v2.20.0).", cfg.PageSize)
 }
 
 // liveAt returns the live objects of t after step (-1: initially).

@@ -332,6 +332,9 @@ func (c *Counterexample) Summary() string {
 	if t.DataPlane == sim.Explicit {
 		b.WriteString(", data plane explicit")
 	}
+	if api := apiServerStory(t); api != "" {
+		b.WriteString("; " + api)
+	}
 	b.WriteString("\n")
 	for i, s := range t.Steps {
 		fmt.Fprintf(&b, "  step %d: %s\n", i, FormatStep(s))

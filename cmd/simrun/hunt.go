@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,19 +16,20 @@ import (
 )
 
 type huntFlags struct {
-	reducer  string
-	seed     uint64
-	out      string
-	traces   int
-	force    bool
-	progress bool
-	faults   bool
+	reducer   string
+	seed      uint64
+	out       string
+	traces    int
+	force     bool
+	progress  bool
+	faults    bool
+	apiServer bool
 }
 
 func newHuntCommand() *cobra.Command {
 	f := &huntFlags{}
 	cmd := &cobra.Command{
-		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--faults] [--force]",
+		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--faults] [--api-server] [--force]",
 		Short: "Search random traces for a counterexample, shrink it and export it as a trace",
 		Long: `hunt generates random traces (relabels, scales, restarts, object churn and, under
 the explicit schedule, random delivery interleavings), replays each against the
@@ -41,8 +41,22 @@ search is deterministic: the same seed finds the same counterexample.
 
 With --faults the generated ops also include the fault ops (compact, disconnect a
 subset of the pods, cacheLag 0..3 writes) and, for explicit traces, the explicit data
-plane (list pages and object events delivered one by one, between the other ops). The
-API server keeps its default configuration (watch cache on).
+plane (list pages and object events delivered one by one, between the other ops).
+
+R is a named reducer (label-selector, field-selector) or a kube-state-metrics
+release (v2.10.0 to v2.20.0), meaning its whole sharding behaviour. For a release,
+and with --api-server for a named reducer, each trace also draws the API server's
+configuration: the watch cache on or off, the WatchList gate on or off, and a page
+size of the default 500, the object count, or a half or a quarter of it, so that
+lists are paged. That is where the releases' data planes differ: without the watch
+cache a LIST is paged from etcd, and up to v2.19.1 KSM's sharded List drops the
+continue token (#3065); with WatchList, v2.19.0's sharded Watch filters the
+initial-events-end bookmark (#2973). Otherwise the API server keeps its default
+configuration (watch cache and WatchList on). The shrinker moves each setting back to
+its default where the violation persists without it, and drops objects and lowers the
+page size. A release's counterexample is replayed against the named reducers, the
+release, and the first later release that holds on it (the fix), and "expect" names
+them all.
 
 DIR is checked before the search (a directory that takes a new file, or one that
 can be created). The file is written atomically. A file of the same name that
@@ -62,6 +76,12 @@ Exit status:
 		Example: `  # Find, shrink and export the relabel bug of kube-state-metrics <= v2.12.0
   simrun hunt --reducer label-selector --seed 1 --out traces/regressions
 
+  # A release: #3065 (paged lists keep their first page) on v2.19.1, nothing on v2.20.0,
+  # #2973 (the watch list's bookmark reaches one shard) on v2.19.0
+  simrun hunt --reducer v2.19.1 --seed 1 --out /tmp/hunt
+  simrun hunt --reducer v2.20.0 --seed 1 --out /tmp/hunt
+  simrun hunt --reducer v2.19.0 --seed 1 --out /tmp/hunt
+
   # The fixed reducer: nothing to find (exit 0), with faults too
   simrun hunt --reducer field-selector --seed 1 --out /tmp/hunt
   simrun hunt --reducer field-selector --seed 1 --faults --out /tmp/hunt`,
@@ -73,15 +93,16 @@ Exit status:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to falsify: "+strings.Join(model.ReducerNames(), ", "))
+	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to falsify: "+model.KnownReducers())
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the search: the same seed finds the same counterexample")
 	fl.StringVar(&f.out, "out", "", "directory to write the counterexample to (created if missing)")
 	fl.IntVar(&f.traces, "traces", properties.DefaultTraces, "number of random traces to try")
 	fl.BoolVar(&f.force, "force", false, "replace an existing file of the same name that holds something else (never a directory or a device)")
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	fl.BoolVar(&f.faults, "faults", false, "also generate the fault ops (compact, disconnect, cacheLag) and the explicit data plane")
+	fl.BoolVar(&f.apiServer, "api-server", false, "also draw the API server's configuration (watch cache, WatchList, page size) for a named reducer; always on for a release")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
+		return append(model.ReducerNames(), model.ReleaseVersions()...), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
@@ -89,10 +110,10 @@ Exit status:
 
 func hunt(out, errOut io.Writer, f *huntFlags) error {
 	if f.reducer == "" {
-		return usageErr("--reducer is required: one of %s", strings.Join(model.ReducerNames(), ", "))
+		return usageErr("--reducer is required: %s", model.KnownReducers())
 	}
 	if _, ok := model.ReducerByName(f.reducer); !ok {
-		return usageErr("unknown reducer %q, want one of %s", f.reducer, strings.Join(model.ReducerNames(), ", "))
+		return usageErr("unknown reducer %q, want %s", f.reducer, model.KnownReducers())
 	}
 	if f.out == "" {
 		return usageErr("--out is required: the directory to write the counterexample to")
@@ -111,6 +132,10 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 	if f.faults {
 		opts.Gen = properties.FaultGenConfig()
 		with = ", with fault ops"
+	}
+	if f.apiServer || properties.IsRelease(f.reducer) {
+		opts.Gen.APIServer = true
+		with += ", drawing the API server's configuration"
 	}
 	terminal := isTerminal(errOut)
 	opts.Progress = progressTo[properties.HuntProgress](errOut, "hunt", terminal, f.progress)

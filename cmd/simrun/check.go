@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -56,6 +57,19 @@ words. The counterexample is turned into an ordinary explicit trace, with a UID 
 violating class, and replayed with the simulator, which must say violated; --out writes it.
 --format json gives the same as JSON.
 
+A kube-state-metrics release (--reducer v2.19.1) is checked twice. First at the StatefulSet
+level, as above, with the release's StatefulSet strategy (label-selector up to v2.12.0,
+field-selector from v2.13.0): every pod judged by its configuration. Then its data plane, which
+differs between releases (the sharded List dropping the continue token until v2.20.0, WatchList
+from v2.19.0, bookmarks filtered in v2.19.0): on each of the 4 API server configurations (watch
+cache on/off x WatchList on/off), with 10 objects in pages of 4, from a settled cluster of every
+replica count 1..M, every sequence of up to K ops (scale to 0..M, restart one pod, create one
+object, delete the first object, and the --faults ops: compact, disconnect one pod, cacheLag 0
+or 1 with the watch cache) is replayed by the simulator (eager schedule), which judges what each
+pod's stores hold at every quiescent point. The first violating path of the fewest ops is
+turned into an eager trace. A violation of either exits 1; --out writes each counterexample,
+DIR/check-<release>-m<M>-k<K>[-<fault>...]-statefulset.json and ...-dataplane.json.
+
 --out DIR is checked before the search: DIR must be a directory that takes a new
 file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json (with faults
 check-<reducer>-m<M>-k<K>-<fault>-....json) must not exist unless --force (which never replaces a directory or a device; a symbolic link
@@ -76,6 +90,9 @@ Exit status:
   simrun check --reducer label-selector --max-replicas 3 --depth 3 --out /tmp/cx
   simrun --trace /tmp/cx/check-label-selector-m3-k3.json --reducer label-selector
 
+  # A release: its StatefulSet strategy and its data plane (#3065 in v2.19.1; exit 1)
+  simrun check --reducer v2.19.1 --out /tmp/cx
+
   # With compactions and dropped watches among the ops, as JSON
   simrun check --reducer field-selector --max-replicas 4 --depth 4 --faults compact,disconnect --format json`,
 		Args:          cobra.NoArgs,
@@ -86,7 +103,7 @@ Exit status:
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to check: "+strings.Join(model.ReducerNames(), ", ")+" (required)")
+	fl.StringVarP(&f.reducer, "reducer", "r", "", "reducer to check: "+model.KnownReducers()+" (required)")
 	fl.IntVarP(&f.maxReplicas, "max-replicas", "m", 3, fmt.Sprintf("largest replica count (1..%d)", checker.MaxReplicas))
 	fl.IntVarP(&f.depth, "depth", "k", 3, "largest number of cluster ops on a path (a fault op counts as one)")
 	fl.StringSliceVar(&f.faults, "faults", nil, "fault ops to explore too: a comma-separated subset of "+strings.Join(checker.FaultNames(), ",")+" (default none)")
@@ -96,7 +113,7 @@ Exit status:
 	fl.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding the frontier (0: GOMAXPROCS; at most %d); the result does not depend on it", checker.MaxWorkers))
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return model.ReducerNames(), cobra.ShellCompDirectiveNoFileComp
+		return append(model.ReducerNames(), model.ReleaseVersions()...), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("faults", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return checker.FaultNames(), cobra.ShellCompDirectiveNoFileComp
@@ -114,11 +131,11 @@ const maxCheckDepth = 1000
 
 func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	if f.reducer == "" {
-		return usageErr("--reducer is required: one of %s", strings.Join(model.ReducerNames(), ", "))
+		return usageErr("--reducer is required: one of %s", model.KnownReducers())
 	}
 	r, ok := model.ReducerByName(f.reducer)
 	if !ok {
-		return usageErr("unknown reducer %q, want one of %s", f.reducer, strings.Join(model.ReducerNames(), ", "))
+		return usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
 	}
 	if f.maxReplicas < 1 || f.maxReplicas > checker.MaxReplicas {
 		return usageErr("--max-replicas must be between 1 and %d, got %d", checker.MaxReplicas, f.maxReplicas)
@@ -139,6 +156,9 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	name := fmt.Sprintf("check-%s-m%d-k%d", r.Name(), f.maxReplicas, f.depth)
 	for _, n := range faults.Names() {
 		name += "-" + n
+	}
+	if rel, ok := r.(model.Release); ok {
+		return runCheckRelease(out, errOut, f, rel, faults, name)
 	}
 	var path string
 	if f.out == atomicfile.Stdout {
@@ -246,4 +266,120 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// runCheckRelease is check for a release (doc.go of package checker,
+// "Releases and the data plane"): the abstract exploration with the
+// release's StatefulSet strategy, then the data-plane exploration with the
+// release, each counterexample exported, replayed and written with --out.
+func runCheckRelease(out, errOut io.Writer, f *checkFlags, rel model.Release, faults checker.Faults, name string) error {
+	if f.out == atomicfile.Stdout {
+		return usageErr("--out names a directory (the files are %s-statefulset.json and %s-dataplane.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name, name)
+	}
+	var spath, dpath string
+	if f.out != "" {
+		spath = filepath.Join(f.out, name+"-statefulset.json")
+		dpath = filepath.Join(f.out, name+"-dataplane.json")
+		for _, p := range []string{spath, dpath} {
+			if err := checkOutFile(f.out, p, f.force); err != nil {
+				return err
+			}
+		}
+	}
+	terminal := isTerminal(errOut)
+	clear := func(elapsed time.Duration) {
+		if terminal && elapsed.Seconds() >= 2 {
+			fmt.Fprint(errOut, "\r\x1b[K") // clear the progress line
+		}
+	}
+	opt := checker.Options{Reducer: rel.Selector, MaxReplicas: f.maxReplicas, Depth: f.depth, Faults: faults, Workers: f.workers}
+	opt.Progress = progressTo[checker.Progress](errOut, "check "+rel.Name()+", StatefulSet level", terminal, f.progress)
+	sres, err := checker.Check(opt)
+	if sres != nil {
+		clear(sres.Elapsed)
+	}
+	if err != nil {
+		var tm *checker.TooManyStatesError
+		if errors.As(err, &tm) {
+			return usageErr("check %s --max-replicas %d --depth %d: %v: lower --max-replicas or --depth", rel.Name(), f.maxReplicas, f.depth, err)
+		}
+		return usageErr("%v", err)
+	}
+	dopt := checker.DataPlaneOptions{Reducer: rel, MaxReplicas: f.maxReplicas, Depth: f.depth, Faults: faults, Workers: f.workers}
+	dopt.Progress = progressTo[checker.DataPlaneProgress](errOut, "check "+rel.Name(), terminal, f.progress)
+	dres, err := checker.CheckDataPlane(dopt)
+	if dres != nil {
+		clear(dres.Elapsed)
+	}
+	if err != nil {
+		var tm *checker.TooManyReplaysError
+		if errors.As(err, &tm) {
+			return usageErr("check %s --max-replicas %d --depth %d: %v: lower --max-replicas or --depth", rel.Name(), f.maxReplicas, f.depth, err)
+		}
+		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+	}
+	res := &checker.ReleaseResult{Release: rel, StatefulSet: sres, DataPlane: dres}
+
+	var sx *checker.Export
+	var dx *checker.DataPlaneExport
+	var files []struct {
+		path *string
+		data []byte
+	}
+	if cx := sres.Counterexample; cx != nil {
+		if sx, err = cx.Export(name + "-statefulset"); err == nil {
+			err = sx.AlsoExpect(rel)
+		}
+		if err != nil {
+			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+		}
+		files = append(files, struct {
+			path *string
+			data []byte
+		}{&spath, sx.JSON})
+	}
+	if cx := dres.Counterexample; cx != nil {
+		if dx, err = cx.Export(name + "-dataplane"); err != nil {
+			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+		}
+		files = append(files, struct {
+			path *string
+			data []byte
+		}{&dpath, dx.JSON})
+	}
+	var writeErr error
+	if f.out != "" {
+		for _, file := range files {
+			err := os.MkdirAll(f.out, 0o755)
+			if err == nil {
+				err = writeFile(*file.path, file.data, f.force)
+			}
+			if err != nil {
+				writeErr = errors.Join(writeErr, err)
+				*file.path += " NOT written (see the error below)"
+			}
+		}
+	}
+	if f.format == "json" {
+		err = res.WriteJSON(out, sx, spath, dx, dpath)
+	} else {
+		err = res.WriteText(out, sx, spath, dx, dpath)
+	}
+	if err != nil {
+		return err
+	}
+	if writeErr != nil {
+		again := fmt.Sprintf("simrun check --reducer %s --max-replicas %d --depth %d", rel.Name(), f.maxReplicas, f.depth)
+		if faults != 0 {
+			again += " --faults " + faults.String()
+		}
+		return usageErr("--out: %v (the counterexamples are in the report above; write them with: %s --out DIR)", writeErr, again)
+	}
+	if sres.Holds != sres.Liveness {
+		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: the safety verdict (holds %v) and the liveness verdict (holds %v) differ", sres.Holds, sres.Liveness)}
+	}
+	if !res.Holds() {
+		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
+	}
+	return nil
 }

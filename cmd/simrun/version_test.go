@@ -24,12 +24,17 @@ func TestVersionCommand(t *testing.T) {
 	for _, r := range model.Reducers() {
 		line := ""
 		for _, l := range strings.Split(got, "\n") {
-			if strings.Contains(l, r.Name()) {
+			if strings.HasPrefix(strings.TrimSpace(l), r.Name()+" ") {
 				line = l
 			}
 		}
 		if !strings.Contains(line, r.Models()) {
 			t.Errorf("no line with %s and %q:\n%s", r.Name(), r.Models(), got)
+		}
+	}
+	for _, r := range model.Releases() {
+		if !strings.Contains(got, "  "+r.Version+"  "+r.Selector.Name()+", client-go "+r.ClientGo) {
+			t.Errorf("no line for release %s:\n%s", r.Version, got)
 		}
 	}
 }

@@ -81,7 +81,8 @@ type DataPlaneOptions struct {
 	// goroutine, starting two seconds into the run.
 	Progress func(DataPlaneProgress)
 
-	maxReplays int // test knob: the limit of TooManyReplaysError (MaxDataPlaneReplays if 0)
+	maxReplays int  // test knob: the limit of TooManyReplaysError (MaxDataPlaneReplays if 0)
+	fromOne    bool // test knob: start from a settled cluster of 1 replica only
 }
 
 // TooManyReplaysError is returned when a data-plane exploration would
@@ -353,7 +354,7 @@ func CheckDataPlane(opt DataPlaneOptions) (*DataPlaneResult, error) {
 
 	var layer []dpPath
 	for s := range Servers {
-		for n := 1; n <= opt.MaxReplicas; n++ {
+		for n := 1; n <= opt.MaxReplicas && (n == 1 || !opt.fromOne); n++ {
 			layer = append(layer, dpPath{server: uint8(s), initial: uint8(n)})
 		}
 	}

@@ -275,3 +275,136 @@ func TestCheckJSON(t *testing.T) {
 		t.Fatalf("label-selector: %+v %+v", viol, cx)
 	}
 }
+
+// loadAndReplay loads a trace check wrote and replays it with each
+// release, returning whether each holds.
+func loadAndReplay(t *testing.T, path string, versions ...string) (*sim.Trace, []bool) {
+	t.Helper()
+	tr, err := sim.LoadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []model.Reducer
+	for _, v := range versions {
+		r, ok := model.ReducerByName(v)
+		if !ok {
+			t.Fatalf("no reducer %s", v)
+		}
+		rs = append(rs, r)
+	}
+	rep, err := sim.Replay(tr, rs, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds := make([]bool, len(rs))
+	for i, r := range rep.Results {
+		holds[i] = r.Holds
+	}
+	return tr, holds
+}
+
+// TestCheckRelease3065: issue 12's "done when" for check: v2.19.1 finds
+// #3065 (in the data plane, without the watch cache) from scratch, at 3 ops
+// or fewer, as a trace that replays violated on v2.19.1 and holds on
+// v2.20.0; v2.20.0 finds nothing within the same bounds.
+func TestCheckRelease3065(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cx")
+	code, out, errOut := runCheckCLI(t, "--reducer", "v2.19.1", "--out", dir)
+	if code != exitViolated {
+		t.Fatalf("exit status %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"1. StatefulSet level", "2. data plane", "watch cache off, WatchList off", "verdict v2.19.1: VIOLATED in the data plane"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	path := filepath.Join(dir, "check-v2.19.1-m3-k3-dataplane.json")
+	if !strings.Contains(out, "trace: "+path) {
+		t.Errorf("report does not name %s:\n%s", path, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "check-v2.19.1-m3-k3-statefulset.json")); err == nil {
+		t.Error("a StatefulSet-level counterexample was written for a field-selector release")
+	}
+	tr, holds := loadAndReplay(t, path, "v2.19.1", "v2.20.0")
+	ops := 0
+	for _, s := range tr.Steps {
+		if s.IsClusterOp() {
+			ops++
+		}
+	}
+	if ops > 3 || holds[0] || !holds[1] || tr.Expect["v2.19.1"] != sim.Violated {
+		t.Fatalf("trace of %d ops holds on v2.19.1: %v, on v2.20.0: %v (expect %v)", ops, holds[0], holds[1], tr.Expect)
+	}
+	if c := tr.Cluster.Config(); c.WatchCache || c.WatchList || c.PageSize != checker.DataPlanePageSize {
+		t.Errorf("trace's API server %+v, want no watch cache, no WatchList, pages of %d", c, checker.DataPlanePageSize)
+	}
+
+	code, out, errOut = runCheckCLI(t, "--reducer", "v2.20.0")
+	if code != exitHolds {
+		t.Fatalf("v2.20.0: exit status %d, want 0\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "verdict v2.20.0: holds within both bounds") || !strings.Contains(out, "4,552 (by number of ops: 12, 84, 572, 3,884)") {
+		t.Errorf("v2.20.0 report:\n%s", out)
+	}
+}
+
+// TestCheckRelease2973JSON: v2.19.0's data-plane counterexample is #2973,
+// on the default API server, in the JSON report.
+func TestCheckRelease2973JSON(t *testing.T) {
+	code, out, errOut := runCheckCLI(t, "--reducer", "v2.19.0", "--format", "json")
+	if code != exitViolated {
+		t.Fatalf("exit status %d, want 1\n%s%s", code, out, errOut)
+	}
+	var j checker.ReleaseJSON
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	cx := j.DataPlane.Counterexample
+	if j.Holds || j.Reducer != "v2.19.0" || !j.StatefulSet.Holds || j.StatefulSet.Reducer != "field-selector" || j.DataPlane.Holds || cx == nil {
+		t.Fatalf("report %s", out)
+	}
+	if cx.Server != (checker.Server{WatchCache: true, WatchList: true}) || cx.Ops > 3 || cx.Replay == nil || cx.Replay.Gap == 0 {
+		t.Fatalf("counterexample %+v", cx)
+	}
+	for _, p := range cx.Checkpoint.Pods {
+		if p.Total != cx.Checkpoint.Replicas {
+			t.Fatalf("pods %+v: a configuration disagrees with spec.replicas, not #2973's shape", cx.Checkpoint.Pods)
+		}
+	}
+}
+
+// TestCheckReleaseLabelSelector: a release with the label selector
+// (v2.12.0) has the StatefulSet-level counterexample of label-selector,
+// whose trace expects and replays violated on both, and #3065 in the
+// data plane.
+func TestCheckReleaseLabelSelector(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCheckCLI(t, "--reducer", "v2.12.0", "--out", dir)
+	if code != exitViolated || !strings.Contains(out, "VIOLATED at the StatefulSet level and in the data plane") {
+		t.Fatalf("exit status %d\n%s%s", code, out, errOut)
+	}
+	tr, holds := loadAndReplay(t, filepath.Join(dir, "check-v2.12.0-m3-k3-statefulset.json"), "label-selector", "v2.12.0", "v2.13.0")
+	if holds[0] || holds[1] || !holds[2] || tr.Expect["v2.12.0"] != sim.Violated || tr.Expect["label-selector"] != sim.Violated {
+		t.Fatalf("holds %v, expect %v", holds, tr.Expect)
+	}
+	if _, holds := loadAndReplay(t, filepath.Join(dir, "check-v2.12.0-m3-k3-dataplane.json"), "v2.12.0", "v2.20.0"); holds[0] || !holds[1] {
+		t.Fatalf("data plane trace: holds %v", holds)
+	}
+	// Both files exist now: a second run refuses before the search.
+	if code, out, errOut := runCheckCLI(t, "--reducer", "v2.12.0", "--out", dir); code != exitUsage || out != "" || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second run: exit status %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCheckCLI(t, "--reducer", "v2.12.0", "--out", dir, "--force"); code != exitViolated {
+		t.Fatalf("--force: exit status %d\n%s", code, errOut)
+	}
+}
+
+func TestCheckReleaseUsage(t *testing.T) {
+	code, _, errOut := runCheckCLI(t, "--reducer", "v2.99.0")
+	if code != exitUsage || !strings.Contains(errOut, "v2.10.0 to v2.20.0") {
+		t.Fatalf("exit status %d: %s", code, errOut)
+	}
+	if code, _, errOut := runCheckCLI(t, "--reducer", "v2.19.1", "--out", "-"); code != exitUsage || !strings.Contains(errOut, "dataplane.json") {
+		t.Fatalf("--out -: exit status %d: %s", code, errOut)
+	}
+}

@@ -52,6 +52,16 @@ type release struct {
 // "dataPlane": "explicit" only the quiescent points are compared: the ksm
 // backend answers the objects' LIST and WATCH requests at once, so between
 // quiescent points its stores are ahead of the model's scheduled pages.
+//
+// For the same reason, the windows of a trace judged at every point
+// ("judge": "every-point") are compared only by bounds: both backends
+// measure them at the same deliveries (windowDisagreement), but there real
+// KSM's stores have finished the lists and watch events the model has
+// still to deliver, never less. So real KSM shows at most the model's gap
+// (none of a store being rebuilt, #1187) and at least its overlap, and its
+// verdict, which sim judges on its own windows too, can miss a violation
+// the model finds only in windows: checkAgreement then skips t, saying so,
+// after every other check.
 func checkAgreement(t *testing.T, m release, nb sim.NewBackend, file string, tr *sim.Trace) {
 	t.Helper()
 	want, err := run(t, tr, m.reducer, nil)
@@ -62,15 +72,78 @@ func checkAgreement(t *testing.T, m release, nb sim.NewBackend, file string, tr 
 	if err != nil {
 		t.Fatalf("%s: kube-state-metrics %s: %v", file, m.release, err)
 	}
+	modelPoints := pointsViolated(tr, want)
 	if tr.DataPlane == sim.Explicit {
 		want.Transient, got.Transient = nil, nil
 	}
 	if d := disagreement(want, got); d != "" {
 		t.Errorf("%s: %s disagrees with the %s model: %s", file, m.release, m.reducer.Name(), d)
 	}
-	if e, ok := tr.Expect[m.reducer.Name()]; ok && (e == sim.Holds) != got.Holds {
-		t.Errorf("%s: kube-state-metrics %s: holds=%v, the trace expects %s", file, m.release, got.Holds, e)
+	if d := windowDisagreement(want.Windows, got.Windows); d != "" {
+		t.Errorf("%s: %s disagrees with the %s model: %s", file, m.release, m.reducer.Name(), d)
 	}
+	e, ok := tr.Expect[m.reducer.Name()]
+	if ok && e == sim.Violated && !modelPoints {
+		t.Logf("%s: %s: the violation is in windows only: on the model %s; on real KSM, whose stores are never behind, %s", file, m.release, describeWindows(want.Windows), describeWindows(got.Windows))
+	}
+	if !ok || (e == sim.Holds) == got.Holds {
+		return
+	}
+	if e == sim.Violated && !modelPoints && !t.Failed() {
+		t.Skipf("%s: kube-state-metrics %s holds where the trace expects %s: the model finds the violation only in windows (%s), and there the ksm backend's stores have already finished their lists (its server answers ConfigMap requests at once), so it cannot show a store being rebuilt (%s)",
+			file, m.release, e, describeWindows(want.Windows), describeWindows(got.Windows))
+	}
+	t.Errorf("%s: kube-state-metrics %s: holds=%v, the trace expects %s", file, m.release, got.Holds, e)
+}
+
+// windowDisagreement compares the windows of the model (want) and of real
+// KSM (got), as far as they compare (checkAgreement): the same steps, the
+// same number of states measured in each, real KSM's gap at most the
+// model's and its overlap at least the model's. It returns "" when they
+// agree so.
+func windowDisagreement(want, got []sim.Window) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("windows at %d steps on the model (%s), %d on real KSM (%s)", len(want), describeWindows(want), len(got), describeWindows(got))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		switch {
+		case w.Step != g.Step || w.States != g.States:
+			return fmt.Sprintf("window %d: step %d, %d states on the model; step %d, %d states on real KSM", i, w.Step, w.States, g.Step, g.States)
+		case g.MaxGap > w.MaxGap:
+			return fmt.Sprintf("window at step %d (%s): a gap of up to %d objects on real KSM, more than the model's %d, though its stores are never behind the model's", w.Step, w.Op, g.MaxGap, w.MaxGap)
+		case g.MaxOverlap < w.MaxOverlap:
+			return fmt.Sprintf("window at step %d (%s): an overlap of up to %d objects on real KSM, less than the model's %d, though its stores are never behind the model's", w.Step, w.Op, g.MaxOverlap, w.MaxOverlap)
+		}
+	}
+	return ""
+}
+
+// pointsViolated reports whether r, a replay of tr, is violated at a
+// checkpoint or, where tr is judged at every point, at a transient point:
+// not only in windows. It judges the properties the trace names, as sim
+// does.
+func pointsViolated(tr *sim.Trace, r *sim.Result) bool {
+	holds := func(c sim.Checkpoint) bool {
+		judged := func(p string) bool { return len(tr.Properties) == 0 || slices.Contains(tr.Properties, p) }
+		return (c.Complete || !judged(sim.PropComplete)) && (c.Disjoint || !judged(sim.PropDisjoint))
+	}
+	points := r.Checkpoints
+	if tr.Judge == sim.JudgeEveryPoint {
+		points = append(slices.Clone(points), r.Transient...)
+	}
+	return slices.ContainsFunc(points, func(c sim.Checkpoint) bool { return !holds(c) })
+}
+
+func describeWindows(ws []sim.Window) string {
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, fmt.Sprintf("step %d: %d of %d states violated, gap <= %d, overlap <= %d", w.Step, w.Violated, w.States, w.MaxGap, w.MaxOverlap))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // checkRandomAgreement is rapid's property over traces the properties'

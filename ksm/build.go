@@ -93,7 +93,13 @@ func binaryPath(b Build) (string, error) {
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version(), b.Release, b.Source)
 	files, _ := filepath.Glob(filepath.Join(src, "*.go"))
-	files = append(files, filepath.Join(src, "releases", b.Release+".mod"), filepath.Join(src, "releases", b.Release+".sum"))
+	seed := b.Release
+	if b.Source != "" {
+		if rel, err := LookupRelease(b.Release); err == nil {
+			seed = seedRelease(rel).Version
+		}
+	}
+	files = append(files, filepath.Join(src, "releases", seed+".mod"), filepath.Join(src, "releases", seed+".sum"))
 	slices.Sort(files)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -124,7 +130,11 @@ func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	modfile := filepath.Join(src, "releases", rel.Version+".mod")
+	seed := rel
+	if b.Source != "" {
+		seed = seedRelease(rel)
+	}
+	modfile := filepath.Join(src, "releases", seed.Version+".mod")
 	if _, err := os.Stat(modfile); err != nil {
 		if !rel.Served {
 			return "", fmt.Errorf("kube-state-metrics %s is not served by the Go module proxy; run it from a checkout of that tag: --ksm-source DIR", rel.Version)
@@ -199,6 +209,32 @@ func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 	}
 	fmt.Fprintf(progress, "simrun: built %s in %s\n", b, time.Since(start).Round(time.Second))
 	return bin, nil
+}
+
+// seedRelease is the release whose module files seed a source build
+// tagged rel: rel itself when the module proxy serves it; otherwise the
+// served release that pins the same client-go (v2.19.1 for v2.19.0), or
+// else the newest served one before it, whose lower requirements the
+// checkout's own go.mod raises (minimal version selection).
+func seedRelease(rel Release) Release {
+	if rel.Served {
+		return rel
+	}
+	for _, r := range Releases {
+		if r.Served && r.Model.ClientGo == rel.Model.ClientGo {
+			return r
+		}
+	}
+	seed := rel
+	for _, r := range Releases { // oldest first
+		if r.Version == rel.Version {
+			break
+		}
+		if r.Served {
+			seed = r
+		}
+	}
+	return seed
 }
 
 // tail returns the last n bytes of b, from a line start.

@@ -1,0 +1,89 @@
+package ksm_test
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/shardsim/shardsim/ksm"
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// TestBugTraces replays every trace of traces/bugs/ (one per known KSM
+// sharding bug) on the model and on real KSM, for each release the
+// trace's expect names, and fails where the model's verdict or real KSM's
+// differs from expect, or where the two disagree (checkAgreement).
+func TestBugTraces(t *testing.T) {
+	files, err := filepath.Glob("../traces/bugs/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no trace in ../traces/bugs")
+	}
+	for _, file := range files {
+		tr, err := sim.LoadTrace(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(tr.Name, func(t *testing.T) {
+			if len(tr.Expect) == 0 {
+				t.Fatalf("%s: no expect: a bug trace names the release that has the bug and the one that fixed it", file)
+			}
+			for _, v := range slices.Sorted(maps.Keys(tr.Expect)) {
+				t.Run(v, func(t *testing.T) { checkBug(t, file, tr, v) })
+			}
+		})
+	}
+}
+
+// checkBug replays tr as reducer name (a release, or a named reducer that
+// stands for one) on the model, then on real KSM.
+func checkBug(t *testing.T, file string, tr *sim.Trace, name string) {
+	r, ok := model.ReducerByName(name)
+	if !ok {
+		t.Fatalf("%s: expect names %q, which is no release or reducer (%s)", file, name, model.KnownReducers())
+	}
+	want, err := run(t, tr, r, nil)
+	if err != nil {
+		t.Fatalf("%s: model: %v", file, err)
+	}
+	if (tr.Expect[name] == sim.Holds) != want.Holds {
+		t.Errorf("%s: the model of %s: holds=%v, the trace expects %s\n  verdict: %s", file, name, want.Holds, tr.Expect[name], sim.Verdict(want))
+	}
+	m := release{ksm.DefaultRelease(name), r}
+	checkAgreement(t, m, bugBackend(t, m.release), file, tr)
+}
+
+// bugBackend is the ksm backend of release v: backend for a release the
+// module proxy serves; for one it refuses, the checkout in
+// $SHARDSIM_KSM_SOURCE when $SHARDSIM_KSM_SOURCE_RELEASE names v, and
+// otherwise the test skips.
+func bugBackend(t *testing.T, v string) sim.NewBackend {
+	t.Helper()
+	rel, err := ksm.LookupRelease(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Served {
+		return backend(t, v)
+	}
+	if testing.Short() {
+		t.Skip("real kube-state-metrics suites are skipped with -short")
+	}
+	dir := os.Getenv("SHARDSIM_KSM_SOURCE")
+	if dir == "" || os.Getenv("SHARDSIM_KSM_SOURCE_RELEASE") != v {
+		t.Skipf("kube-state-metrics %s is not served by the Go module proxy: to run it, check out its tag and set SHARDSIM_KSM_SOURCE=DIR SHARDSIM_KSM_SOURCE_RELEASE=%s, e.g.\n"+
+			"  git clone https://github.com/kubernetes/kube-state-metrics /tmp/ksm-%s && git -C /tmp/ksm-%s checkout %s\n"+
+			"  SHARDSIM_KSM_SOURCE=/tmp/ksm-%s SHARDSIM_KSM_SOURCE_RELEASE=%s go test ./ksm -run 'TestBugTraces|TestSource'",
+			v, v, v, v, v, v, v)
+	}
+	build := ksm.Build{Release: v, Source: dir}
+	if _, err := ksm.EnsureBuilt(build, os.Stderr); err != nil {
+		t.Fatalf("build %s: %v", build, err)
+	}
+	return ksm.New(ksm.Config{Build: build})
+}

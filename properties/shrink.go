@@ -90,6 +90,7 @@ func Shrink(t *sim.Trace, reducer string) *sim.Trace {
 		for _, pass := range []func(*sim.Trace, func(*sim.Trace) bool) bool{
 			removeSteps, absorbFirstScale, lowerInitialReplicas, lowerScales, singleRestarts, simplerLabels, mergeSteps, removeWithFewerDeliveries,
 			lowerCacheLags, eagerDataPlane, defaultAPIServer, lowerPageSize, fewerObjects(IsRelease(reducer)),
+			fewerCreated(IsRelease(reducer)), createdAtStart(IsRelease(reducer)),
 		} {
 			for pass(cur, try) {
 				changed = true
@@ -363,6 +364,59 @@ func fewerObjects(all bool) func(*sim.Trace, func(*sim.Trace) bool) bool {
 			return false
 		}
 		return removeObjects(t, try)
+	}
+}
+
+// fewerCreated returns a pass that removes chunks of the objects each
+// create op creates, for a release (all) or where the API server is not
+// in its default configuration (see fewerObjects).
+func fewerCreated(all bool) func(*sim.Trace, func(*sim.Trace) bool) bool {
+	return func(t *sim.Trace, try func(*sim.Trace) bool) bool {
+		if !all && !nonDefaultAPIServer(t) {
+			return false
+		}
+		removed := false
+		for i := range t.Steps {
+			if t.Steps[i].Op != sim.OpCreate {
+				continue
+			}
+			for size := max(1, len(t.Steps[i].UIDs)/2); size >= 1; size /= 2 {
+				for j := 0; j+size <= len(t.Steps[i].UIDs) && len(t.Steps[i].UIDs) > size; {
+					c := CloneTrace(t)
+					c.Steps[i].UIDs = slices.Delete(c.Steps[i].UIDs, j, j+size)
+					if try(c) {
+						t, removed = c, true
+						continue
+					}
+					j++
+				}
+			}
+		}
+		return removed
+	}
+}
+
+// createdAtStart returns a pass that moves the objects of a create op to
+// the initial objects, for a release (all) or where the API server is not
+// in its default configuration (see fewerObjects): a violation that does
+// not need the create to come late is shown from the start.
+func createdAtStart(all bool) func(*sim.Trace, func(*sim.Trace) bool) bool {
+	return func(t *sim.Trace, try func(*sim.Trace) bool) bool {
+		if !all && !nonDefaultAPIServer(t) {
+			return false
+		}
+		for i, s := range t.Steps {
+			if s.Op != sim.OpCreate || s.Generate > 0 {
+				continue
+			}
+			c := without(t, i, i+1)
+			c.Cluster.Objects.UIDs = append(c.Cluster.Objects.UIDs, s.UIDs...)
+			slices.Sort(c.Cluster.Objects.UIDs)
+			if try(c) {
+				return true
+			}
+		}
+		return false
 	}
 }
 

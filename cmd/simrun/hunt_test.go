@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/properties"
+	"github.com/shardsim/shardsim/sim"
 )
 
 func huntRun(args ...string) (code int, stdout, stderr string) {
@@ -178,5 +179,90 @@ func TestHuntProgress(t *testing.T) {
 	code, out, errOut := huntRun("hunt", "--reducer", "field-selector", "--seed", "2", "--traces", "20", "--out", t.TempDir(), "--progress")
 	if code != exitHolds || strings.Contains(out, "hunt:") || strings.Contains(errOut, "\x1b") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestHuntRelease: `simrun hunt --reducer v2.19.1` finds KSM #3065 from
+// scratch, shrinks it to at most 3 cluster ops and writes a normal trace
+// whose expect names the release (violated) and its fix, v2.20.0 (holds),
+// which `simrun --trace` confirms reducer by reducer; hunting v2.20.0
+// with the same seed and number of traces finds nothing.
+func TestHuntRelease(t *testing.T) {
+	dir := t.TempDir()
+	traces := "1000"
+	if testing.Short() {
+		traces = "300"
+	}
+	args := []string{"hunt", "--reducer", "v2.19.1", "--seed", "1", "--traces", traces, "--out", dir}
+	code, out, errOut := huntRun(args...)
+	if code != exitViolated {
+		t.Fatalf("simrun %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, exitViolated, out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 || !strings.HasPrefix(filepath.Base(files[0]), "v2.19.1-") {
+		t.Fatalf("wrote %v, want one v2.19.1-… trace\n%s", files, out)
+	}
+	path := files[0]
+	for _, want := range []string{
+		"counterexample for v2.19.1: generated trace ",
+		"wrote " + path,
+		"the API server has no watch cache (every LIST is paged from etcd), WatchList off",
+		"v2.19.1: VIOLATED",
+		"v2.20.0: holds",
+		"replay it:  simrun --trace " + path,
+		"find again: simrun hunt --reducer v2.19.1 --seed 1 --out " + dir,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "shrunk to 4 cluster ops") || !strings.Contains(out, "shrunk to ") {
+		t.Errorf("want at most 3 cluster ops:\n%s", out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := sim.ParseTrace(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(properties.ClusterOps(tr)); n > 3 {
+		t.Errorf("%d cluster ops, want at most 3\n%s", n, data)
+	}
+	if tr.Expect["v2.19.1"] != sim.Violated || tr.Expect["v2.20.0"] != sim.Holds {
+		t.Errorf("expect %v\n%s", tr.Expect, data)
+	}
+	for _, rc := range []struct {
+		reducer string
+		code    int
+	}{{"v2.19.1", exitViolated}, {"v2.20.0", exitHolds}} {
+		if code, out, errOut := huntRun("--trace", path, "--reducer", rc.reducer); code != rc.code {
+			t.Errorf("simrun --trace %s --reducer %s: exit %d, want %d\n%s%s", path, rc.reducer, code, rc.code, out, errOut)
+		}
+	}
+	// The default replay runs the releases the trace expects, and agrees.
+	if code, out, errOut := huntRun("--trace", path); code != exitViolated || !strings.Contains(out, "v2.20.0 (") {
+		t.Errorf("simrun --trace %s: exit %d\n%s%s", path, code, out, errOut)
+	}
+
+	empty := t.TempDir()
+	code, out, errOut = huntRun("hunt", "--reducer", "v2.20.0", "--seed", "1", "--traces", traces, "--out", empty)
+	want := "no counterexample for v2.20.0 in " + traces + " traces (seed 1, drawing the API server's configuration)\n"
+	if code != exitHolds || out != want {
+		t.Fatalf("v2.20.0: exit %d, want 0 and %q\n%s%s", code, want, out, errOut)
+	}
+}
+
+// TestHuntReleaseHelp: --reducer's help and the errors list what is
+// accepted, releases included.
+func TestHuntReleaseHelp(t *testing.T) {
+	code, out, errOut := huntRun("hunt", "--help")
+	if code != exitHolds || !strings.Contains(out, "or a kube-state-metrics release v2.10.0 to v2.20.0") || !strings.Contains(out, "--api-server") {
+		t.Errorf("simrun hunt --help: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = huntRun("hunt", "--reducer", "v2.9.0", "--out", t.TempDir())
+	if code != exitUsage || !strings.Contains(errOut, `unknown reducer "v2.9.0"`) || !strings.Contains(errOut, "v2.19.1") {
+		t.Errorf("simrun hunt --reducer v2.9.0: exit %d, stderr %q", code, errOut)
 	}
 }

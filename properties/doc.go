@@ -19,10 +19,13 @@
 // the explicit data plane, where deliveries also take list pages and
 // object events from each pod's objects stream, so ops land in the middle
 // of a relist. Faults are off by default, so the fixed-seed tests and the
-// shipped counterexamples stay as they were; the API server keeps its
-// default configuration (watch cache on) either way. Every choice goes
-// through a Source, so the same generators serve rapid (which records and
-// shrinks the choices) and Hunt (a seeded PRNG).
+// shipped counterexamples stay as they were. The API server keeps its
+// default configuration (watch cache and WatchList on, pages of 500)
+// unless GenConfig.APIServer draws it per trace: the watch cache and the
+// WatchList gate on or off, and a page size the objects fill (so that
+// lists are paged). That is what a release's data plane depends on. Every
+// choice goes through a Source, so the same generators serve rapid (which
+// records and shrinks the choices) and Hunt (a seeded PRNG).
 //
 // # Hunt, Shrink and Export
 //
@@ -30,12 +33,22 @@
 // properties at a quiescent point; Shrink reduces it to a fixpoint
 // (objects the violation does not touch, chunks of steps, replica counts,
 // restart and disconnect sets, label maps, delivery counts, cache lags,
-// the explicit data plane), replaying every candidate in full; Prepare
-// names it, describes what goes wrong and fills "expect" for
-// every reducer by replay; Export writes it atomically and never over an
+// the explicit data plane, and where the API server is not the default,
+// its settings back to the defaults, the page size and the objects),
+// replaying every candidate in full; Prepare names it, describes what
+// goes wrong and fills "expect" for every reducer by replay; Export writes it atomically and never over an
 // existing file unless asked to. `simrun hunt` is the command-line face of
 // these (`simrun hunt --faults` hunts with FaultGenConfig); the files
 // under traces/regressions were written by it.
+//
+// The reducer may be a release ("v2.19.1", model.ReducerByName): the
+// builder and the shrinker then replay it beside the named reducers,
+// Hunt draws the API server's configuration (GenConfig.APIServer), and
+// "expect" names the release and the first later release that holds on
+// the counterexample, its fix. So `simrun hunt --reducer v2.19.1` finds
+// KSM #3065 (a paged LIST whose continue token the sharded List drops)
+// and `--reducer v2.19.0` #2973 (the watch list's bookmark filtered to one
+// shard), each in at most 3 ops, while v2.20.0 has no counterexample.
 //
 // # Why two property-testing libraries
 //

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"runtime"
@@ -489,6 +490,7 @@ func (cx *DataPlaneCounterexample) Export(name string) (*DataPlaneExport, error)
 	if err != nil {
 		return nil, err
 	}
+	data = bytes.Replace(data, []byte("\"steps\": [\n  ],"), []byte("\"steps\": [],"), 1) // no op
 	parsed, err := sim.ParseTrace(name+".json", data)
 	if err != nil {
 		return nil, fmt.Errorf("checker: the exported trace does not parse: %w", err)

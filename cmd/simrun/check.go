@@ -35,7 +35,7 @@ func newCheckCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR]",
 		Short: "Explore every op sequence and delivery order within bounds, for every UID",
-		Long: `check explores, breadth first, every sequence of up to K cluster ops (relabel to the
+		Long: fmt.Sprintf(`check explores, breadth first, every sequence of up to K cluster ops (relabel to the
 original labels, a superset, a changed value or a removed key; scale to 0..M; restart one
 pod) from a settled cluster of every replica count 1..M, and every order in which the pods
 receive their inbox items between the ops (a pod's start is two items, GET then LIST, so ops
@@ -62,7 +62,7 @@ level, as above, with the release's StatefulSet strategy (label-selector up to v
 field-selector from v2.13.0): every pod judged by its configuration. Then its data plane, which
 differs between releases (the sharded List dropping the continue token until v2.20.0, WatchList
 from v2.19.0, bookmarks filtered in v2.19.0): on each of the 4 API server configurations (watch
-cache on/off x WatchList on/off), with 10 objects in pages of 4, from a settled cluster of every
+cache on/off x WatchList on/off), with %d objects in pages of %d, from a settled cluster of every
 replica count 1..M, every sequence of up to K ops (scale to 0..M, restart one pod, create one
 object, delete the first object, and the --faults ops: compact, disconnect one pod, cacheLag 0
 or 1 with the watch cache) is replayed by the simulator (eager schedule), which judges what each
@@ -82,7 +82,7 @@ Exit status:
      file that cannot be written: refused before the search, or, if writing
      still fails after it, reported after the full report
   3  internal error (the simulator does not confirm the counterexample, or the
-     safety and liveness verdicts differ)`,
+     safety and liveness verdicts differ, or a data-plane path does not replay)`, checker.DataPlaneObjects, checker.DataPlanePageSize),
 		Example: `  # KSM >= v2.13.0: holds for all UIDs (exit 0)
   simrun check --reducer field-selector --max-replicas 3 --depth 3
 

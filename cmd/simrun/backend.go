@@ -126,9 +126,13 @@ func (f *backendFlags) resolve(reducers []model.Reducer, explicit bool) (sim.New
 	}
 	if explicit {
 		for _, x := range reducers {
-			if x.Name() != rel.Version && x.Name() != rel.Model.Selector.Name() {
-				return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (use --reducer %s, or drop --reducer)", rel.Version, rel.Model.Selector.Name(), x.Name(), rel.Version)
+			if x.Name() == rel.Version || x.Name() == rel.Model.Selector.Name() {
+				continue
 			}
+			if _, isRelease := x.(model.Release); isRelease {
+				return nil, nil, usageErr("--ksm-release %s runs kube-state-metrics %s; --reducer %s is another release (use --reducer %s, or drop --reducer)", rel.Version, rel.Version, x.Name(), rel.Version)
+			}
+			return nil, nil, usageErr("kube-state-metrics %s watches its StatefulSet as %s does; --reducer %s does not model it (use --reducer %s, or drop --reducer)", rel.Version, rel.Model.Selector.Name(), x.Name(), rel.Version)
 		}
 	}
 	if _, err := ensureBuilt(cfg.Build, os.Stderr); err != nil {

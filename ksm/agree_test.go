@@ -31,7 +31,10 @@ func TestMain(m *testing.M) {
 	if _, env := os.LookupEnv("RAPID_SEED"); !set && !env {
 		_ = flag.Set("rapid.seed", fmt.Sprint(defaultRapidSeed))
 	}
-	os.Exit(m.Run())
+	built := prebuild()
+	code := m.Run()
+	<-built
+	os.Exit(code)
 }
 
 // The releases the model's reducers stand for, as the differential tests

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -120,7 +121,8 @@ func binaryPath(b Build) (string, error) {
 // progress line to progress, and returns the binary's path. A release
 // build needs no checksum database (each release's go.sum is committed);
 // a source build resolves the checkout's dependencies through the module
-// proxy and always runs go build, which is incremental.
+// proxy and runs go build (incremental) on its first use in each process,
+// so that changes to the checkout are picked up by the next run.
 func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 	src, err := HostSource()
 	if err != nil {
@@ -146,6 +148,10 @@ func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 		return "", err
 	}
 	if b.Source == "" {
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+	} else if _, done := sourceBuilt.Load(b); done {
 		if _, err := os.Stat(bin); err == nil {
 			return bin, nil
 		}
@@ -208,8 +214,16 @@ func EnsureBuilt(b Build, progress io.Writer) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(progress, "simrun: built %s in %s\n", b, time.Since(start).Round(time.Second))
+	if b.Source != "" {
+		sourceBuilt.Store(b, true)
+	}
 	return bin, nil
 }
+
+// sourceBuilt holds the source builds this process has made: each
+// checkout is built once per process (the first replay), not once per
+// replay, as the checkout is not expected to change while it runs.
+var sourceBuilt sync.Map
 
 // seedRelease is the release whose module files seed a source build
 // tagged rel: rel itself when the module proxy serves it; otherwise the

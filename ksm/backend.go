@@ -28,7 +28,7 @@ const settleTimeout = 90 * time.Second
 // Config chooses what the ksm backend runs.
 type Config struct {
 	// Build is the KSM release or checkout; an empty Release means the one
-	// each reducer models (DefaultRelease).
+	// each reducer stands for (DefaultRelease: a release is itself).
 	Build Build
 	// Progress receives the build's progress lines (nil: discarded).
 	Progress io.Writer

@@ -31,10 +31,7 @@ func TestMain(m *testing.M) {
 	if _, env := os.LookupEnv("RAPID_SEED"); !set && !env {
 		_ = flag.Set("rapid.seed", fmt.Sprint(defaultRapidSeed))
 	}
-	built := prebuild()
-	code := m.Run()
-	<-built
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // The releases the model's reducers stand for, as the differential tests

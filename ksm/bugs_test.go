@@ -1,8 +1,6 @@
 package ksm_test
 
 import (
-	"flag"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -94,44 +92,4 @@ func bugBackend(t *testing.T, v string) sim.NewBackend {
 		t.Fatalf("build %s: %v", build, err)
 	}
 	return ksm.New(ksm.Config{Build: build})
-}
-
-// prebuild starts building, in the background, the releases only
-// TestBugTraces needs (the served ones its traces' expects name, beyond
-// the modelled ones every other suite builds first), so that their cold
-// builds overlap the earlier suites, which leave the CPU mostly idle
-// while they wait on real KSM. It does so only for a whole, not -short,
-// run (no -run): a selective run builds what it uses when it uses it. The
-// channel is closed when the builds are done; a failed build is left to
-// the test that needs it, which builds again and reports why.
-func prebuild() <-chan struct{} {
-	done := make(chan struct{})
-	run := flag.Lookup("test.run")
-	if testing.Short() || (run != nil && run.Value.String() != "") {
-		close(done)
-		return done
-	}
-	var need []string
-	files, _ := filepath.Glob("../traces/bugs/*.json")
-	for _, file := range files {
-		tr, err := sim.LoadTrace(file)
-		if err != nil {
-			continue
-		}
-		for v := range tr.Expect {
-			rel, err := ksm.LookupRelease(ksm.DefaultRelease(v))
-			modelledToo := slices.ContainsFunc(modelled, func(m release) bool { return m.release == rel.Version })
-			if err == nil && rel.Served && !modelledToo && !slices.Contains(need, rel.Version) {
-				need = append(need, rel.Version)
-			}
-		}
-	}
-	slices.Sort(need)
-	go func() {
-		defer close(done)
-		for _, v := range need {
-			_, _ = ksm.EnsureBuilt(ksm.Build{Release: v}, io.Discard)
-		}
-	}()
-	return done
 }

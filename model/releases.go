@@ -29,7 +29,7 @@ func (r Release) Name() string { return r.Version }
 
 // Models implements Reducer.
 func (r Release) Models() string {
-	return fmt.Sprintf("kube-state-metrics %s: %s, client-go %s%s", r.Version, r.Selector.Name(), r.ClientGo, r.Rules.summary())
+	return strings.Join(append([]string{fmt.Sprintf("kube-state-metrics %s: %s, client-go %s", r.Version, r.Selector.Name(), r.ClientGo)}, r.Rules.Quirks()...), ", ")
 }
 
 // ListOptions implements Reducer: the release's StatefulSet strategy.
@@ -155,20 +155,20 @@ func IsReleaseName(name string) bool {
 	return err == nil && strings.HasPrefix(name, "v")
 }
 
-// summary is the rules' part of Models: what differs from v2.10.0.
-func (r ListWatchRules) summary() string {
-	var s []string
-	if !r.DropsContinue {
-		s = append(s, "sharded List keeps Continue")
+// Quirks names the rules in a word each, in the order of Changes:
+// "drops-continue" (the sharded List, until v2.20.0), "watchlist" (the
+// reflector, from v2.19.0) and "filters-bookmark" (the sharded Watch, named
+// only where a reflector waits for a bookmark: v2.19.0).
+func (r ListWatchRules) Quirks() []string {
+	var q []string
+	if r.DropsContinue {
+		q = append(q, "drops-continue")
 	}
 	if r.WatchList {
-		s = append(s, "WatchList")
+		q = append(q, "watchlist")
 		if r.FiltersBookmarks {
-			s = append(s, "bookmarks filtered by UID")
+			q = append(q, "filters-bookmark")
 		}
 	}
-	if len(s) == 0 {
-		return ""
-	}
-	return ", " + strings.Join(s, ", ")
+	return q
 }

@@ -110,28 +110,16 @@ func writeReleases(w io.Writer) error {
 		if bin := ksm.Built(r.Version); bin != "" {
 			built = bin
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, served, r.Model.Selector.Name(), r.Model.ClientGo, listWatchQuirks(r.Model.Rules), built)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, served, r.Model.Selector.Name(), r.Model.ClientGo, quirks(r.Model.Rules), built)
 	}
 	return tw.Flush()
 }
 
-// listWatchQuirks names a release's list/watch rules in a word each: the
-// sharded List dropping Continue (until v2.20.0), the reflector's watch
-// list (client-go v0.35, from v2.19.0) and the sharded Watch filtering its
-// bookmark (v2.19.0).
-func listWatchQuirks(r model.ListWatchRules) string {
-	var q []string
-	if r.DropsContinue {
-		q = append(q, "drops-continue")
+// quirks is the LISTWATCH column: the release's rules (model
+// ListWatchRules.Quirks), "-" for none.
+func quirks(r model.ListWatchRules) string {
+	if q := r.Quirks(); len(q) > 0 {
+		return strings.Join(q, ",")
 	}
-	if r.WatchList {
-		q = append(q, "watchlist")
-		if r.FiltersBookmarks {
-			q = append(q, "filters-bookmark")
-		}
-	}
-	if len(q) == 0 {
-		return "-"
-	}
-	return strings.Join(q, ",")
+	return "-"
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shardsim/shardsim/ksm"
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/properties"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -92,4 +93,19 @@ func bugBackend(t *testing.T, v string) sim.NewBackend {
 		t.Fatalf("build %s: %v", build, err)
 	}
 	return ksm.New(ksm.Config{Build: build})
+}
+
+// TestRandomReleaseTracesAgree: random traces, on random API servers (the
+// watch cache and WatchList on or off, pages smaller than the objects:
+// properties.GenConfig.APIServer), give the same checkpoints and
+// transient points on the model and on real KSM of the releases whose
+// data plane differs from the modelled ones: v2.19.1 (the watch list, and
+// the sharded List dropping continue tokens) and v2.20.0 (keeping them).
+func TestRandomReleaseTracesAgree(t *testing.T) {
+	for _, v := range []string{"v2.19.1", "v2.20.0"} {
+		t.Run(v, func(t *testing.T) {
+			r, _ := model.ReleaseByVersion(v)
+			checkRandomAgreement(t, release{v, r}, backend(t, v), properties.GenConfig{Objects: 40, MaxReplicas: 4, MaxInitialReplicas: 3, APIServer: true})
+		})
+	}
 }

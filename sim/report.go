@@ -311,9 +311,19 @@ func Verdict(res *Result) string {
 	if len(res.Checkpoints) == 0 {
 		return "no quiescent point reached: nothing checked"
 	}
-	n := countViolated(res.Transient)
+	// Transient violations of the judged properties (all when the trace
+	// names none).
+	judged := func(c Checkpoint) bool {
+		return !c.Holds() && (len(res.Properties) == 0 || !res.judge(c.Complete, c.Disjoint))
+	}
+	n := 0
+	for _, c := range res.Transient {
+		if judged(c) {
+			n++
+		}
+	}
 	for _, w := range res.Windows {
-		if w.Violated > 0 {
+		if w.Violated > 0 && (len(res.Properties) == 0 || !res.judge(w.MaxGap == 0, w.MaxOverlap == 0)) {
 			n++
 		}
 	}
@@ -335,7 +345,7 @@ func Verdict(res *Result) string {
 	}
 	permanent := 0
 	for _, c := range res.Transient {
-		if c.Healing == Permanent {
+		if c.Healing == Permanent && judged(c) {
 			permanent++
 		}
 	}
@@ -355,16 +365,6 @@ func Verdict(res *Result) string {
 		v += fmt.Sprintf("; the trace ends with %d undelivered items", res.Pending)
 	}
 	return v
-}
-
-func countViolated(cs []Checkpoint) int {
-	n := 0
-	for _, c := range cs {
-		if !c.Holds() {
-			n++
-		}
-	}
-	return n
 }
 
 // configsAgree reports whether the serving pods are exactly shards

@@ -33,6 +33,12 @@ func TestBugTraces(t *testing.T) {
 				if got != want {
 					t.Errorf("%s: %s, want %s\n  verdict: %s", name, got, want, sim.Verdict(res))
 				}
+				// A result that holds under a judgement that includes the
+				// transient points has no transient violation of the
+				// judged properties to report.
+				if v := sim.Verdict(res); tr.Judge == sim.JudgeEveryPoint && res.Holds && strings.Contains(v, "transient violations") {
+					t.Errorf("%s holds at every point, yet its verdict reports transient violations: %s", name, v)
+				}
 			}
 		})
 	}

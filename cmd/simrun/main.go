@@ -135,6 +135,11 @@ Exit status:
   # What each pod saw and did, step by step
   simrun --trace traces/get-list-race.json --log
 
+  # A known KSM bug (traces/bugs/) on the release that had it (v2.19.1) and
+  # the one that fixed it (v2.20.0), named in the trace's expect
+  simrun --trace traces/bugs/3065-paged-list-keeps-first-page.json
+  simrun --trace traces/bugs/3065-paged-list-keeps-first-page.json --reducer v2.19.1 --log
+
   # The same replay with every pod on a real client-go informer
   simrun --trace traces/relabel.json --backend client-go
 

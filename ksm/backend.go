@@ -485,8 +485,9 @@ func describe(ev model.Watched) string {
 // Disconnect implements sim.Disconnecter: every open watch of the pod
 // ends (server.disconnect), and the pod settles: its reflectors re-watch
 // from their last resourceVersion, and after a 410 back off and relist.
-// The StatefulSet informer's re-watch waits at the server for the
-// simulator's next delivery to the pod (resume), as its first LIST did.
+// The StatefulSet informer's re-watch waits at the server until the
+// simulator delivers the pod's "watch closed" item (Rewatch) or anything
+// else to the pod (resume), as its first LIST did.
 func (p *pod) Disconnect() error {
 	if p.state.Phase == model.Stopped {
 		return nil
@@ -495,7 +496,13 @@ func (p *pod) Disconnect() error {
 	return p.b.settle()
 }
 
+// Rewatch implements sim.Rewatcher: the informer's re-watch, held at the
+// server since the disconnect, is answered now, when the simulator
+// delivers the pod's "watch closed" item (resume).
+func (p *pod) Rewatch() error { return p.resume() }
+
 var (
+	_ sim.Rewatcher    = (*pod)(nil)
 	_ sim.Backend      = (*Backend)(nil)
 	_ sim.ObjectWriter = (*Backend)(nil)
 	_ sim.FaultBackend = (*Backend)(nil)

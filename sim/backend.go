@@ -126,6 +126,16 @@ type Disconnecter interface {
 	Disconnect() error
 }
 
+// A Rewatcher is a Disconnecter whose StatefulSet informer re-opens its
+// watch after a disconnect only when told: the simulator calls Rewatch
+// when it delivers the pod's "watch closed" item, the moment its model
+// re-watches. A compaction between the disconnect and that delivery
+// therefore reaches both alike: the re-watch succeeds or gets 410 Gone on
+// both.
+type Rewatcher interface {
+	Rewatch() error
+}
+
 // The model backend's pods read nothing from an API of their own: the
 // simulator's API server is theirs, so its faults need nothing more here.
 func (modelBackend) ConfigureAPIServer(APIServerConfig) error { return nil }

@@ -527,6 +527,12 @@ func (s *Sim) deliverWatchEnd(it item) {
 	p := it.pod
 	if it.kind == itemSSWatchEnd {
 		s.logf(LogWatchEnd, p.ordinal, p.uid, "informer watch closed: re-WATCH from resourceVersion %d", p.ssRV)
+		if rw, ok := p.runner.(Rewatcher); ok && s.err == nil {
+			if err := rw.Rewatch(); err != nil {
+				s.err = fmt.Errorf("%s backend: pod %s: re-watch: %w", s.backend.Name(), p.state.Name, err)
+				return
+			}
+		}
 		s.watchStatefulSet(p)
 		return
 	}

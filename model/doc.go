@@ -22,7 +22,14 @@
 //     and the client-go reflector (v0.29/v0.30: LIST with the pager, WATCH,
 //     410 Gone and relist) that fills it over KSM's sharded ListWatch
 //     (ShardedList: the items the shard owns; until v2.20.0 the continue
-//     token is dropped, ListWatchRules.DropsContinue).
+//     token is dropped, ListWatchRules.DropsContinue). From client-go
+//     v0.35 (KSM v2.19.0) it asks for a watch list first
+//     (ListWatchRules.WatchList, ObjectsStreamed), whose bookmark v2.19.0's
+//     sharded Watch filters (FiltersBookmarks).
+//   - Releases (Release, Releases, Changes): every KSM release from v2.10.0
+//     to v2.20.0 as a reducer of its own: its StatefulSet strategy and its
+//     ListWatchRules, from one table of behaviour changes, each row citing
+//     the KSM or client-go source it was read from.
 //   - Step: KSM's MetricsHandler.Run, fed one event at a time: the
 //     start-up GET, the informer's LIST and watch events (with client-go's
 //     store semantics), and the pod's deletion. AddFunc and UpdateFunc

@@ -56,7 +56,20 @@
 // result only in strict mode. Run marks every violation permanent (at a
 // quiescent point: nothing is left to deliver, and nothing in a KSM
 // reflector is timed) or self-healing (at a transient point, when
-// replaying up to it and settling reaches a point that holds).
+// replaying up to it and settling reaches a point that holds). A trace
+// may judge every point ("judge": "every-point": strict, with windows)
+// and name the properties its verdict judges ("properties"), for bugs
+// that heal by themselves (traces/bugs).
+//
+// # Releases
+//
+// A replay runs one reducer: a StatefulSet strategy or a KSM release
+// (model.Release), whose ListWatchRules drive the data plane. A reflector
+// that asks for a watch list gets 422 without the API server's WatchList
+// gate, and otherwise every current object and the bookmark at the current
+// resourceVersion, as one item of its objects stream; the StatefulSet
+// informer of such a release reads the current StatefulSet.
+// ExpectedReducers gives the reducers a trace's expect names.
 //
 // # Determinism
 //

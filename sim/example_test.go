@@ -69,3 +69,27 @@ func ExamplePlanList() {
 	// {Rev:10 After: Limit:500 Expired:false}
 	// {Rev:0 After: Limit:0 Expired:true}
 }
+
+// Replay a known KSM bug on the release that had it and the one that
+// fixed it: #2973, the watch list's bookmark filtered by v2.19.0's sharded
+// Watch, on a default API server.
+func ExampleExpectedReducers() {
+	t, err := sim.LoadTrace("../traces/bugs/2973-watchlist-bookmark-one-shard.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := sim.Replay(t, sim.ExpectedReducers(t), sim.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, res := range rep.Results {
+		fmt.Printf("%s: holds=%v\n", res.Reducer, res.Holds)
+	}
+	// Output:
+	// label-selector: holds=true
+	// field-selector: holds=true
+	// v2.19.0: holds=false
+	// v2.19.1: holds=true
+}

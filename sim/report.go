@@ -40,6 +40,8 @@ type Result struct {
 	// Properties are the properties the verdict judged, when the trace
 	// names them (Trace.Properties; empty: both).
 	Properties []string `json:"properties,omitempty"`
+	// Judge is the trace's judgement, when it names one (Trace.Judge).
+	Judge string `json:"judge,omitempty"`
 	// Pending counts the items still undelivered when the trace ended.
 	Pending int        `json:"pending,omitempty"`
 	Log     []LogEntry `json:"log,omitempty"`
@@ -339,6 +341,9 @@ func Verdict(res *Result) string {
 		claim = "every object is exported"
 	}
 	v := "holds: " + claim + " at " + points
+	if res.Judge == JudgeEveryPoint {
+		v = "holds: " + claim + " at every point (" + points + " and every point between them)"
+	}
 	if !res.Holds {
 		// Only strict checking fails a result whose checkpoints hold.
 		v = "VIOLATED (strict): " + claim + " at " + points + ", but not between them"

@@ -299,7 +299,7 @@ func (s *Sim) Apply(i int) error {
 // Finish returns the result of the replay so far.
 func (s *Sim) Finish() *Result {
 	r := s.result
-	r.Properties = s.trace.Properties
+	r.Properties, r.Judge = s.trace.Properties, s.trace.Judge
 	holds := r.judge
 	r.Holds = true
 	for _, c := range r.Checkpoints {

@@ -188,14 +188,9 @@ func (r *DataPlaneResult) WriteText(w io.Writer, x *DataPlaneExport, path string
 // describeAlphabet names the ops of the bounds in words.
 func (r *DataPlaneResult) describeAlphabet() string {
 	parts := []string{fmt.Sprintf("scale to 0..%d", r.MaxReplicas), "restart one pod", "create one object", "delete the first object"}
-	if r.Faults.Has(Compact) {
-		parts = append(parts, "compact")
-	}
-	if r.Faults.Has(Disconnect) {
-		parts = append(parts, "disconnect one pod")
-	}
+	parts = append(parts, faultOps(r.Faults)...)
 	if r.Faults.Has(CacheLag) {
-		parts = append(parts, fmt.Sprintf("cacheLag to 0..%d writes (watch cache on)", MaxCacheLag))
+		parts[len(parts)-1] += " (watch cache on)"
 	}
 	return strings.Join(parts, ", ")
 }

@@ -133,18 +133,21 @@ func roundDuration(d time.Duration) time.Duration {
 }
 
 // describeFaults names the fault ops of the bounds in words.
-func (r *Result) describeFaults() string {
+func (r *Result) describeFaults() string { return strings.Join(faultOps(r.Faults), ", ") }
+
+// faultOps names each fault op of f in words, in the order of the flag.
+func faultOps(f Faults) []string {
 	var parts []string
-	if r.Faults.Has(Compact) {
+	if f.Has(Compact) {
 		parts = append(parts, "compact")
 	}
-	if r.Faults.Has(Disconnect) {
+	if f.Has(Disconnect) {
 		parts = append(parts, "disconnect one pod")
 	}
-	if r.Faults.Has(CacheLag) {
+	if f.Has(CacheLag) {
 		parts = append(parts, fmt.Sprintf("cacheLag to 0..%d writes", MaxCacheLag))
 	}
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 // safetyLine is the safety verdict: the properties at quiescent points.

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -27,9 +26,16 @@ type Release struct {
 // Name implements Reducer: the release tag.
 func (r Release) Name() string { return r.Version }
 
-// Models implements Reducer.
+// Models implements Reducer: "kube-state-metrics v2.19.1: " and Summary.
 func (r Release) Models() string {
-	return strings.Join(append([]string{fmt.Sprintf("kube-state-metrics %s: %s, client-go %s", r.Version, r.Selector.Name(), r.ClientGo)}, r.Rules.Quirks()...), ", ")
+	return "kube-state-metrics " + r.Version + ": " + r.Summary()
+}
+
+// Summary is the release's sharding behaviour in a line: its StatefulSet
+// strategy, the client-go it pins and its list/watch quirks
+// ("field-selector, client-go v0.35.4, drops-continue, watchlist").
+func (r Release) Summary() string {
+	return strings.Join(append([]string{r.Selector.Name(), "client-go " + r.ClientGo}, r.Rules.Quirks()...), ", ")
 }
 
 // ListOptions implements Reducer: the release's StatefulSet strategy.
@@ -112,9 +118,15 @@ var releaseClientGo = []struct{ version, clientGo string }{
 	{"v2.20.0", "v0.36.3"},
 }
 
+// releases is the table applied once: every release with the rows of
+// Changes up to it.
+var releases = buildReleases()
+
 // Releases returns every release the model knows, v2.10.0 to v2.20.0,
 // oldest first.
-func Releases() []Release {
+func Releases() []Release { return slices.Clone(releases) }
+
+func buildReleases() []Release {
 	out := make([]Release, len(releaseClientGo))
 	for i, rc := range releaseClientGo {
 		r := Release{Version: rc.version, ClientGo: rc.clientGo}
@@ -131,12 +143,11 @@ func Releases() []Release {
 
 // ReleaseByVersion returns the release tagged v ("v2.19.1").
 func ReleaseByVersion(v string) (Release, bool) {
-	rs := Releases()
-	i := slices.IndexFunc(rs, func(r Release) bool { return r.Version == v })
+	i := slices.IndexFunc(releases, func(r Release) bool { return r.Version == v })
 	if i < 0 {
 		return Release{}, false
 	}
-	return rs[i], true
+	return releases[i], true
 }
 
 // ReleaseVersions returns the tags of Releases, oldest first.
@@ -146,13 +157,6 @@ func ReleaseVersions() []string {
 		out[i] = rc.version
 	}
 	return out
-}
-
-// IsReleaseName reports whether name looks like a release tag (v2.X.Y),
-// known or not.
-func IsReleaseName(name string) bool {
-	_, err := version.ParseSemantic(name)
-	return err == nil && strings.HasPrefix(name, "v")
 }
 
 // Quirks names the rules in a word each, in the order of Changes:

@@ -80,7 +80,7 @@ func writeVersion(w io.Writer, info *debug.BuildInfo, ok bool) error {
 	b.WriteString("and every release as a reducer of its own (model.Changes):\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, r := range model.Releases() {
-		fmt.Fprintf(tw, "  %s\t%s\n", r.Name(), strings.TrimPrefix(r.Models(), "kube-state-metrics "+r.Version+": "))
+		fmt.Fprintf(tw, "  %s\t%s\n", r.Name(), r.Summary())
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())

@@ -30,8 +30,8 @@ func ExampleNew() {
 		fmt.Printf("%s after %s: pods %v, overlap %d, holds %v\n", res.Reducer, last.Op, last.Pods, last.Overlap.Count, res.Holds)
 	}
 	// Output:
-	// label-selector after scale: pods [{0 0 2 517} {1 1 2 483} {2 2 3 340}], overlap 340, holds false
-	// field-selector after scale: pods [{0 0 3 342} {1 1 3 318} {2 2 3 340}], overlap 0, holds true
+	// label-selector after scale: pods [0:0/2=517 1:1/2=483 2:2/3=340], overlap 340, holds false
+	// field-selector after scale: pods [0:0/3=342 1:1/3=318 2:2/3=340], overlap 0, holds true
 }
 
 // A relabel seen through a fake clientset with the APIServer's reactors: the

@@ -36,9 +36,12 @@ const (
 	Watching
 	// Stopped: the pod is gone; it serves nothing.
 	Stopped
+	// Static: the pod started without autosharding; its configuration
+	// comes from its flags and never changes.
+	Static
 )
 
-var phaseNames = [...]string{"Starting", "Detected", "Watching", "Stopped"}
+var phaseNames = [...]string{"Starting", "Detected", "Watching", "Stopped", "Static"}
 
 func (p Phase) String() string {
 	if p < 0 || int(p) >= len(phaseNames) {
@@ -92,10 +95,20 @@ type Watched struct {
 // Stop ends the pod: it was deleted (scale down) or restarted.
 type Stop struct{}
 
+// Started is the start of a pod without autosharding (no --pod and
+// --pod-namespace): MetricsHandler.Run logs "Autosharding disabled" and
+// calls ConfigureSharding(opts.Shard, opts.TotalShards) at once; no GET,
+// no informer. Shard and TotalShards are the pod's flags.
+type Started struct {
+	Shard       int32
+	TotalShards int
+}
+
 func (Got) isEvent()     {}
 func (Listed) isEvent()  {}
 func (Watched) isEvent() {}
 func (Stop) isEvent()    {}
+func (Started) isEvent() {}
 
 // Step folds one event into a pod's state and returns the new state and a
 // one-line account of what the pod did, for the event log. It reproduces
@@ -108,6 +121,13 @@ func Step(r Reducer, s PodState, e Event) (PodState, string) {
 		return s, "ignored: pod stopped"
 	}
 	switch e := e.(type) {
+	case Started:
+		if s.Phase != Starting {
+			return s, "ignored: already started"
+		}
+		s.Phase = Static
+		s.Config = Config{Shard: e.Shard, Total: e.TotalShards}
+		return s, fmt.Sprintf("autosharding disabled: configured %s from --shard and --total-shards", s.Config)
 	case Got:
 		if s.Phase != Starting {
 			return s, "ignored: StatefulSet already detected"

@@ -38,6 +38,14 @@ type PodRunner interface {
 // Options use ModelBackend.
 type NewBackend func(r model.Reducer) (Backend, error)
 
+// A FlagsBackend is a Backend that also runs pods without autosharding:
+// statically sharded pods (--shard, --total-shards) and DaemonSet pods
+// (--node). A backend without it replays autosharding traces only.
+type FlagsBackend interface {
+	// NewPodWithFlags creates one pod incarnation started with flags.
+	NewPodWithFlags(name, uid string, flags model.Flags) (PodRunner, error)
+}
+
 // ModelBackend returns the pure backend: every pod is a model.PodState
 // folded with model.Step.
 func ModelBackend(r model.Reducer) (Backend, error) { return modelBackend{r}, nil }
@@ -48,6 +56,10 @@ func (modelBackend) Name() string                    { return "model" }
 func (modelBackend) Write(*appsv1.StatefulSet) error { return nil }
 func (modelBackend) Close()                          {}
 func (b modelBackend) NewPod(name, _ string) (PodRunner, error) {
+	return &modelPod{r: b.r, state: model.NewPod(name)}, nil
+}
+
+func (b modelBackend) NewPodWithFlags(name, _ string, _ model.Flags) (PodRunner, error) {
 	return &modelPod{r: b.r, state: model.NewPod(name)}, nil
 }
 

@@ -36,8 +36,8 @@ func ExampleReplay() {
 		fmt.Printf("%s: holds=%v pods=%v overlap=%d\n", res.Reducer, res.Holds, last.Pods, last.Overlap.Count)
 	}
 	// Output:
-	// label-selector: holds=false pods=[{0 0 2 47} {1 1 2 53} {2 2 3 31}] overlap=31
-	// field-selector: holds=true pods=[{0 0 3 33} {1 1 3 36} {2 2 3 31}] overlap=0
+	// label-selector: holds=false pods=[0:0/2=47 1:1/2=53 2:2/3=31] overlap=31
+	// field-selector: holds=true pods=[0:0/3=33 1:1/3=36 2:2/3=31] overlap=0
 }
 
 // A bad trace is an error naming the file, the step and the field.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -26,7 +27,10 @@ type Report struct {
 type Result struct {
 	Reducer string `json:"reducer"`
 	Models  string `json:"models"`
-	Holds   bool   `json:"holds"`
+	// Mode is how the trace's KSM pods shard: ModeStatic, or empty for
+	// autosharding.
+	Mode  string `json:"mode,omitempty"`
+	Holds bool   `json:"holds"`
 	// Checkpoints has one entry per quiescent point, the initial one first.
 	Checkpoints []Checkpoint `json:"checkpoints"`
 	// Transient has one entry per step that ended with items still
@@ -47,11 +51,18 @@ type Result struct {
 	Log     []LogEntry `json:"log,omitempty"`
 }
 
+// Sharding modes of a trace (KSM README: "Horizontal sharding",
+// "Automated sharding"); Result.Mode.
+const (
+	// ModeStatic: Deployments run with --shard and --total-shards.
+	ModeStatic = "static"
+)
+
 // Checkpoint is the state of the shards at the end of one step.
 type Checkpoint struct {
 	Step     int         `json:"step"` // index into steps, -1 for the initial point
 	Op       string      `json:"op"`
-	Replicas int         `json:"replicas"` // the StatefulSet's spec.replicas
+	Replicas int         `json:"replicas"` // the StatefulSet's spec.replicas; static: the Deployments' replicas summed
 	Objects  int         `json:"objects"`  // live objects
 	Pending  int         `json:"pending,omitempty"`
 	Pods     []PodConfig `json:"pods"`
@@ -98,10 +109,23 @@ func (c Checkpoint) Holds() bool { return c.Complete && c.Disjoint }
 // PodConfig is one serving pod's configuration and how many objects it
 // exports (what its store holds: /metrics).
 type PodConfig struct {
-	Pod      int   `json:"pod"` // ordinal
-	Shard    int32 `json:"shard"`
-	Total    int   `json:"total"`
-	Exported int   `json:"exported"`
+	Pod int `json:"pod"` // ordinal, or lane
+	// Name names the lane of a pod that is not a StatefulSet's: its
+	// Deployment (and "#slot" beyond the first replica).
+	Name     string `json:"name,omitempty"`
+	Shard    int32  `json:"shard"`
+	Total    int    `json:"total"`
+	Exported int    `json:"exported"`
+}
+
+// String renders the pod as reports show it: "ordinal:shard/total=exported",
+// the lane's name in place of the ordinal when it has one.
+func (p PodConfig) String() string {
+	who := strconv.Itoa(p.Pod)
+	if p.Name != "" {
+		who = p.Name
+	}
+	return fmt.Sprintf("%s:%d/%d=%d", who, p.Shard, p.Total, p.Exported)
 }
 
 // UIDSet is a set of objects: the exact count and the sorted UIDs (which
@@ -122,6 +146,7 @@ const (
 	LogCreated        LogKind = "created"         // a pod was created, its start queued
 	LogDeletionQueued LogKind = "deletion-queued" // a pod's deletion was queued
 	LogGet            LogKind = "get"             // a pod did its start-up GET
+	LogStarted        LogKind = "started"         // a pod without autosharding started: sharding from its flags
 	LogList           LogKind = "list"            // a pod's informer listed and started watching
 	LogListFailed     LogKind = "list-failed"     // the LIST was refused
 	LogWatchAdded     LogKind = "watch-added"     // a pod received a watch event ...
@@ -226,7 +251,12 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "\n%s (%s)\n", textsafe.Text(res.Reducer), textsafe.Text(res.Models))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
+		switch res.Mode {
+		case ModeStatic:
+			fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (deployment:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
+		default:
+			fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
+		}
 		// Checkpoints and transient entries, merged in step order.
 		cs, ts := res.Checkpoints, res.Transient
 		for len(cs) > 0 || len(ts) > 0 {
@@ -269,7 +299,7 @@ func writeRow(w io.Writer, c Checkpoint, note string) {
 	}
 	pods := make([]string, len(c.Pods))
 	for i, p := range c.Pods {
-		pods[i] = fmt.Sprintf("%d:%d/%d=%d", p.Pod, p.Shard, p.Total, p.Exported)
+		pods[i] = p.String()
 	}
 	healing := c.Healing
 	if healing == "" {
@@ -299,6 +329,14 @@ func Verdict(res *Result) string {
 		}
 		if c.Gap.Count > 0 {
 			what = append(what, fmt.Sprintf("%d of %d objects are exported by no pod", c.Gap.Count, c.Objects))
+		}
+		if isStatic(c) {
+			if configsAgree(c) {
+				return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the static shards partition the objects, yet what the pods export does not: %s",
+					c.Healing, c.Step, c.Op, strings.Join(what, ", "))
+			}
+			return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the static shards do not partition the objects (%s): %s",
+				c.Healing, c.Step, c.Op, staticShards(c), strings.Join(what, ", "))
 		}
 		if configsAgree(c) {
 			// Only a backend that judges exports gets here: the
@@ -372,9 +410,36 @@ func Verdict(res *Result) string {
 	return v
 }
 
+// isStatic reports whether the checkpoint's pods are statically sharded
+// Deployments' (their lanes are named).
+func isStatic(c Checkpoint) bool {
+	return len(c.Pods) > 0 && c.Pods[0].Name != ""
+}
+
+// staticShards renders the static pods' flags: "ksm-shard-0 0/2, ...".
+func staticShards(c Checkpoint) string {
+	parts := make([]string, len(c.Pods))
+	for i, p := range c.Pods {
+		parts[i] = fmt.Sprintf("%s runs %d/%d", p.Name, p.Shard, p.Total)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // configsAgree reports whether the serving pods are exactly shards
-// 0..replicas-1 of spec.replicas, once each.
+// 0..replicas-1 of spec.replicas, once each; for static pods, whether
+// they are exactly shards 0..n-1 of one total n, once each.
 func configsAgree(c Checkpoint) bool {
+	if isStatic(c) {
+		n := c.Pods[0].Total
+		seen := make([]bool, n)
+		for _, p := range c.Pods {
+			if p.Total != n || p.Shard < 0 || int(p.Shard) >= n || seen[p.Shard] {
+				return false
+			}
+			seen[p.Shard] = true
+		}
+		return len(c.Pods) == n
+	}
 	if len(c.Pods) != c.Replicas {
 		return false
 	}

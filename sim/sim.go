@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,6 +54,7 @@ type itemKind int
 
 const (
 	itemGet        itemKind = iota // start, part 1: GET own Pod and its StatefulSet
+	itemStart                      // start without autosharding: sharding from the flags
 	itemList                       // start, part 2: the informer's LIST, then WATCH
 	itemEvent                      // a watch event the pod's selector let through
 	itemStop                       // the pod is deleted
@@ -72,12 +74,28 @@ type item struct {
 	objects model.ObjectsWatched // itemObjEvent
 	expired bool                 // itemObjWatchEnd: with 410 Gone
 	relist  bool                 // itemList: a relist after 410 Gone
+	// waitStopped: the item is not delivered before every one of these
+	// pods has stopped (a Recreate rollout's new pods).
+	waitStopped []*pod
+}
+
+// ready reports whether the item can be delivered now.
+func (it item) ready() bool {
+	for _, p := range it.waitStopped {
+		if p.state.Phase != model.Stopped {
+			return false
+		}
+	}
+	return true
 }
 
 // pod is one incarnation of a KSM pod: a restart creates a new one with the
 // same ordinal.
 type pod struct {
+	// ordinal is the pod's lane: its StatefulSet ordinal, or the lane of
+	// its Deployment's slot. A lane's incarnations share its queues.
 	ordinal  int
+	flags    model.Flags
 	uid      string
 	runner   PodRunner
 	state    model.PodState // as of the last delivery
@@ -101,11 +119,14 @@ type Sim struct {
 	backend Backend
 	err     error // a backend failure; stops the replay
 	objects *ObjectSet
-	pods    []*pod   // the incarnations not stopped yet, in creation order
-	latest  []*pod   // by ordinal: its latest incarnation
-	inbox   [][]item // by ordinal: the StatefulSet stream
-	objq    [][]item // by ordinal: the objects stream
-	nextUID int
+	// deployments are the static-sharding Deployments (no StatefulSet).
+	deployments []*deployment
+	lanes       []string // by lane: its name, for reports
+	pods        []*pod   // the incarnations not stopped yet, in creation order
+	latest      []*pod   // by ordinal: its latest incarnation
+	inbox       [][]item // by ordinal: the StatefulSet stream
+	objq        [][]item // by ordinal: the objects stream
+	nextUID     int
 
 	apiConfig APIServerConfig
 	objWrites []objectWrite            // every create and delete, in order
@@ -191,7 +212,11 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 		opts.Strict, opts.Windows = true, true
 	}
 	s := &Sim{trace: t, reducer: r, opts: opts, step: -1, apiConfig: t.Cluster.Config()}
-	s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
+	if t.Cluster.StatefulSet.Name != "" {
+		s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
+	} else {
+		s.api = &APIServer{Namespace: t.Cluster.Namespace}
+	}
 	newBackend := opts.Backend
 	if newBackend == nil {
 		newBackend = ModelBackend
@@ -199,10 +224,13 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	if s.backend, s.err = newBackend(r); s.err == nil {
 		s.err = s.configureBackend()
 	}
-	if s.err == nil {
+	if s.err == nil && s.api.StatefulSet != nil {
 		s.err = s.backend.Write(s.api.StatefulSet)
 	}
 	s.result = Result{Reducer: r.Name(), Models: r.Models()}
+	if t.Cluster.Deployments != nil {
+		s.result.Mode = ModeStatic
+	}
 	if s.err != nil {
 		return s // nothing runs on a failed backend
 	}
@@ -211,6 +239,7 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s.objects = NewObjectSet(uids)
 	s.writeObjects(uids, nil)
 	s.reconcile()
+	s.applyDeployments(t.Cluster.Deployments)
 	s.drain()
 	s.observe("initial")
 	return s
@@ -238,8 +267,13 @@ func (s *Sim) Apply(i int) error {
 		s.reconcile()
 	case OpRestart:
 		for _, o := range st.Pods {
-			if p := s.newest(o); p != nil {
+			p := s.newest(o)
+			if p != nil {
 				s.stop(p)
+			}
+			if p != nil && !p.flags.Autosharding {
+				s.createPod(o, s.replacementName(p), p.flags, nil)
+				continue
 			}
 			s.create(o)
 		}
@@ -257,6 +291,10 @@ func (s *Sim) Apply(i int) error {
 		s.recordObjectWrite(nil, st.UIDs)
 		s.writeObjects(nil, st.UIDs)
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
+	case OpApply:
+		s.applyDeployments(st.Deployments)
+	case OpDeleteDeployment:
+		s.deleteDeployment(st.Name)
 	case OpCompact:
 		s.compact()
 	case OpCacheLag:
@@ -277,6 +315,10 @@ func (s *Sim) Apply(i int) error {
 			if len(queue[*st.Pod]) == 0 {
 				return &TraceError{Step: i, Field: "count",
 					Msg: fmt.Sprintf("pod %d's %s ran empty after %d of %d deliveries", *st.Pod, what, n, st.Count)}
+			}
+			if !queue[*st.Pod][0].ready() {
+				return &TraceError{Step: i, Field: "count",
+					Msg: fmt.Sprintf("pod %d's next item waits for the old pods of a Recreate rollout to stop (after %d of %d deliveries): deliver their deletions first", *st.Pod, n, st.Count)}
 			}
 			deliver(*st.Pod)
 		}
@@ -372,7 +414,7 @@ func (s *Sim) observe(op string) {
 	}
 	c := Checkpoint{
 		Step: s.step, Op: op, Pods: pods,
-		Replicas: int(*s.api.StatefulSet.Spec.Replicas),
+		Replicas: s.desired(),
 		Complete: cov.Complete, Disjoint: cov.Disjoint,
 		Gap: s.uidSet(cov.Gap), Overlap: s.uidSet(cov.Overlap),
 		Objects: s.objects.Len(),
@@ -393,7 +435,7 @@ func (s *Sim) observe(op string) {
 // same objects, and no per-object work when all agree); the others by the
 // UIDs their stores hold.
 func (s *Sim) evaluate() ([]PodConfig, Coverage) {
-	desired := int(*s.api.StatefulSet.Spec.Replicas)
+	desired := s.desired()
 	if pods, cov, ok := s.exportCoverage(desired); ok {
 		return pods, cov
 	}
@@ -404,7 +446,7 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 		if !p.state.Serving() {
 			continue
 		}
-		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: s.exported(p)})
+		pods = append(pods, PodConfig{Pod: p.ordinal, Name: s.laneName(p), Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: s.exported(p)})
 		if s.synced(p) {
 			configs = append(configs, p.state.Config)
 			continue
@@ -478,6 +520,9 @@ func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 // reconcile is the StatefulSet controller: it creates the missing
 // ordinals below spec.replicas and deletes the pods at or above it.
 func (s *Sim) reconcile() {
+	if s.api.StatefulSet == nil {
+		return
+	}
 	want := int(*s.api.StatefulSet.Spec.Replicas)
 	for len(s.inbox) < want {
 		s.inbox = append(s.inbox, nil)
@@ -507,11 +552,17 @@ func (s *Sim) podName(ordinal int) string {
 }
 
 func (s *Sim) create(ordinal int) {
+	s.createPod(ordinal, s.podName(ordinal), model.AutoshardingFlags(), nil)
+}
+
+// createPod creates a pod incarnation named name in lane ordinal, with
+// KSM flags f; its start waits for the pods of waitStopped to stop.
+func (s *Sim) createPod(ordinal int, name string, f model.Flags, waitStopped []*pod) {
 	s.nextUID++
-	p := &pod{ordinal: ordinal, uid: fmt.Sprintf("pod-%d", s.nextUID), state: model.NewPod(s.podName(ordinal))}
+	p := &pod{ordinal: ordinal, flags: f, uid: fmt.Sprintf("pod-%d", s.nextUID), state: model.NewPod(name)}
 	if s.err == nil { // after a backend failure no new pod reaches it
 		var err error
-		if p.runner, err = s.backend.NewPod(p.state.Name, p.uid); err != nil {
+		if p.runner, err = s.newRunner(p); err != nil {
 			s.err = fmt.Errorf("%s backend: create pod %s: %w", s.backend.Name(), p.state.Name, err)
 		}
 	}
@@ -520,8 +571,67 @@ func (s *Sim) create(ordinal int) {
 		s.latest = append(s.latest, nil)
 	}
 	s.latest[ordinal] = p
-	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
-	s.logf(LogCreated, ordinal, p.uid, "created; start queued (GET, then LIST)")
+	if f.Autosharding {
+		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p, waitStopped: waitStopped}, item{kind: itemList, pod: p})
+		s.logf(LogCreated, ordinal, p.uid, "created; start queued (GET, then LIST)")
+		return
+	}
+	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemStart, pod: p, waitStopped: waitStopped})
+	s.logf(LogCreated, ordinal, p.uid, "%s created with %s; start queued", name, strings.Join(f.Args(name, s.api.Namespace), " "))
+}
+
+// newRunner asks the backend for pod p's runner.
+func (s *Sim) newRunner(p *pod) (PodRunner, error) {
+	if p.flags.Autosharding {
+		return s.backend.NewPod(p.state.Name, p.uid)
+	}
+	fb, ok := s.backend.(FlagsBackend)
+	if !ok {
+		return nil, fmt.Errorf("%w: the %s backend runs autosharding pods only, not %s", errors.ErrUnsupported, s.backend.Name(), p.flags)
+	}
+	return fb.NewPodWithFlags(p.state.Name, p.uid, p.flags)
+}
+
+// newLane adds a lane named name and returns its index.
+func (s *Sim) newLane(name string) int {
+	s.inbox = append(s.inbox, nil)
+	s.objq = append(s.objq, nil)
+	for len(s.lanes) < len(s.inbox)-1 {
+		s.lanes = append(s.lanes, "")
+	}
+	s.lanes = append(s.lanes, name)
+	return len(s.inbox) - 1
+}
+
+// laneName is the name of p's lane in reports: empty for a StatefulSet
+// ordinal, whose number says it.
+func (s *Sim) laneName(p *pod) string {
+	if p.ordinal < len(s.lanes) {
+		return s.lanes[p.ordinal]
+	}
+	return ""
+}
+
+// replacementName names the pod that replaces p in its lane (a restart of
+// a Deployment's pod: its ReplicaSet creates a new one).
+func (s *Sim) replacementName(p *pod) string {
+	for _, d := range s.deployments {
+		if i := slices.Index(d.lanes, p.ordinal); i >= 0 {
+			d.created++
+			return d.spec.Name + "-" + strconv.Itoa(d.revision) + "-" + strconv.Itoa(d.created)
+		}
+	}
+	return p.state.Name + "-restarted"
+}
+
+// desired is the number of pods the cluster wants: the StatefulSet's
+// spec.replicas, or the Deployments' replicas summed. With none wanted,
+// completeness is not required.
+func (s *Sim) desired() int {
+	if s.api.StatefulSet != nil {
+		return int(*s.api.StatefulSet.Spec.Replicas)
+	}
+	return s.desiredStatic()
 }
 
 func (s *Sim) stop(p *pod) {
@@ -539,7 +649,7 @@ func (s *Sim) stop(p *pod) {
 func (s *Sim) drain() {
 	for !s.Quiescent() && s.err == nil {
 		for o := range s.inbox {
-			if len(s.inbox[o]) > 0 {
+			if len(s.inbox[o]) > 0 && s.inbox[o][0].ready() {
 				s.deliver(o)
 			}
 			if len(s.objq[o]) > 0 && s.err == nil {
@@ -576,6 +686,10 @@ func (s *Sim) deliver(ordinal int) {
 	var what string
 	var kind LogKind
 	switch it.kind {
+	case itemStart:
+		kind = LogStarted
+		ev = model.Started{Shard: p.flags.Shard, TotalShards: p.flags.TotalShards}
+		what = "started: " + strings.Join(p.flags.Args(p.state.Name, s.api.Namespace), " ")
 	case itemGet:
 		kind = LogGet
 		ev = model.Got{StatefulSet: s.api.StatefulSet}

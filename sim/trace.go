@@ -50,8 +50,13 @@ type Trace struct {
 
 // Cluster is the state a trace starts from.
 type Cluster struct {
-	Namespace   string         `json:"namespace"`
-	StatefulSet StatefulSet    `json:"statefulSet"`
+	Namespace string `json:"namespace"`
+	// StatefulSet is KSM's autosharding StatefulSet; absent when the
+	// trace shards statically (Deployments).
+	StatefulSet StatefulSet `json:"statefulSet,omitzero"`
+	// Deployments are KSM Deployments sharded statically, one per shard
+	// (--shard, --total-shards), in place of the StatefulSet.
+	Deployments []Deployment   `json:"deployments,omitempty"`
 	Objects     Objects        `json:"objects"`
 	APIServer   *APIServerSpec `json:"apiServer,omitempty"`
 	// PageSize is the client-go pager's page size, the limit of a paged
@@ -164,6 +169,10 @@ type Step struct {
 	Count    int               `json:"count,omitempty"`    // deliver
 	Stream   string            `json:"stream,omitempty"`   // deliver
 	Writes   *int              `json:"writes,omitempty"`   // cacheLag
+	// Deployments are the Deployments an apply creates or updates.
+	Deployments []Deployment `json:"deployments,omitempty"`
+	// Name is the Deployment a deleteDeployment deletes.
+	Name string `json:"name,omitempty"`
 }
 
 // IsClusterOp reports whether the step changes the cluster (as opposed to
@@ -440,12 +449,19 @@ type keySchema struct {
 }
 
 var (
-	labelsSchema  = &keySchema{anyKey: true}
-	objectsSchema = &keySchema{fields: map[string]*keySchema{"uids": nil, "generate": nil, "seed": nil}}
-	stepSchema    = &keySchema{fields: map[string]*keySchema{
+	labelsSchema     = &keySchema{anyKey: true}
+	objectsSchema    = &keySchema{fields: map[string]*keySchema{"uids": nil, "generate": nil, "seed": nil}}
+	deploymentSchema = &keySchema{elem: &keySchema{fields: map[string]*keySchema{
+		"name": nil, "shard": nil, "totalShards": nil, "replicas": nil,
+		"strategy": {fields: map[string]*keySchema{
+			"type":          nil,
+			"rollingUpdate": {fields: map[string]*keySchema{"maxSurge": nil, "maxUnavailable": nil}},
+		}},
+	}}}
+	stepSchema = &keySchema{fields: map[string]*keySchema{
 		"op": nil, "labels": labelsSchema, "replicas": nil, "pods": nil,
 		"uids": nil, "generate": nil, "seed": nil, "pod": nil, "count": nil,
-		"stream": nil, "writes": nil,
+		"stream": nil, "writes": nil, "deployments": deploymentSchema, "name": nil,
 	}}
 	traceSchema = &keySchema{fields: map[string]*keySchema{
 		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil, "judge": nil, "properties": nil,
@@ -454,9 +470,10 @@ var (
 			"statefulSet": {fields: map[string]*keySchema{
 				"name": nil, "labels": labelsSchema, "replicas": nil,
 			}},
-			"objects":   objectsSchema,
-			"apiServer": {fields: map[string]*keySchema{"watchCache": nil, "watchList": nil}},
-			"pageSize":  nil,
+			"deployments": deploymentSchema,
+			"objects":     objectsSchema,
+			"apiServer":   {fields: map[string]*keySchema{"watchCache": nil, "watchList": nil}},
+			"pageSize":    nil,
 		}},
 		"steps":  {elem: stepSchema, steps: true},
 		"expect": {anyKey: true},
@@ -653,22 +670,35 @@ func (t *Trace) Validate() error {
 	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
 		return bad(-1, "cluster.namespace", "invalid namespace %s: %s", textsafe.Quote(c.Namespace), strings.Join(errs, "; "))
 	}
-	if c.StatefulSet.Name == "" {
-		return bad(-1, "cluster.statefulSet.name", "required")
-	}
-	if errs := validation.IsDNS1123Label(c.StatefulSet.Name); len(errs) > 0 {
-		return bad(-1, "cluster.statefulSet.name", "invalid StatefulSet name %s: %s", textsafe.Quote(c.StatefulSet.Name), strings.Join(errs, "; "))
-	}
-	if err := validateLabels(c.StatefulSet.Labels); err != nil {
-		return bad(-1, "cluster.statefulSet.labels", "%v", err)
-	}
-	if c.StatefulSet.Replicas == nil {
-		one := int32(1)
-		c.StatefulSet.Replicas = &one
-	}
-	replicas := int(*c.StatefulSet.Replicas)
-	if err := validateReplicas(replicas); err != nil {
-		return bad(-1, "cluster.statefulSet.replicas", "%v", err)
+	static := c.Deployments != nil
+	var lanes *laneTracker
+	replicas := 0
+	switch {
+	case static && c.StatefulSet.Name != "" || static && !reflect.ValueOf(c.StatefulSet).IsZero():
+		return bad(-1, "cluster.deployments", "give either statefulSet (autosharding) or deployments (static sharding), not both: they would shard the same objects twice")
+	case static:
+		lanes = &laneTracker{}
+		if err := lanes.apply(c.Deployments, "cluster.deployments"); err != nil {
+			return bad(-1, err.field, "%s", err.msg)
+		}
+	default:
+		if c.StatefulSet.Name == "" {
+			return bad(-1, "cluster.statefulSet.name", "required (or give deployments, for static sharding)")
+		}
+		if errs := validation.IsDNS1123Label(c.StatefulSet.Name); len(errs) > 0 {
+			return bad(-1, "cluster.statefulSet.name", "invalid StatefulSet name %s: %s", textsafe.Quote(c.StatefulSet.Name), strings.Join(errs, "; "))
+		}
+		if err := validateLabels(c.StatefulSet.Labels); err != nil {
+			return bad(-1, "cluster.statefulSet.labels", "%v", err)
+		}
+		if c.StatefulSet.Replicas == nil {
+			one := int32(1)
+			c.StatefulSet.Replicas = &one
+		}
+		replicas = int(*c.StatefulSet.Replicas)
+		if err := validateReplicas(replicas); err != nil {
+			return bad(-1, "cluster.statefulSet.replicas", "%v", err)
+		}
 	}
 	live := map[string]bool{}
 	if err := addObjects(live, c.Objects.UIDs, c.Objects.Generate, c.Objects.Seed, 0); err != nil {
@@ -682,7 +712,10 @@ func (t *Trace) Validate() error {
 			return bad(-1, "expect."+textsafe.Bare(name), "unknown verdict %s, want %q or %q", textsafe.Quote(want), Holds, Violated)
 		}
 	}
-	pods := replicas         // pod slots that may have inbox items
+	pods := replicas // pod slots that may have inbox items
+	if static {
+		pods = lanes.lanes
+	}
 	objects := len(live) > 0 // the trace has objects at some point
 	for i := range t.Steps {
 		s := &t.Steps[i]
@@ -690,7 +723,28 @@ func (t *Trace) Validate() error {
 		if len(unused) > 0 {
 			return bad(i, unused[0], "not a field of op %q", s.Op)
 		}
+		if static && (s.Op == OpRelabel || s.Op == OpScale) {
+			return bad(i, "op", "%q changes the autosharding StatefulSet, and this trace shards statically (cluster.deployments): use apply", s.Op)
+		}
+		if !static && (s.Op == OpApply || s.Op == OpDeleteDeployment) {
+			return bad(i, "op", "%q changes static sharding's Deployments, and this trace autoshards (cluster.statefulSet): use scale or relabel", s.Op)
+		}
 		switch s.Op {
+		case OpApply:
+			if len(s.Deployments) == 0 {
+				return bad(i, "deployments", "required: the Deployments to create or update")
+			}
+			if err := lanes.apply(s.Deployments, "deployments"); err != nil {
+				return bad(i, err.field, "%s", err.msg)
+			}
+			pods = lanes.lanes
+		case OpDeleteDeployment:
+			if s.Name == "" {
+				return bad(i, "name", "required: the Deployment to delete")
+			}
+			if !lanes.delete(s.Name) {
+				return bad(i, "name", "no Deployment %s at this step (there are: %s)", textsafe.Quote(s.Name), strings.Join(lanes.names(), ", "))
+			}
 		case OpRelabel:
 			if s.Labels == nil {
 				return bad(i, "labels", "required: the complete new label map ({} removes every label)")
@@ -713,7 +767,11 @@ func (t *Trace) Validate() error {
 			}
 			seen := map[int]bool{}
 			for _, p := range s.Pods {
-				if p < 0 || p >= replicas {
+				if static {
+					if !lanes.live(p) {
+						return bad(i, "pods", "lane %d has no pod at this step: the Deployments' lanes are %s", p, lanes.describe())
+					}
+				} else if p < 0 || p >= replicas {
 					return bad(i, "pods", "pod %d does not exist: the StatefulSet has %s at this step", p, ordinals(replicas, "replicas"))
 				}
 				if seen[p] {
@@ -764,6 +822,9 @@ func (t *Trace) Validate() error {
 					return bad(i, "pod", "required: the ordinal whose inbox to deliver from")
 				}
 				if *s.Pod < 0 || *s.Pod >= pods {
+					if static {
+						return bad(i, "pod", "lane %d has never existed at this step: the Deployments' lanes are %s", *s.Pod, lanes.describe())
+					}
 					return bad(i, "pod", "pod %d has never existed at this step (the StatefulSet has had at most %s)", *s.Pod, ordinals(pods, "replicas"))
 				}
 				if s.Count < 1 {
@@ -782,7 +843,7 @@ func (t *Trace) Validate() error {
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
 	if !objects {
@@ -804,12 +865,14 @@ func (s *Step) unusedFields() []string {
 		"labels": s.Labels != nil, "replicas": s.Replicas != nil, "pods": s.Pods != nil,
 		"uids": s.UIDs != nil, "generate": s.Generate != 0, "seed": s.Seed != 0,
 		"pod": s.Pod != nil, "count": s.Count != 0, "stream": s.Stream != "", "writes": s.Writes != nil,
+		"deployments": s.Deployments != nil, "name": s.Name != "",
 	}
 	allowed := map[string][]string{
 		OpRelabel: {"labels"}, OpScale: {"replicas"}, OpRestart: {"pods"},
 		OpCreate: {"uids", "generate", "seed"}, OpDelete: {"uids"},
 		OpDeliver: {"pod", "count", "stream"}, OpSettle: {},
 		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
+		OpApply: {"deployments"}, OpDeleteDeployment: {"name"},
 	}
 	ok, known := allowed[s.Op]
 	if !known {

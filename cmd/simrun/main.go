@@ -184,7 +184,7 @@ Exit status:
 	addHTMLFlag(cmd, &f.html)
 	fl.BoolVar(&f.force, "force", false, "with --html, replace an existing file (never a directory or a device)")
 	addBackendFlag(cmd, &f.backend)
-	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newKSMCommand(), newVersionCommand())
+	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newKSMCommand(), newVersionCommand(), newCampaignCommand())
 	return cmd
 }
 

@@ -61,6 +61,9 @@ func checkBug(t *testing.T, file string, tr *sim.Trace, name string) {
 	if (tr.Expect[name] == sim.Holds) != want.Holds {
 		t.Errorf("%s: the model of %s: holds=%v, the trace expects %s\n  verdict: %s", file, name, want.Holds, tr.Expect[name], sim.Verdict(want))
 	}
+	if tr.Cluster.DaemonSet != nil {
+		t.Skipf("%s: DaemonSet sharding runs on the model backend only so far: the model's verdict was checked, real KSM is not run", file)
+	}
 	m := release{ksm.DefaultRelease(name), r}
 	checkAgreement(t, m, bugBackend(t, m.release), file, tr)
 }

@@ -21,6 +21,8 @@ type Release struct {
 	Selector Reducer
 	// Rules are its sharded ListWatch and reflector.
 	Rules ListWatchRules
+	// Node is its handling of DaemonSet sharding's flags.
+	Node NodeRules
 }
 
 // Name implements Reducer: the release tag.
@@ -73,10 +75,24 @@ var Changes = []Change{
 		},
 	},
 	{
+		Since: "v2.11.0",
+		What: "--node becomes a set of names and GetNodeFieldSelector keeps only [a-zA-Z0-9_,-] of it: " +
+			"a node name with dots (ip-10-0-1-7.ec2.internal) becomes another name and the DaemonSet pod on it selects no pod (issue #2374)",
+		Source: "PR #2217, pkg/options/types.go at v2.11.0 (NodeType map[string]struct{}; regexp \"[^a-zA-Z0-9_,-]+\")",
+		apply:  func(r *Release) { r.Node.StripsNode = true },
+	},
+	{
 		Since:  "v2.13.0",
 		What:   "the StatefulSet informer selects by metadata.name (a field selector), which relabelling cannot break",
 		Source: "PR #2347 (issue #2355)",
 		apply:  func(r *Release) { r.Selector = FieldSelector{} },
+	},
+	{
+		Since: "v2.14.0",
+		What: "--track-unscheduled-pods selects the pods no node runs (spec.nodeName=), and --node is one name again, not sanitised; " +
+			"before, the flag is unknown and KSM exits on it",
+		Source: "PR #2388: pkg/app/server.go (nodeFieldSelector = \"spec.nodeName=\"), pkg/options/types.go, pkg/options/options.go at v2.14.0",
+		apply:  func(r *Release) { r.Node = NodeRules{TrackUnscheduledPods: true} },
 	},
 	{
 		Since: "v2.19.0",

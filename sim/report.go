@@ -56,6 +56,11 @@ type Result struct {
 const (
 	// ModeStatic: Deployments run with --shard and --total-shards.
 	ModeStatic = "static"
+	// ModeDaemonSet: pods sharded by node (a DaemonSet run with --node).
+	ModeDaemonSet = "daemonset"
+	// ModeMixed: pods sharded by node, the other objects by
+	// autosharding.
+	ModeMixed = "mixed"
 )
 
 // Checkpoint is the state of the shards at the end of one step.
@@ -70,6 +75,10 @@ type Checkpoint struct {
 	Disjoint bool        `json:"disjoint"`
 	Gap      UIDSet      `json:"gap"`
 	Overlap  UIDSet      `json:"overlap"`
+	// Nodes is DaemonSet sharding's part: the pods and their KSM pods by
+	// node (nil without a DaemonSet). Complete and Disjoint are judged
+	// on both resources; Gap and Overlap above are the other objects'.
+	Nodes *NodeCheckpoint `json:"nodes,omitempty"`
 	// Healing says, for a violated point, whether it heals without
 	// further ops or faults: Permanent or SelfHealing (empty when the
 	// properties hold).
@@ -250,25 +259,36 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 	fmt.Fprintf(&b, "\nschedule %s, %d objects\n", textsafe.Text(r.Schedule), r.Objects)
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "\n%s (%s)\n", textsafe.Text(res.Reducer), textsafe.Text(res.Models))
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		table := func(header string, row func(io.Writer, Checkpoint, string)) {
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, header)
+			// Checkpoints and transient entries, merged in step order.
+			cs, ts := res.Checkpoints, res.Transient
+			for len(cs) > 0 || len(ts) > 0 {
+				if len(ts) == 0 || (len(cs) > 0 && cs[0].Step <= ts[0].Step) {
+					row(tw, cs[0], "")
+					cs = cs[1:]
+					continue
+				}
+				row(tw, ts[0], fmt.Sprintf(" (transient, %d pending)", ts[0].Pending))
+				ts = ts[1:]
+			}
+			tw.Flush()
+		}
+		const cols = "\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING"
 		switch res.Mode {
 		case ModeStatic:
-			fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (deployment:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
+			table("  STEP\tOP\tREPLICAS\tPODS (deployment:shard/total=exported)"+cols, writeRow)
+		case ModeDaemonSet:
+			table("  STEP\tOP\tNODES\tKSM PODS (node=exported)\tPODS (unscheduled)"+cols, writeNodeRow)
+		case ModeMixed:
+			b.WriteString("  configmaps, by autosharding:\n")
+			table("  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)"+cols, writeRow)
+			b.WriteString("  pods, by DaemonSet sharding:\n")
+			table("  STEP\tOP\tNODES\tKSM PODS (node=exported)\tPODS (unscheduled)"+cols, writeNodeRow)
 		default:
-			fmt.Fprintln(tw, "  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)\tCOMPLETE\tDISJOINT\tGAP\tOVERLAP\tHEALING")
+			table("  STEP\tOP\tREPLICAS\tPODS (ordinal:shard/total=exported)"+cols, writeRow)
 		}
-		// Checkpoints and transient entries, merged in step order.
-		cs, ts := res.Checkpoints, res.Transient
-		for len(cs) > 0 || len(ts) > 0 {
-			if len(ts) == 0 || (len(cs) > 0 && cs[0].Step <= ts[0].Step) {
-				writeRow(tw, cs[0], "")
-				cs = cs[1:]
-				continue
-			}
-			writeRow(tw, ts[0], fmt.Sprintf(" (transient, %d pending)", ts[0].Pending))
-			ts = ts[1:]
-		}
-		tw.Flush()
 		for _, w := range res.Windows {
 			if w.Violated == 0 {
 				continue
@@ -301,12 +321,39 @@ func writeRow(w io.Writer, c Checkpoint, note string) {
 	for i, p := range c.Pods {
 		pods[i] = p.String()
 	}
-	healing := c.Healing
-	if healing == "" {
-		healing = "-"
+	complete, disjoint := c.Complete, c.Disjoint
+	if c.Nodes != nil { // the other objects' only
+		complete, disjoint = c.Gap.Count == 0, c.Overlap.Count == 0
 	}
 	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\n", step, textsafe.Text(c.Op), note, c.Replicas,
-		strings.Join(pods, " "), yesNo(c.Complete), yesNo(c.Disjoint), c.Gap.Count, c.Overlap.Count, healing)
+		strings.Join(pods, " "), yesNo(complete), yesNo(disjoint), c.Gap.Count, c.Overlap.Count, healingOf(c, complete && disjoint))
+}
+
+// healingOf is the HEALING column of a row whose properties hold or not.
+func healingOf(c Checkpoint, holds bool) string {
+	if holds || c.Healing == "" {
+		return "-"
+	}
+	return c.Healing
+}
+
+// writeNodeRow writes DaemonSet sharding's row of a point.
+func writeNodeRow(w io.Writer, c Checkpoint, note string) {
+	step := "init"
+	if c.Step >= 0 {
+		step = fmt.Sprint(c.Step)
+	}
+	n := c.Nodes
+	ksm := make([]string, len(n.Instances))
+	for i, in := range n.Instances {
+		ksm[i] = in.String()
+	}
+	if len(ksm) == 0 {
+		ksm = []string{"none"}
+	}
+	fmt.Fprintf(w, "  %s\t%s%s\t%d\t%s\t%d (%d)\t%s\t%s\t%d\t%d\t%s\n", step, textsafe.Text(c.Op), note, len(n.Nodes),
+		textsafe.Text(strings.Join(ksm, " ")), n.Pods, n.Pending, yesNo(n.Complete), yesNo(n.Disjoint), n.Gap.Count, n.Overlap.Count,
+		healingOf(c, n.Complete && n.Disjoint))
 }
 
 func yesNo(b bool) string {
@@ -323,6 +370,9 @@ func Verdict(res *Result) string {
 		if res.judge(c.Complete, c.Disjoint) {
 			continue
 		}
+		if n := c.Nodes; n != nil && !res.judge(n.Complete, n.Disjoint) {
+			return fmt.Sprintf("VIOLATED (%s): %s %s", c.Healing, pointName(c), nodeViolation(n))
+		}
 		var what []string
 		if c.Overlap.Count > 0 {
 			what = append(what, fmt.Sprintf("%d of %d objects are exported twice", c.Overlap.Count, c.Objects))
@@ -332,21 +382,21 @@ func Verdict(res *Result) string {
 		}
 		if isStatic(c) {
 			if configsAgree(c) {
-				return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the static shards partition the objects, yet what the pods export does not: %s",
-					c.Healing, c.Step, c.Op, strings.Join(what, ", "))
+				return fmt.Sprintf("VIOLATED (%s): %s the static shards partition the objects, yet what the pods export does not: %s",
+					c.Healing, pointName(c), strings.Join(what, ", "))
 			}
-			return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the static shards do not partition the objects (%s): %s",
-				c.Healing, c.Step, c.Op, staticShards(c), strings.Join(what, ", "))
+			return fmt.Sprintf("VIOLATED (%s): %s the static shards do not partition the objects (%s): %s",
+				c.Healing, pointName(c), staticShards(c), strings.Join(what, ", "))
 		}
 		if configsAgree(c) {
 			// Only a backend that judges exports gets here: the
 			// configurations partition the objects, what the pods
 			// export does not (a store that never synced, say).
-			return fmt.Sprintf("VIOLATED (%s): after step %d (%s) every pod's configuration agrees with spec.replicas=%d, yet what they export does not: %s",
-				c.Healing, c.Step, c.Op, c.Replicas, strings.Join(what, ", "))
+			return fmt.Sprintf("VIOLATED (%s): %s every pod's configuration agrees with spec.replicas=%d, yet what they export does not: %s",
+				c.Healing, pointName(c), c.Replicas, strings.Join(what, ", "))
 		}
-		return fmt.Sprintf("VIOLATED (%s): after step %d (%s) the pods disagree with spec.replicas=%d (%s): %s",
-			c.Healing, c.Step, c.Op, c.Replicas, disagreement(c), strings.Join(what, ", "))
+		return fmt.Sprintf("VIOLATED (%s): %s the pods disagree with spec.replicas=%d (%s): %s",
+			c.Healing, pointName(c), c.Replicas, disagreement(c), strings.Join(what, ", "))
 	}
 	if len(res.Checkpoints) == 0 {
 		return "no quiescent point reached: nothing checked"
@@ -408,6 +458,58 @@ func Verdict(res *Result) string {
 		v += fmt.Sprintf("; the trace ends with %d undelivered items", res.Pending)
 	}
 	return v
+}
+
+// pointName names a point in a verdict: "at the start", "after step 2
+// (scale)".
+func pointName(c Checkpoint) string {
+	if c.Step < 0 {
+		return "at the start"
+	}
+	return fmt.Sprintf("after step %d (%s)", c.Step, c.Op)
+}
+
+// nodeViolation says what DaemonSet sharding gets wrong at a point, and
+// why, from what the point shows.
+func nodeViolation(n *NodeCheckpoint) string {
+	var what, why []string
+	if n.Overlap.Count > 0 {
+		what = append(what, fmt.Sprintf("%d of %d pods are exported twice", n.Overlap.Count, n.Pods))
+	}
+	if n.Gap.Count > 0 {
+		what = append(what, fmt.Sprintf("%d of %d pods are exported by no KSM pod", n.Gap.Count, n.Pods))
+	}
+	serves := map[string]bool{}
+	for _, in := range n.Instances {
+		switch {
+		case in.Failed != "":
+			why = append(why, fmt.Sprintf("KSM pod %s exited (%s)", in.Pod, in.Failed))
+		case in.Selector == "":
+			why = append(why, fmt.Sprintf("KSM pod %s has no field selector: it exports every pod", in.Pod))
+		case in.Node != "" && in.Selector != "spec.nodeName="+in.Node:
+			why = append(why, fmt.Sprintf("KSM pod %s on node %s selects %s", in.Pod, in.Node, in.Selector))
+		}
+		if in.Failed == "" {
+			serves[in.Node] = true
+		}
+	}
+	for _, nd := range n.Nodes {
+		if !serves[nd.Node] && nd.Pods > 0 {
+			reason := "no KSM pod runs there"
+			if nd.Tainted {
+				reason = "tainted: no KSM pod runs there"
+			}
+			why = append(why, fmt.Sprintf("node %s (%d pods): %s", nd.Node, nd.Pods, reason))
+		}
+	}
+	if n.Pending > 0 && !serves[""] {
+		why = append(why, fmt.Sprintf("%d pods are bound to no node and no KSM pod tracks them", n.Pending))
+	}
+	out := strings.Join(what, ", ")
+	if len(why) > 0 {
+		out += ": " + strings.Join(why, "; ")
+	}
+	return out
 }
 
 // isStatic reports whether the checkpoint's pods are statically sharded

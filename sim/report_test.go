@@ -85,7 +85,7 @@ func TestVerdictConfigsAgreeExportsDoNot(t *testing.T) {
 	c := Checkpoint{Step: -1, Op: "initial", Replicas: 2, Objects: 1000,
 		Pods:     []PodConfig{{Pod: 0, Shard: 0, Total: 2}, {Pod: 1, Shard: 1, Total: 2}},
 		Disjoint: true, Gap: UIDSet{Count: 517}, Healing: Permanent}
-	want := "VIOLATED (permanent): after step -1 (initial) every pod's configuration agrees with spec.replicas=2, yet what they export does not: 517 of 1000 objects are exported by no pod"
+	want := "VIOLATED (permanent): at the start every pod's configuration agrees with spec.replicas=2, yet what they export does not: 517 of 1000 objects are exported by no pod"
 	if got := Verdict(&Result{Checkpoints: []Checkpoint{c}}); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

@@ -121,12 +121,14 @@ type Sim struct {
 	objects *ObjectSet
 	// deployments are the static-sharding Deployments (no StatefulSet).
 	deployments []*deployment
-	lanes       []string // by lane: its name, for reports
-	pods        []*pod   // the incarnations not stopped yet, in creation order
-	latest      []*pod   // by ordinal: its latest incarnation
-	inbox       [][]item // by ordinal: the StatefulSet stream
-	objq        [][]item // by ordinal: the objects stream
-	nextUID     int
+	// ds is DaemonSet sharding's part (nil without a DaemonSet).
+	ds      *daemonSetSharding
+	lanes   []string // by lane: its name, for reports
+	pods    []*pod   // the incarnations not stopped yet, in creation order
+	latest  []*pod   // by ordinal: its latest incarnation
+	inbox   [][]item // by ordinal: the StatefulSet stream
+	objq    [][]item // by ordinal: the objects stream
+	nextUID int
 
 	apiConfig APIServerConfig
 	objWrites []objectWrite            // every create and delete, in order
@@ -228,8 +230,13 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 		s.err = s.backend.Write(s.api.StatefulSet)
 	}
 	s.result = Result{Reducer: r.Name(), Models: r.Models()}
-	if t.Cluster.Deployments != nil {
+	switch {
+	case t.Cluster.Deployments != nil:
 		s.result.Mode = ModeStatic
+	case t.Cluster.DaemonSet != nil && t.Cluster.StatefulSet.Name == "":
+		s.result.Mode = ModeDaemonSet
+	case t.Cluster.DaemonSet != nil:
+		s.result.Mode = ModeMixed
 	}
 	if s.err != nil {
 		return s // nothing runs on a failed backend
@@ -240,6 +247,13 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s.writeObjects(uids, nil)
 	s.reconcile()
 	s.applyDeployments(t.Cluster.Deployments)
+	if t.Cluster.DaemonSet != nil {
+		if _, ok := s.backend.(modelBackend); !ok {
+			s.err = fmt.Errorf("%w: DaemonSet sharding runs on the model backend only, not %s", errors.ErrUnsupported, s.backend.Name())
+			return s
+		}
+		s.setupDaemonSet(t)
+	}
 	s.drain()
 	s.observe("initial")
 	return s
@@ -291,6 +305,8 @@ func (s *Sim) Apply(i int) error {
 		s.recordObjectWrite(nil, st.UIDs)
 		s.writeObjects(nil, st.UIDs)
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
+	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpCreatePods, OpBind:
+		s.applyNodeOp(i, st)
 	case OpApply:
 		s.applyDeployments(st.Deployments)
 	case OpDeleteDeployment:
@@ -304,6 +320,9 @@ func (s *Sim) Apply(i int) error {
 			s.disconnect(o)
 		}
 	case OpDeliver:
+		if st.Node != nil {
+			return s.deliverNodeStep(i, st)
+		}
 		queue, deliver, what := s.inbox, s.deliver, "inbox"
 		if st.Stream == StreamObjects {
 			queue, deliver, what = s.objq, s.deliverObjects, "objects stream"
@@ -380,7 +399,7 @@ func (s *Sim) pending() int {
 	for _, q := range s.objq {
 		n += len(q)
 	}
-	return n
+	return n + s.nodePending()
 }
 
 // PendingObjects returns the number of items waiting in pod ordinal's
@@ -418,6 +437,11 @@ func (s *Sim) observe(op string) {
 		Complete: cov.Complete, Disjoint: cov.Disjoint,
 		Gap: s.uidSet(cov.Gap), Overlap: s.uidSet(cov.Overlap),
 		Objects: s.objects.Len(),
+	}
+	if s.ds != nil {
+		c.Nodes = s.nodeCheckpoint()
+		c.Complete = c.Complete && c.Nodes.Complete
+		c.Disjoint = c.Disjoint && c.Nodes.Disjoint
 	}
 	if s.Quiescent() {
 		if !c.Holds() {
@@ -470,17 +494,22 @@ func (s *Sim) evaluate() ([]PodConfig, Coverage) {
 // current step's transient window.
 func (s *Sim) measureWindow() {
 	_, cov := s.evaluate()
+	gap, overlap := len(cov.Gap), len(cov.Overlap)
+	if s.ds != nil {
+		gap += len(s.ds.gap)
+		overlap += len(s.ds.overlap)
+	}
 	ws := s.result.Windows
 	if len(ws) == 0 || ws[len(ws)-1].Step != s.step {
 		ws = append(ws, Window{Step: s.step})
 	}
 	w := &ws[len(ws)-1]
 	w.States++
-	if !cov.Holds() {
+	if gap > 0 || overlap > 0 {
 		w.Violated++
 	}
-	w.MaxGap = max(w.MaxGap, len(cov.Gap))
-	w.MaxOverlap = max(w.MaxOverlap, len(cov.Overlap))
+	w.MaxGap = max(w.MaxGap, gap)
+	w.MaxOverlap = max(w.MaxOverlap, overlap)
 	s.result.Windows = ws
 }
 
@@ -656,6 +685,7 @@ func (s *Sim) drain() {
 				s.deliverObjects(o)
 			}
 		}
+		s.drainNodes()
 	}
 }
 

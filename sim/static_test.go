@@ -14,13 +14,18 @@ import (
 )
 
 // TestModeTraces replays every trace of the other sharding modes
-// (traces/static) against the named reducers, checks the verdicts their
-// expect names, and compares the text report, windows measured, with its
-// golden file (go test ./sim -run TestModeTraces -update).
+// (traces/static, traces/daemonset) against the named reducers and the
+// releases their expect names, checks those verdicts, and compares the
+// text report, windows measured, with its golden file (go test ./sim -run
+// TestModeTraces -update).
 func TestModeTraces(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(traceDir, "static", "*.json"))
-	if err != nil || len(files) < 4 {
-		t.Fatalf("want at least 4 static sharding traces, got %d (%v)", len(files), err)
+	var files []string
+	for _, dir := range []string{"static", "daemonset"} {
+		m, err := filepath.Glob(filepath.Join(traceDir, dir, "*.json"))
+		if err != nil || len(m) < 4 {
+			t.Fatalf("want at least 4 traces in traces/%s, got %d (%v)", dir, len(m), err)
+		}
+		files = append(files, m...)
 	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")

@@ -56,9 +56,14 @@ type Cluster struct {
 	StatefulSet StatefulSet `json:"statefulSet,omitzero"`
 	// Deployments are KSM Deployments sharded statically, one per shard
 	// (--shard, --total-shards), in place of the StatefulSet.
-	Deployments []Deployment   `json:"deployments,omitempty"`
-	Objects     Objects        `json:"objects"`
-	APIServer   *APIServerSpec `json:"apiServer,omitempty"`
+	Deployments []Deployment `json:"deployments,omitempty"`
+	// DaemonSet is KSM's DaemonSet sharding of the pods (Pods) by node
+	// (Nodes), alone or beside autosharding.
+	DaemonSet *DaemonSet     `json:"daemonSet,omitempty"`
+	Nodes     []string       `json:"nodes,omitempty"`
+	Pods      *PodObjects    `json:"pods,omitempty"`
+	Objects   Objects        `json:"objects,omitzero"`
+	APIServer *APIServerSpec `json:"apiServer,omitempty"`
 	// PageSize is the client-go pager's page size, the limit of a paged
 	// LIST (default model.DefaultPageSize, 500).
 	PageSize int `json:"pageSize,omitempty"`
@@ -173,6 +178,9 @@ type Step struct {
 	Deployments []Deployment `json:"deployments,omitempty"`
 	// Name is the Deployment a deleteDeployment deletes.
 	Name string `json:"name,omitempty"`
+	// Node is the node of a DaemonSet sharding op, or the node lane a
+	// deliver takes from ("" the unscheduled pods' Deployment).
+	Node *string `json:"node,omitempty"`
 }
 
 // IsClusterOp reports whether the step changes the cluster (as opposed to
@@ -461,7 +469,7 @@ var (
 	stepSchema = &keySchema{fields: map[string]*keySchema{
 		"op": nil, "labels": labelsSchema, "replicas": nil, "pods": nil,
 		"uids": nil, "generate": nil, "seed": nil, "pod": nil, "count": nil,
-		"stream": nil, "writes": nil, "deployments": deploymentSchema, "name": nil,
+		"stream": nil, "writes": nil, "deployments": deploymentSchema, "name": nil, "node": nil,
 	}}
 	traceSchema = &keySchema{fields: map[string]*keySchema{
 		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil, "judge": nil, "properties": nil,
@@ -471,6 +479,9 @@ var (
 				"name": nil, "labels": labelsSchema, "replicas": nil,
 			}},
 			"deployments": deploymentSchema,
+			"daemonSet":   {fields: map[string]*keySchema{"name": nil, "unscheduled": nil}},
+			"nodes":       nil,
+			"pods":        {fields: map[string]*keySchema{"generate": nil, "seed": nil, "unscheduled": nil}},
 			"objects":     objectsSchema,
 			"apiServer":   {fields: map[string]*keySchema{"watchCache": nil, "watchList": nil}},
 			"pageSize":    nil,
@@ -673,7 +684,17 @@ func (t *Trace) Validate() error {
 	static := c.Deployments != nil
 	var lanes *laneTracker
 	replicas := 0
+	nodes, err := validateDaemonSet(c)
+	if err != nil {
+		return bad(-1, err.field, "%s", err.msg)
+	}
+	pods := 0 // live pods
+	if c.Pods != nil {
+		pods = c.Pods.Generate
+	}
 	switch {
+	case nodes != nil && c.StatefulSet.Name == "" && !static:
+		// DaemonSet sharding alone.
 	case static && c.StatefulSet.Name != "" || static && !reflect.ValueOf(c.StatefulSet).IsZero():
 		return bad(-1, "cluster.deployments", "give either statefulSet (autosharding) or deployments (static sharding), not both: they would shard the same objects twice")
 	case static:
@@ -712,9 +733,9 @@ func (t *Trace) Validate() error {
 			return bad(-1, "expect."+textsafe.Bare(name), "unknown verdict %s, want %q or %q", textsafe.Quote(want), Holds, Violated)
 		}
 	}
-	pods := replicas // pod slots that may have inbox items
+	slots := replicas // pod slots that may have inbox items
 	if static {
-		pods = lanes.lanes
+		slots = lanes.lanes
 	}
 	objects := len(live) > 0 // the trace has objects at some point
 	for i := range t.Steps {
@@ -729,6 +750,12 @@ func (t *Trace) Validate() error {
 		if !static && (s.Op == OpApply || s.Op == OpDeleteDeployment) {
 			return bad(i, "op", "%q changes static sharding's Deployments, and this trace autoshards (cluster.statefulSet): use scale or relabel", s.Op)
 		}
+		if isNodeOp(s.Op) {
+			if err := validateNodeOp(s, nodes, &pods); err != nil {
+				return bad(i, err.field, "%s", err.msg)
+			}
+			continue
+		}
 		switch s.Op {
 		case OpApply:
 			if len(s.Deployments) == 0 {
@@ -737,7 +764,7 @@ func (t *Trace) Validate() error {
 			if err := lanes.apply(s.Deployments, "deployments"); err != nil {
 				return bad(i, err.field, "%s", err.msg)
 			}
-			pods = lanes.lanes
+			slots = lanes.lanes
 		case OpDeleteDeployment:
 			if s.Name == "" {
 				return bad(i, "name", "required: the Deployment to delete")
@@ -760,7 +787,7 @@ func (t *Trace) Validate() error {
 				return bad(i, "replicas", "%v", err)
 			}
 			replicas = int(*s.Replicas)
-			pods = max(pods, replicas)
+			slots = max(slots, replicas)
 		case OpRestart, OpDisconnect:
 			if len(s.Pods) == 0 {
 				return bad(i, "pods", "required: the ordinals of the pods to %s", s.Op)
@@ -818,14 +845,32 @@ func (t *Trace) Validate() error {
 				return bad(i, "op", "%q is a schedule op: it needs \"schedule\": \"explicit\" (under %q every op is followed by a full drain)", s.Op, t.Schedule)
 			}
 			if s.Op == OpDeliver {
-				if s.Pod == nil {
-					return bad(i, "pod", "required: the ordinal whose inbox to deliver from")
+				if s.Pod != nil && s.Node != nil {
+					return bad(i, "node", "give pod (a StatefulSet ordinal or a Deployment lane) or node (a DaemonSet node), not both")
 				}
-				if *s.Pod < 0 || *s.Pod >= pods {
+				if s.Node != nil {
+					if nodes == nil {
+						return bad(i, "node", "this trace has no DaemonSet (cluster.daemonSet)")
+					}
+					if *s.Node == "" && c.DaemonSet.Unscheduled == "" || *s.Node != "" && !nodes[*s.Node] {
+						return bad(i, "node", "no KSM pod runs for node %s at this step (the nodes are: %s)", textsafe.Quote(*s.Node), strings.Join(sortedKeys(nodes), ", "))
+					}
+					if s.Count < 1 {
+						return bad(i, "count", "must be at least 1, got %d", s.Count)
+					}
+					if s.Stream != "" {
+						return bad(i, "stream", "a node lane is one stream (its KSM pod's start, pages, watch events and deletion): leave stream out")
+					}
+					break
+				}
+				if s.Pod == nil {
+					return bad(i, "pod", "required: the ordinal whose inbox to deliver from (or node, for a DaemonSet node's KSM pod)")
+				}
+				if *s.Pod < 0 || *s.Pod >= slots {
 					if static {
 						return bad(i, "pod", "lane %d has never existed at this step: the Deployments' lanes are %s", *s.Pod, lanes.describe())
 					}
-					return bad(i, "pod", "pod %d has never existed at this step (the StatefulSet has had at most %s)", *s.Pod, ordinals(pods, "replicas"))
+					return bad(i, "pod", "pod %d has never existed at this step (the StatefulSet has had at most %s)", *s.Pod, ordinals(slots, "replicas"))
 				}
 				if s.Count < 1 {
 					return bad(i, "count", "must be at least 1, got %d", s.Count)
@@ -843,10 +888,10 @@ func (t *Trace) Validate() error {
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, createPods, bind, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
-	if !objects {
+	if !objects && nodes == nil {
 		return bad(-1, "cluster.objects", noObjectsMsg)
 	}
 	return nil
@@ -865,14 +910,16 @@ func (s *Step) unusedFields() []string {
 		"labels": s.Labels != nil, "replicas": s.Replicas != nil, "pods": s.Pods != nil,
 		"uids": s.UIDs != nil, "generate": s.Generate != 0, "seed": s.Seed != 0,
 		"pod": s.Pod != nil, "count": s.Count != 0, "stream": s.Stream != "", "writes": s.Writes != nil,
-		"deployments": s.Deployments != nil, "name": s.Name != "",
+		"deployments": s.Deployments != nil, "name": s.Name != "", "node": s.Node != nil,
 	}
 	allowed := map[string][]string{
 		OpRelabel: {"labels"}, OpScale: {"replicas"}, OpRestart: {"pods"},
 		OpCreate: {"uids", "generate", "seed"}, OpDelete: {"uids"},
-		OpDeliver: {"pod", "count", "stream"}, OpSettle: {},
+		OpDeliver: {"pod", "count", "stream", "node"}, OpSettle: {},
 		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
 		OpApply: {"deployments"}, OpDeleteDeployment: {"name"},
+		OpAddNode: {"node"}, OpRemoveNode: {"node"}, OpTaint: {"node"}, OpUntaint: {"node"},
+		OpCreatePods: {"node", "generate", "seed"}, OpBind: {"node", "count"},
 	}
 	ok, known := allowed[s.Op]
 	if !known {

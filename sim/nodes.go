@@ -1,0 +1,812 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/shardsim/shardsim/internal/textsafe"
+	"github.com/shardsim/shardsim/model"
+)
+
+// This file is DaemonSet sharding (KSM README, "Daemonset sharding"): the
+// objects are Pods, each bound to a node or to none; a KSM DaemonSet runs
+// one pod per node with --resources=pods --node=<node>, whose store lists
+// and watches the pods through the field selector spec.nodeName=<node>;
+// and optionally one more KSM pod, a Deployment's, serves the pods no
+// node runs. The API server filters lists and watches by the selector, so
+// a binding ("" -> X) is a DELETED event for the spec.nodeName= watcher and
+// an ADDED one for the spec.nodeName=X watcher (the watch cache's
+// cacheWatcher: an object that leaves the selector is DELETED, one that
+// enters it ADDED). Each KSM pod's store is a model.Reflector of shard 0
+// of 1: KSM's NewShardedListWatch returns the plain ListWatch then, so
+// none of the sharded List's or Watch's quirks apply.
+
+// DaemonSet is KSM's DaemonSet sharding of pods (cluster.daemonSet).
+type DaemonSet struct {
+	Name string `json:"name"`
+	// Unscheduled says what serves the pods bound to no node: nothing
+	// (the default), UnscheduledTrack or UnscheduledAll.
+	Unscheduled string `json:"unscheduled,omitempty"`
+}
+
+// What serves the unscheduled pods (DaemonSet.Unscheduled).
+const (
+	// UnscheduledNone: no KSM pod serves them.
+	UnscheduledNone = "none"
+	// UnscheduledTrack: a Deployment's KSM pod run with
+	// --resources=pods --track-unscheduled-pods (v2.14.0, #2388; the
+	// flag is unknown before, and KSM exits on it).
+	UnscheduledTrack = "track"
+	// UnscheduledAll: a Deployment's KSM pod run with --resources=pods
+	// and no --node, which serves every pod: before v2.14.0 the only way
+	// to export the unscheduled ones, at the price of exporting every
+	// scheduled pod twice.
+	UnscheduledAll = "all"
+)
+
+// PodObjects are the pods at the start of a DaemonSet sharding trace
+// (cluster.pods): Generate pods named by UIDs derived from Seed, bound to
+// the nodes in turn, except the last Unscheduled of them, bound to none.
+type PodObjects struct {
+	Generate    int    `json:"generate"`
+	Seed        uint64 `json:"seed,omitempty"`
+	Unscheduled int    `json:"unscheduled,omitempty"`
+}
+
+// Ops of DaemonSet sharding.
+const (
+	OpAddNode    = "addNode"    // a node joins; the DaemonSet runs a KSM pod on it
+	OpRemoveNode = "removeNode" // a node is deleted: its KSM pod and its pods go
+	OpTaint      = "taint"      // a NoExecute taint KSM's DaemonSet does not tolerate: its pod is evicted, not replaced
+	OpUntaint    = "untaint"    // the taint is removed: the DaemonSet runs a KSM pod there again
+	OpCreatePods = "createPods" // new pods, bound to a node or ("") to none
+	OpBind       = "bind"       // the scheduler binds unscheduled pods to a node
+)
+
+// podSalt separates the UIDs generated for pods from the objects' (step i
+// uses podSalt - i).
+const podSalt = -1
+
+// nodeLaneItem is what a node lane asks a KSM pod to do.
+type nodeItemKind int
+
+const (
+	nodeStart nodeItemKind = iota // the KSM process starts: its flags give its selector
+	nodePage                      // the answer to its reflector's LIST or watch list
+	nodeEvent                     // a write of the pods through its watch
+	nodeStop                      // the KSM pod is deleted
+)
+
+type nodeItem struct {
+	kind  nodeItemKind
+	inst  *nodeInstance
+	event model.ObjectsWatched
+}
+
+// podWrite is one write of the pods, at one resourceVersion: created,
+// deleted or (re)bound pods, each with its node before and after.
+type podWrite struct {
+	rv   uint64
+	uids []string
+	from []string // node before; absent: the pod did not exist
+	to   []string // node after; absent: the pod no longer exists
+	was  []bool   // the pod existed before
+	is   []bool   // the pod exists after
+}
+
+// nodeInstance is one KSM pod of DaemonSet sharding.
+type nodeInstance struct {
+	lane     int
+	name     string
+	flags    model.Flags
+	started  bool
+	stopping bool
+	stopped  bool
+	failed   string // KSM exited on its flags: it never serves
+	selector model.NodeSelector
+	data     model.Reflector
+	watching bool // its watch is open: pod writes reach it
+}
+
+// nodeLane is one node's KSM pod slot (or the unscheduled pods'
+// Deployment's): its queue and its newest pod.
+type nodeLane struct {
+	node    string // "" for the unscheduled pods' Deployment
+	tainted bool
+	removed bool
+	queue   []nodeItem
+	newest  *nodeInstance
+	created int
+}
+
+// daemonSetSharding is the DaemonSet sharding part of a replay.
+type daemonSetSharding struct {
+	spec      DaemonSet
+	rules     model.NodeRules
+	listWatch model.ListWatchRules
+	pageSize  int
+
+	lanes   []*nodeLane
+	insts   []*nodeInstance // serving or starting, in creation order
+	created int             // DaemonSet pods created, for their names
+
+	pods   map[string]string // live pod UID -> its node ("" unscheduled)
+	writes []podWrite
+	// cover counts, per live pod, the stores that hold it; gap and
+	// overlap are the live pods held by none and by two or more.
+	cover        map[string]int
+	gap, overlap map[string]bool
+}
+
+// setupDaemonSet starts DaemonSet sharding: the nodes, their KSM pods,
+// the unscheduled pods' Deployment, and the pods.
+func (s *Sim) setupDaemonSet(t *Trace) {
+	c := t.Cluster
+	d := &daemonSetSharding{
+		spec: *c.DaemonSet, rules: model.NodeRulesOf(s.reducer), listWatch: s.reducer.ListWatch(),
+		pageSize: s.apiConfig.PageSize, pods: map[string]string{},
+		cover: map[string]int{}, gap: map[string]bool{}, overlap: map[string]bool{},
+	}
+	s.ds = d
+	switch d.spec.Unscheduled {
+	case UnscheduledTrack, UnscheduledAll:
+		s.addNodeLane("")
+	}
+	for _, n := range c.Nodes {
+		s.addNodeLane(n)
+	}
+	if c.Pods != nil {
+		uids := GenerateUIDs(c.Pods.Generate, c.Pods.Seed, podSalt)
+		bound := len(uids) - c.Pods.Unscheduled
+		nodes := make([]string, len(uids))
+		for i := range uids {
+			if i < bound && len(c.Nodes) > 0 {
+				nodes[i] = c.Nodes[i%len(c.Nodes)]
+			}
+		}
+		s.writePods(uids, nodes)
+	}
+}
+
+// addNodeLane adds the lane of a node ("" the unscheduled pods'
+// Deployment) and creates its KSM pod.
+func (s *Sim) addNodeLane(node string) {
+	d := s.ds
+	for _, l := range d.lanes {
+		if l.node == node && !l.removed {
+			return
+		}
+	}
+	d.lanes = append(d.lanes, &nodeLane{node: node})
+	s.createNodeInstance(len(d.lanes) - 1)
+}
+
+// laneOf returns the lane of node, or -1.
+func (d *daemonSetSharding) laneOf(node string) int {
+	return slices.IndexFunc(d.lanes, func(l *nodeLane) bool { return l.node == node && !l.removed })
+}
+
+// createNodeInstance creates a KSM pod in lane i, with the flags of the
+// DaemonSet's pod template (or of the unscheduled pods' Deployment).
+func (s *Sim) createNodeInstance(i int) {
+	d := s.ds
+	l := d.lanes[i]
+	l.created++
+	f := model.Flags{TotalShards: 1, Resource: "pods"}
+	d.created++
+	name := d.spec.Name + "-" + strconv.Itoa(d.created) // a DaemonSet pod's name is generated
+	switch {
+	case l.node != "":
+		f.Node = l.node
+	case d.spec.Unscheduled == UnscheduledTrack:
+		f.TrackUnscheduledPods = true
+		name = d.spec.Name + "-unscheduled-" + strconv.Itoa(l.created)
+	default:
+		name = d.spec.Name + "-all-pods-" + strconv.Itoa(l.created)
+	}
+	inst := &nodeInstance{lane: i, name: name, flags: f}
+	l.newest = inst
+	d.insts = append(d.insts, inst)
+	l.queue = append(l.queue, nodeItem{kind: nodeStart, inst: inst})
+	s.logf(LogCreated, -1, "", "%s created with %s; start queued", name, strings.Join(f.Args(name, s.api.Namespace), " "))
+}
+
+// stopNodeInstance queues the deletion of lane i's KSM pod.
+func (s *Sim) stopNodeInstance(i int) {
+	l := s.ds.lanes[i]
+	inst := l.newest
+	if inst == nil || inst.stopping || inst.stopped {
+		return
+	}
+	inst.stopping = true
+	l.queue = append(l.queue, nodeItem{kind: nodeStop, inst: inst})
+	s.logf(LogDeletionQueued, -1, "", "%s deletion queued", inst.name)
+}
+
+// applyNodeOp replays one DaemonSet sharding op.
+func (s *Sim) applyNodeOp(i int, st Step) {
+	d := s.ds
+	switch st.Op {
+	case OpAddNode:
+		s.logf(LogWrite, -1, "", "node %s added", *st.Node)
+		s.addNodeLane(*st.Node)
+	case OpRemoveNode:
+		l := d.laneOf(*st.Node)
+		s.logf(LogWrite, -1, "", "node %s deleted: its KSM pod stops; the pod garbage collector deletes the pods bound to it", *st.Node)
+		if l >= 0 {
+			s.stopNodeInstance(l)
+			d.lanes[l].removed = true
+		}
+		var gone []string
+		for _, u := range sortedKeys(d.pods) {
+			if d.pods[u] == *st.Node {
+				gone = append(gone, u)
+			}
+		}
+		s.deletePods(gone)
+	case OpTaint:
+		l := d.laneOf(*st.Node)
+		d.lanes[l].tainted = true
+		s.logf(LogWrite, -1, "", "node %s tainted (NoExecute): its KSM pod is evicted and the DaemonSet does not replace it", *st.Node)
+		s.stopNodeInstance(l)
+	case OpUntaint:
+		l := d.laneOf(*st.Node)
+		lane := d.lanes[l]
+		s.logf(LogWrite, -1, "", "node %s untainted: the DaemonSet runs a KSM pod on it again", *st.Node)
+		if lane.tainted {
+			lane.tainted = false
+			if lane.newest == nil || lane.newest.stopping || lane.newest.stopped {
+				s.createNodeInstance(l)
+			}
+		}
+	case OpCreatePods:
+		uids := GenerateUIDs(st.Generate, st.Seed, podSalt-1-i)
+		nodes := make([]string, len(uids))
+		for j := range nodes {
+			nodes[j] = *st.Node
+		}
+		s.writePods(uids, nodes)
+	case OpBind:
+		var uids []string
+		for _, u := range sortedKeys(d.pods) {
+			if len(uids) < st.Count && d.pods[u] == "" {
+				uids = append(uids, u)
+			}
+		}
+		nodes := make([]string, len(uids))
+		for j := range nodes {
+			nodes[j] = *st.Node
+		}
+		s.writePods(uids, nodes)
+	}
+}
+
+// writePods creates or binds pods (uids[j] to nodes[j]) in one write.
+func (s *Sim) writePods(uids, nodes []string) {
+	if len(uids) == 0 {
+		return
+	}
+	d := s.ds
+	s.api.Bump()
+	w := podWrite{rv: s.api.rv, uids: uids, to: nodes}
+	created, bound := 0, 0
+	for j, u := range uids {
+		old, ok := d.pods[u]
+		w.from = append(w.from, old)
+		w.was = append(w.was, ok)
+		w.is = append(w.is, true)
+		d.pods[u] = nodes[j]
+		if ok {
+			bound++
+		} else {
+			created++
+			s.recount(u)
+		}
+	}
+	s.recordPodWrite(w)
+	s.logf(LogObjects, -1, "", "pods at resourceVersion %d: %d created, %d bound", w.rv, created, bound)
+}
+
+// deletePods deletes pods in one write.
+func (s *Sim) deletePods(uids []string) {
+	if len(uids) == 0 {
+		return
+	}
+	d := s.ds
+	s.api.Bump()
+	w := podWrite{rv: s.api.rv, uids: uids}
+	for _, u := range uids {
+		w.from = append(w.from, d.pods[u])
+		w.to = append(w.to, "")
+		w.was = append(w.was, true)
+		w.is = append(w.is, false)
+		delete(d.pods, u)
+		s.recount(u)
+	}
+	s.recordPodWrite(w)
+	s.logf(LogObjects, -1, "", "pods at resourceVersion %d: %d deleted", w.rv, len(uids))
+}
+
+// recordPodWrite keeps a write in the history and sends it to every open
+// watch.
+func (s *Sim) recordPodWrite(w podWrite) {
+	d := s.ds
+	d.writes = append(d.writes, w)
+	for _, inst := range d.insts {
+		if inst.watching {
+			s.queuePodWrite(inst, w)
+		}
+	}
+}
+
+// queuePodWrite sends a write through inst's watch, filtered by its
+// selector as the API server's watch cache filters it: a pod that enters
+// the selector is ADDED, one that leaves it (or is deleted) DELETED, one
+// that stays in it MODIFIED (which changes no store membership: left
+// out).
+func (s *Sim) queuePodWrite(inst *nodeInstance, w podWrite) {
+	var added, deleted []string
+	for j, u := range w.uids {
+		before := w.was[j] && inst.selector.Matches(w.from[j])
+		after := w.is[j] && inst.selector.Matches(w.to[j])
+		switch {
+		case !before && after:
+			added = append(added, u)
+		case before && !after:
+			deleted = append(deleted, u)
+		}
+	}
+	rv := strconv.FormatUint(w.rv, 10)
+	q := &s.ds.lanes[inst.lane].queue
+	if len(added) > 0 {
+		slices.Sort(added)
+		*q = append(*q, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Added, UIDs: added, ResourceVersion: rv}})
+	}
+	if len(deleted) > 0 {
+		slices.Sort(deleted)
+		*q = append(*q, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Deleted, UIDs: deleted, ResourceVersion: rv}})
+	}
+}
+
+// podsAt returns the pods live at revision rv that sel selects, sorted.
+func (d *daemonSetSharding) podsAt(rv uint64, sel model.NodeSelector) []string {
+	at := make(map[string]string, len(d.pods))
+	for u, n := range d.pods {
+		at[u] = n
+	}
+	for j := len(d.writes) - 1; j >= 0 && d.writes[j].rv > rv; j-- {
+		w := d.writes[j]
+		for k, u := range w.uids {
+			if w.was[k] {
+				at[u] = w.from[k]
+			} else {
+				delete(at, u)
+			}
+		}
+	}
+	var out []string
+	for u, n := range at {
+		if sel.Matches(n) {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// answerPods answers inst's LIST or watch list: the pods its selector
+// selects, at the current resourceVersion (a continue token pins its
+// own), paged by the pager's limit.
+func (s *Sim) answerPods(inst *nodeInstance) model.Event {
+	req := inst.data.Request
+	if req.SendInitialEvents {
+		if !s.apiConfig.WatchList {
+			return model.ObjectsStreamed{Refused: true}
+		}
+		return model.ObjectsStreamed{Page: model.Page{UIDs: s.ds.podsAt(s.api.rv, inst.selector), ResourceVersion: strconv.FormatUint(s.api.rv, 10)}}
+	}
+	rv, after := s.api.rv, ""
+	if req.Continue != "" {
+		rv, after = parseContinue(req.Continue)
+	}
+	uids := s.ds.podsAt(rv, inst.selector)
+	lo, _ := slices.BinarySearch(uids, after)
+	if after != "" && lo < len(uids) && uids[lo] == after {
+		lo++
+	}
+	hi := len(uids)
+	if req.Limit > 0 && lo+req.Limit < hi {
+		hi = lo + req.Limit
+	}
+	p := model.Page{UIDs: slices.Clone(uids[lo:hi]), ResourceVersion: strconv.FormatUint(rv, 10)}
+	if hi < len(uids) {
+		p.Continue = continueToken(rv, uids[hi-1])
+	}
+	return model.ObjectsListed{Page: p}
+}
+
+// nodePending counts the items waiting in the node lanes.
+func (s *Sim) nodePending() int {
+	if s.ds == nil {
+		return 0
+	}
+	n := 0
+	for _, l := range s.ds.lanes {
+		n += len(l.queue)
+	}
+	return n
+}
+
+// drainNodes delivers one item of every node lane that has one; it
+// reports whether it delivered any.
+func (s *Sim) drainNodes() bool {
+	if s.ds == nil {
+		return false
+	}
+	any := false
+	for i, l := range s.ds.lanes {
+		if len(l.queue) > 0 {
+			s.deliverNode(i)
+			any = true
+		}
+	}
+	return any
+}
+
+// deliverNode processes the head of node lane i's queue.
+func (s *Sim) deliverNode(i int) {
+	d := s.ds
+	l := d.lanes[i]
+	it := l.queue[0]
+	l.queue = l.queue[1:]
+	inst := it.inst
+	before := inst.store()
+	var what, outcome string
+	kind := LogObjectsList
+	switch it.kind {
+	case nodeStart:
+		kind = LogStarted
+		what = "started: " + strings.Join(inst.flags.Args(inst.name, s.api.Namespace), " ")
+		inst.started = true
+		sel, err := d.rules.NodeFieldSelector(inst.flags)
+		if err == nil {
+			inst.selector, err = model.ParseNodeSelector(sel)
+		}
+		if err != nil {
+			inst.failed = err.Error()
+			outcome = "exited: " + err.Error() + "; the pod crash-loops and never serves"
+			break
+		}
+		inst.data = model.NewReflector(0, 1, d.listWatch, d.pageSize)
+		l.queue = append(l.queue, nodeItem{kind: nodePage, inst: inst})
+		outcome = "pods store built, " + describeNodeSelector(sel) + "; " + inst.data.Request.String()
+	case nodePage:
+		what = inst.data.Request.String()
+		ev := s.answerPods(inst)
+		if st, ok := ev.(model.ObjectsStreamed); ok && st.Refused {
+			what += ": 422 Invalid (sendInitialEvents is forbidden: the WatchList feature gate is off)"
+		}
+		inst.data, outcome = model.StepReflector(inst.data, ev)
+		s.followPods(inst)
+	case nodeEvent:
+		kind = LogObjectsWatch
+		what = fmt.Sprintf("watch %s of %d pods at resourceVersion %s", it.event.Type, len(it.event.UIDs), it.event.ResourceVersion)
+		inst.data, outcome = model.StepReflector(inst.data, it.event)
+	case nodeStop:
+		kind = LogStopped
+		what = "deleted"
+		outcome = "stopped"
+		inst.stopped, inst.watching = true, false
+		l.queue = slices.DeleteFunc(l.queue, func(x nodeItem) bool { return x.inst == inst })
+		d.insts = slices.DeleteFunc(d.insts, func(x *nodeInstance) bool { return x == inst })
+	}
+	s.recover(before, inst.store())
+	if s.opts.Windows && s.step >= 0 && !slices.Equal(before, inst.store()) {
+		s.measureWindow()
+	}
+	s.log = append(s.log, LogEntry{Step: s.step, Kind: kind, Pod: -1, PodUID: inst.name, Event: what, Outcome: outcome})
+}
+
+func describeNodeSelector(sel string) string {
+	if sel == "" {
+		return "no field selector: every pod"
+	}
+	return "fieldSelector=" + sel
+}
+
+// followPods opens inst's watch once its reflector asks for it: the
+// writes after its resourceVersion are replayed, later ones follow.
+func (s *Sim) followPods(inst *nodeInstance) {
+	r := inst.data
+	if !r.Watching {
+		s.ds.lanes[inst.lane].queue = append(s.ds.lanes[inst.lane].queue, nodeItem{kind: nodePage, inst: inst})
+		return
+	}
+	if inst.watching {
+		return
+	}
+	inst.watching = true
+	from := model.ParseResourceVersion(r.Request.ResourceVersion)
+	for _, w := range s.ds.writes {
+		if w.rv > from {
+			s.queuePodWrite(inst, w)
+		}
+	}
+}
+
+// store returns what inst's store holds now (nothing once stopped).
+func (inst *nodeInstance) store() []string {
+	if inst.stopped || inst.failed != "" || !inst.started {
+		return nil
+	}
+	return inst.data.Store
+}
+
+// recover updates the coverage counts after a store changed from before
+// to after (both sorted).
+func (s *Sim) recover(before, after []string) {
+	d := s.ds
+	i, j := 0, 0
+	for i < len(before) || j < len(after) {
+		switch {
+		case j == len(after) || i < len(before) && before[i] < after[j]:
+			d.cover[before[i]]--
+			s.recount(before[i])
+			i++
+		case i == len(before) || after[j] < before[i]:
+			d.cover[after[j]]++
+			s.recount(after[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+}
+
+// recount files pod u under gap or overlap by its count: a live pod held
+// by no store is a gap, one held by two or more an overlap. A deleted pod
+// still in a store (its DELETED event undelivered) is exported but not
+// judged.
+func (s *Sim) recount(u string) {
+	d := s.ds
+	n := d.cover[u]
+	if n == 0 {
+		delete(d.cover, u)
+	}
+	_, live := d.pods[u]
+	if live && n == 0 {
+		d.gap[u] = true
+	} else {
+		delete(d.gap, u)
+	}
+	if live && n >= 2 {
+		d.overlap[u] = true
+	} else {
+		delete(d.overlap, u)
+	}
+}
+
+// NodeCheckpoint is DaemonSet sharding's state at a point: the nodes, the
+// KSM pods that serve the pods, and the properties judged on the pods.
+type NodeCheckpoint struct {
+	Nodes     []NodeState    `json:"nodes"`
+	Instances []NodeInstance `json:"instances"`
+	Pods      int            `json:"pods"`        // live pods
+	Pending   int            `json:"unscheduled"` // of which bound to no node
+	Complete  bool           `json:"complete"`
+	Disjoint  bool           `json:"disjoint"`
+	Gap       UIDSet         `json:"gap"`
+	Overlap   UIDSet         `json:"overlap"`
+}
+
+// NodeState is one node: the pods bound to it and whether it is tainted.
+type NodeState struct {
+	Node    string `json:"node"`
+	Pods    int    `json:"pods"`
+	Tainted bool   `json:"tainted,omitempty"`
+}
+
+// NodeInstance is one KSM pod of DaemonSet sharding.
+type NodeInstance struct {
+	// Node is the node it runs on; "" for the unscheduled pods'
+	// Deployment.
+	Node     string `json:"node"`
+	Pod      string `json:"pod"`
+	Flags    string `json:"flags"`
+	Selector string `json:"selector"`
+	// Failed says why KSM exited on its flags (it never serves).
+	Failed   string `json:"failed,omitempty"`
+	Exported int    `json:"exported"`
+}
+
+// String renders the instance as reports show it: "node:exported", the
+// unscheduled pods' Deployment as "(unscheduled)" or "(all pods)", a
+// failed one with "!" for its count.
+func (n NodeInstance) String() string {
+	who := n.Node
+	if who == "" {
+		who = "(unscheduled)"
+		if !strings.Contains(n.Flags, "track-unscheduled-pods") {
+			who = "(all pods)"
+		}
+	}
+	if n.Failed != "" {
+		return who + "=exited"
+	}
+	return who + "=" + strconv.Itoa(n.Exported)
+}
+
+// nodeCheckpoint evaluates DaemonSet sharding now: O(nodes + KSM pods +
+// violations), the coverage being kept up to date as stores change.
+func (s *Sim) nodeCheckpoint() *NodeCheckpoint {
+	d := s.ds
+	c := &NodeCheckpoint{Pods: len(d.pods)}
+	perNode := map[string]int{}
+	for _, n := range d.pods {
+		perNode[n]++
+	}
+	c.Pending = perNode[""]
+	for _, l := range d.lanes {
+		if l.node != "" && !l.removed {
+			c.Nodes = append(c.Nodes, NodeState{Node: l.node, Pods: perNode[l.node], Tainted: l.tainted})
+		}
+	}
+	for _, inst := range d.insts {
+		ni := NodeInstance{Node: d.lanes[inst.lane].node, Pod: inst.name, Flags: inst.flags.String(), Failed: inst.failed, Exported: len(inst.store())}
+		if inst.started && inst.failed == "" {
+			ni.Selector = inst.selector.String()
+		}
+		c.Instances = append(c.Instances, ni)
+	}
+	c.Gap = sortedSet(d.gap)
+	c.Overlap = sortedSet(d.overlap)
+	c.Complete, c.Disjoint = c.Gap.Count == 0, c.Overlap.Count == 0
+	return c
+}
+
+func sortedSet(m map[string]bool) UIDSet {
+	u := UIDSet{Count: len(m), UIDs: sortedKeys(m)}
+	if u.UIDs == nil {
+		u.UIDs = []string{}
+	}
+	return u
+}
+
+// deliverNodeStep is a deliver step from a node lane.
+func (s *Sim) deliverNodeStep(i int, st Step) error {
+	l := s.ds.laneOf(*st.Node)
+	who := "node " + *st.Node
+	if *st.Node == "" {
+		who = "the unscheduled pods' Deployment"
+	}
+	for n := range st.Count {
+		if len(s.ds.lanes[l].queue) == 0 {
+			return &TraceError{Step: i, Field: "count",
+				Msg: fmt.Sprintf("the KSM pod of %s ran out of items after %d of %d deliveries", who, n, st.Count)}
+		}
+		s.deliverNode(l)
+	}
+	s.observe(st.Op)
+	return nil
+}
+
+func isNodeOp(op string) bool {
+	switch op {
+	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpCreatePods, OpBind:
+		return true
+	}
+	return false
+}
+
+// validateDaemonSet checks cluster.daemonSet, cluster.nodes and
+// cluster.pods, and returns the nodes (nil without a DaemonSet).
+func validateDaemonSet(c *Cluster) (map[string]bool, *fieldErr) {
+	if c.DaemonSet == nil {
+		switch {
+		case c.Nodes != nil:
+			return nil, &fieldErr{"cluster.nodes", "nodes need a DaemonSet (cluster.daemonSet) to shard their pods"}
+		case c.Pods != nil:
+			return nil, &fieldErr{"cluster.pods", "pods are DaemonSet sharding's objects: they need cluster.daemonSet"}
+		}
+		return nil, nil
+	}
+	d := c.DaemonSet
+	if d.Name == "" {
+		return nil, &fieldErr{"cluster.daemonSet.name", "required"}
+	}
+	if errs := validation.IsDNS1123Subdomain(d.Name); len(errs) > 0 {
+		return nil, &fieldErr{"cluster.daemonSet.name", fmt.Sprintf("invalid DaemonSet name %s: %s", textsafe.Quote(d.Name), strings.Join(errs, "; "))}
+	}
+	switch d.Unscheduled {
+	case "", UnscheduledTrack, UnscheduledAll:
+	case UnscheduledNone:
+		d.Unscheduled = ""
+	default:
+		return nil, &fieldErr{"cluster.daemonSet.unscheduled", fmt.Sprintf("unknown value %s, want %q (no KSM pod serves the pods bound to no node; the default), %q (a Deployment with --track-unscheduled-pods, v2.14.0) or %q (a Deployment without --node: every pod)",
+			textsafe.Quote(d.Unscheduled), UnscheduledNone, UnscheduledTrack, UnscheduledAll)}
+	}
+	nodes := map[string]bool{}
+	for i, n := range c.Nodes {
+		if err := validateNodeName(n); err != "" {
+			return nil, &fieldErr{fmt.Sprintf("cluster.nodes[%d]", i), err}
+		}
+		if nodes[n] {
+			return nil, &fieldErr{fmt.Sprintf("cluster.nodes[%d]", i), fmt.Sprintf("node %s is named twice", textsafe.Quote(n))}
+		}
+		nodes[n] = true
+	}
+	if p := c.Pods; p != nil {
+		switch {
+		case p.Generate < 0 || p.Generate > MaxObjects:
+			return nil, &fieldErr{"cluster.pods.generate", fmt.Sprintf("must be between 0 and the simulator's limit of %d, got %d", MaxObjects, p.Generate)}
+		case p.Unscheduled < 0 || p.Unscheduled > p.Generate:
+			return nil, &fieldErr{"cluster.pods.unscheduled", fmt.Sprintf("must be between 0 and generate (%d), got %d", p.Generate, p.Unscheduled)}
+		case p.Unscheduled < p.Generate && len(c.Nodes) == 0:
+			return nil, &fieldErr{"cluster.pods.unscheduled", "with no node (cluster.nodes) every pod is unscheduled: set unscheduled to generate, or add nodes"}
+		}
+	}
+	return nodes, nil
+}
+
+// validateNodeName checks a node name as the API server validates a Node's
+// (a DNS subdomain: dots allowed, as cloud node names have them).
+func validateNodeName(n string) string {
+	if n == "" {
+		return "empty node name"
+	}
+	if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+		return fmt.Sprintf("invalid node name %s: %s", textsafe.Quote(n), strings.Join(errs, "; "))
+	}
+	return ""
+}
+
+// validateNodeOp checks a DaemonSet sharding op against the nodes and the
+// live pods so far, and follows them.
+func validateNodeOp(s *Step, nodes map[string]bool, pods *int) *fieldErr {
+	if nodes == nil {
+		return &fieldErr{"op", fmt.Sprintf("%q is a DaemonSet sharding op: this trace has no cluster.daemonSet", s.Op)}
+	}
+	if s.Node == nil {
+		return &fieldErr{"node", "required: the node"}
+	}
+	n := *s.Node
+	switch s.Op {
+	case OpAddNode:
+		if err := validateNodeName(n); err != "" {
+			return &fieldErr{"node", err}
+		}
+		if nodes[n] {
+			return &fieldErr{"node", fmt.Sprintf("node %s exists already", textsafe.Quote(n))}
+		}
+		nodes[n] = true
+	case OpRemoveNode, OpTaint, OpUntaint:
+		if !nodes[n] {
+			return &fieldErr{"node", fmt.Sprintf("no node %s at this step (the nodes are: %s)", textsafe.Quote(n), strings.Join(sortedKeys(nodes), ", "))}
+		}
+		if s.Op == OpRemoveNode {
+			delete(nodes, n)
+		}
+	case OpCreatePods:
+		if n != "" && !nodes[n] {
+			return &fieldErr{"node", fmt.Sprintf("no node %s at this step (the nodes are: %s; \"\" creates unscheduled pods)", textsafe.Quote(n), strings.Join(sortedKeys(nodes), ", "))}
+		}
+		if s.Generate < 1 || s.Generate > MaxObjects-*pods {
+			return &fieldErr{"generate", fmt.Sprintf("must be between 1 and the simulator's limit of %d live pods, got %d", MaxObjects-*pods, s.Generate)}
+		}
+		*pods += s.Generate
+	case OpBind:
+		if !nodes[n] {
+			return &fieldErr{"node", fmt.Sprintf("no node %s at this step (the nodes are: %s)", textsafe.Quote(n), strings.Join(sortedKeys(nodes), ", "))}
+		}
+		if s.Count < 1 {
+			return &fieldErr{"count", fmt.Sprintf("must be at least 1: the number of unscheduled pods to bind, got %d", s.Count)}
+		}
+	}
+	return nil
+}

@@ -46,14 +46,17 @@ type Backend struct {
 
 	apiConfig sim.APIServerConfig // the trace's, recorded by ConfigureAPIServer
 
-	namespace   string // of the StatefulSet, learnt from the first Write
+	// namespace is the pods': the trace's (Check), or the StatefulSet's
+	// (the first Write).
+	namespace   string
 	statefulSet string
 	pods        []*pod // every incarnation, in creation order
 }
 
 var (
-	_ sim.NewBackend = New
-	_ sim.Backend    = (*Backend)(nil)
+	_ sim.NewBackend   = New
+	_ sim.Backend      = (*Backend)(nil)
+	_ sim.FlagsBackend = (*Backend)(nil)
 )
 
 // New returns a client-go backend for one replay with reducer r: the
@@ -112,19 +115,67 @@ func (b *Backend) NewPod(name, uid string) (sim.PodRunner, error) {
 			}},
 		},
 	}
-	tracker := b.cs.Tracker()
-	var err error
-	if _, getErr := tracker.Get(podsResource, b.namespace, name); getErr == nil {
-		err = tracker.Update(podsResource, obj, b.namespace)
-	} else {
-		err = tracker.Create(podsResource, obj, b.namespace)
-	}
-	if err != nil {
+	if err := b.putPod(obj); err != nil {
 		return nil, err
 	}
-	p := &pod{b: b, name: name, uid: uid}
+	p := &pod{b: b, name: name, uid: uid, flags: model.AutoshardingFlags()}
 	b.pods = append(b.pods, p)
 	return p, nil
+}
+
+// NewPodWithFlags implements sim.FlagsBackend: a pod started with flags.
+// Autosharding flags are NewPod's pod. A statically sharded pod (--shard
+// and --total-shards, no --pod: a Deployment's) gets a Pod object with no
+// StatefulSet owner reference and never reads a StatefulSet: Started
+// configures it from its flags, as KSM's MetricsHandler.Run does without
+// --pod ("Autosharding disabled"), and its data plane then runs as any
+// pod's. DaemonSet sharding (--node, --track-unscheduled-pods) and
+// resources other than configmaps are refused with errors.ErrUnsupported.
+func (b *Backend) NewPodWithFlags(name, uid string, flags model.Flags) (sim.PodRunner, error) {
+	if err := runnable(flags); err != nil {
+		return nil, err
+	}
+	if flags.Autosharding {
+		return b.NewPod(name, uid)
+	}
+	if b.namespace == "" {
+		b.namespace = metav1.NamespaceDefault // no trace told it: Check was not called
+	}
+	obj := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: b.namespace, UID: types.UID(uid)},
+	}
+	if err := b.putPod(obj); err != nil {
+		return nil, err
+	}
+	p := &pod{b: b, name: name, uid: uid, flags: flags}
+	b.pods = append(b.pods, p)
+	return p, nil
+}
+
+// runnable refuses the flags this backend cannot run, with
+// errors.ErrUnsupported (and sim.ErrUnsupported, which simrun reports as a
+// usage error).
+func runnable(f model.Flags) error {
+	switch {
+	case f.Node != "" || f.TrackUnscheduledPods:
+		return fmt.Errorf("the %s backend does not run DaemonSet sharding (%s): its pods serve configmaps only, which have no spec.nodeName; replay it with --backend model: %w (%w)", Name, f, errors.ErrUnsupported, sim.ErrUnsupported)
+	case f.Resource != "configmaps":
+		return fmt.Errorf("the %s backend runs pods with --resources=configmaps only, not %q: %w (%w)", Name, f.Resource, errors.ErrUnsupported, sim.ErrUnsupported)
+	case f.Autosharding && f != model.AutoshardingFlags():
+		return fmt.Errorf("the %s backend runs autosharding pods with KSM's default --shard and --total-shards only, not %+v: %w (%w)", Name, f, errors.ErrUnsupported, sim.ErrUnsupported)
+	}
+	return nil
+}
+
+// putPod creates the Pod object, or replaces it (a restart's new
+// incarnation of the same name).
+func (b *Backend) putPod(obj *corev1.Pod) error {
+	tracker := b.cs.Tracker()
+	if _, err := tracker.Get(podsResource, obj.Namespace, obj.Name); err == nil {
+		return tracker.Update(podsResource, obj, obj.Namespace)
+	}
+	return tracker.Create(podsResource, obj, obj.Namespace)
 }
 
 // Close implements sim.Backend: every informer still running is stopped
@@ -142,6 +193,7 @@ func (b *Backend) Close() {
 type pod struct {
 	b         *Backend
 	name, uid string
+	flags     model.Flags // what it was started with
 
 	// Owned by the simulator's goroutine.
 	phase       model.Phase
@@ -181,6 +233,8 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	var note string
 	var err error
 	switch ev := ev.(type) {
+	case model.Started:
+		note, err = p.started(ev)
 	case model.Got:
 		note, err = p.got(ev)
 	case model.Listed:
@@ -200,6 +254,29 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		return model.PodState{}, "", err
 	}
 	return p.state(), note, nil
+}
+
+// started is KSM's MetricsHandler.Run without --pod and --pod-namespace:
+// it logs "Autosharding disabled" and calls ConfigureSharding with
+// --shard and --total-shards at once; no GET, no informer. The
+// configuration is the pod's own flags; the simulator's event must carry
+// the same.
+func (p *pod) started(ev model.Started) (string, error) {
+	if p.phase != model.Starting {
+		return "ignored: already started", nil
+	}
+	if p.flags.Autosharding {
+		return "", fmt.Errorf("pod %s runs with %s (--pod and --pod-namespace): it detects its StatefulSet, the simulator delivers a start without autosharding (%d/%d)", p.name, p.flags, ev.Shard, ev.TotalShards)
+	}
+	c := model.Config{Shard: p.flags.Shard, Total: p.flags.TotalShards}
+	if want := (model.Config{Shard: ev.Shard, Total: ev.TotalShards}); c != want {
+		return "", fmt.Errorf("pod %s runs with %s, the simulator starts it as %s", p.name, p.flags, want)
+	}
+	p.phase = model.Static
+	p.mu.Lock()
+	p.config = c
+	p.mu.Unlock()
+	return fmt.Sprintf("autosharding disabled: configured %s from --shard and --total-shards", c), nil
 }
 
 // got is KSM's detectStatefulSet: GET the own Pod, follow its controller

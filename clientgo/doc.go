@@ -34,6 +34,14 @@
 //   - Stop: cancel the informer and the objects reflector (below) and wait
 //     for both to return.
 //
+// A pod of a statically sharded Deployment (sim.FlagsBackend:
+// NewPodWithFlags with --shard and --total-shards, no --pod) has a Pod
+// object with no owner reference and no StatefulSet informer: Started is
+// MetricsHandler.Run without autosharding ("Autosharding disabled"), which
+// configures the pod from its own flags at once; its data plane then runs
+// as any pod's. DaemonSet sharding (--node, --track-unscheduled-pods) is
+// refused with errors.ErrUnsupported.
+//
 // # The data plane
 //
 // Each pod is also a sim.ObjectsRunner: its objects store (the ConfigMaps

@@ -19,7 +19,14 @@ var (
 // informer's watch and has no lagged watch cache, so disconnect (the
 // informer's re-watch, or its relist after 410 Gone) and cacheLag (its
 // LIST at an older resourceVersion) are refused.
+//
+// Check also records the trace's namespace: a statically sharded trace
+// writes no StatefulSet to learn it from, and its pods' Pod objects
+// (NewPodWithFlags) live there.
 func (b *Backend) Check(t *sim.Trace) string {
+	if b.namespace == "" {
+		b.namespace = t.Cluster.Namespace
+	}
 	for i, st := range t.Steps {
 		switch st.Op {
 		case sim.OpDisconnect:

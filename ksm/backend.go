@@ -2,6 +2,7 @@ package ksm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -65,8 +66,11 @@ type Backend struct {
 	build Build
 	bin   string
 	api   sim.APIServerConfig
-	srv   *server
-	host  *process
+	// namespace is the trace's (Check): where the API server keeps the
+	// pods and the ConfigMaps when no StatefulSet write names it.
+	namespace string
+	srv       *server
+	host      *process
 }
 
 // Name implements sim.Backend.
@@ -79,23 +83,53 @@ func (b *Backend) Release() Build { return b.build }
 // creation) starts the API server and the host in the StatefulSet's
 // namespace.
 func (b *Backend) Write(ss *appsv1.StatefulSet) error {
-	if b.srv == nil {
-		srv, err := newServer(ss.Namespace, b.api)
-		if err != nil {
-			return err
-		}
-		b.srv = srv
-		if b.host, err = startProcess(b.bin, srv.URL()); err != nil {
-			return err
-		}
+	if err := b.start(ss.Namespace); err != nil {
+		return err
 	}
 	b.srv.setStatefulSet(ss)
 	return nil
 }
 
+// start starts the API server, in namespace, and the host, unless they
+// run: at the first write, the StatefulSet's or (without one: static
+// sharding) the objects'.
+func (b *Backend) start(namespace string) error {
+	if b.srv != nil {
+		return nil
+	}
+	srv, err := newServer(namespace, b.api)
+	if err != nil {
+		return err
+	}
+	b.srv = srv
+	b.host, err = startProcess(b.bin, srv.URL())
+	return err
+}
+
+// Check implements sim.TraceChecker: the ksm backend replays every trace.
+// It records the trace's namespace, which a trace without a StatefulSet
+// (static sharding) gives no Write to learn.
+func (b *Backend) Check(t *sim.Trace) string {
+	b.namespace = t.Cluster.Namespace
+	return ""
+}
+
+// serverNamespace is the namespace of an API server started without a
+// StatefulSet: the trace's, or "default" for a backend that was given no
+// trace.
+func (b *Backend) serverNamespace() string {
+	if b.namespace == "" {
+		return "default"
+	}
+	return b.namespace
+}
+
 // WriteObjects implements sim.ObjectWriter: the objects are ConfigMaps
 // named by their UID.
 func (b *Backend) WriteObjects(created, deleted []string, resourceVersion string) error {
+	if err := b.start(b.serverNamespace()); err != nil {
+		return err
+	}
 	b.srv.setObjects(created, deleted, resourceVersion)
 	return b.settle()
 }
@@ -142,16 +176,42 @@ func (b *Backend) CacheLag(writes int) error {
 // with the flags of an autosharding StatefulSet pod. Its start-up GET
 // waits at the API server until the simulator delivers it.
 func (b *Backend) NewPod(name, uid string) (sim.PodRunner, error) {
-	conn := b.srv.addPod(name, uid)
-	args := []string{"--pod=" + name, "--pod-namespace=" + b.srv.namespace, "--resources=configmaps"}
-	if _, err := b.host.call(request{Op: opStart, Pod: name, UID: uid, Args: args}); err != nil {
-		return nil, fmt.Errorf("start KSM with %s: %w", strings.Join(args, " "), err)
+	if b.srv == nil || b.srv.ss == nil {
+		return nil, errors.New("an autosharding pod before the StatefulSet's first write")
 	}
-	p := &pod{b: b, conn: conn, state: model.NewPod(name)}
-	if err := b.settle(); err != nil {
+	conn := b.srv.addPod(name, uid, true)
+	flags := model.AutoshardingFlags()
+	p := &pod{b: b, conn: conn, state: model.NewPod(name), flags: flags, args: flags.Args(name, b.srv.namespace)}
+	if err := p.start(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// NewPodWithFlags implements sim.FlagsBackend. Autosharding flags are
+// NewPod's pod. Any other pod gets a Pod object with no StatefulSet owner
+// reference, and KSM starts only when the simulator delivers its start
+// (model.Started), with flags.Args: the real --shard, --total-shards and
+// --resources=configmaps, no --pod. DaemonSet sharding (--node,
+// --track-unscheduled-pods) is refused with errors.ErrUnsupported: the
+// server serves no Pods to shard by node.
+func (b *Backend) NewPodWithFlags(name, uid string, flags model.Flags) (sim.PodRunner, error) {
+	switch {
+	case flags.Node != "" || flags.TrackUnscheduledPods:
+		return nil, fmt.Errorf("the %s backend does not run DaemonSet sharding (%s) yet: its API server serves no Pods to shard by spec.nodeName; replay it with --backend model: %w (%w)", Name, flags, errors.ErrUnsupported, sim.ErrUnsupported)
+	case flags.Resource != "configmaps":
+		return nil, fmt.Errorf("the %s backend runs KSM with --resources=configmaps only (the objects are ConfigMaps), not %q: %w (%w)", Name, flags.Resource, errors.ErrUnsupported, sim.ErrUnsupported)
+	case flags.Autosharding:
+		if flags != model.AutoshardingFlags() {
+			return nil, fmt.Errorf("the %s backend runs autosharding pods with KSM's default --shard and --total-shards only, not %+v: %w (%w)", Name, flags, errors.ErrUnsupported, sim.ErrUnsupported)
+		}
+		return b.NewPod(name, uid)
+	}
+	if err := b.start(b.serverNamespace()); err != nil {
+		return nil, err
+	}
+	conn := b.srv.addPod(name, uid, false)
+	return &pod{b: b, conn: conn, state: model.NewPod(name), flags: flags, args: flags.Args(name, b.srv.namespace)}, nil
 }
 
 // Close implements sim.Backend.
@@ -216,6 +276,20 @@ type pod struct {
 	b     *Backend
 	conn  *podConn
 	state model.PodState
+	flags model.Flags
+	args  []string // KSM's command line, flags.Args
+	// started: KSM runs (NewPod starts an autosharding pod, whose GET
+	// then waits at the server; Started a static one).
+	started bool
+}
+
+// start starts KSM with the pod's flags and waits until it has reacted.
+func (p *pod) start() error {
+	if _, err := p.b.host.call(request{Op: opStart, Pod: p.conn.name, UID: p.conn.uid, Args: p.args}); err != nil {
+		return fmt.Errorf("start KSM with %s: %w", strings.Join(p.args, " "), err)
+	}
+	p.started = true
+	return p.b.settle()
 }
 
 // Deliver implements sim.PodRunner: it lets the pod's held request or the
@@ -225,6 +299,11 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	s := p.b.srv
 	var note string
 	switch ev := ev.(type) {
+	case model.Started:
+		var err error
+		if note, err = p.startStatic(ev); err != nil {
+			return p.state, "", err
+		}
 	case model.Got:
 		if err := p.await("its start-up GET of Pod "+p.conn.name, func() bool { return p.conn.get.waiting }); err != nil {
 			return p.state, "", err
@@ -316,6 +395,50 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	return p.state, note, nil
 }
 
+// startStatic starts KSM without autosharding: its MetricsHandler.Run logs
+// "Autosharding disabled" and calls ConfigureSharding with --shard and
+// --total-shards at once. Once the pod has settled, its state is read
+// from what it did: it must have started listing ConfigMaps (built its
+// stores), sent no request for a Pod or a StatefulSet, and its
+// self-metrics must show the configuration the simulator starts it with.
+func (p *pod) startStatic(ev model.Started) (string, error) {
+	if p.state.Phase != model.Starting {
+		return "ignored: already started", nil
+	}
+	if p.flags.Autosharding {
+		return "", fmt.Errorf("KSM pod %s runs with %s: it detects its StatefulSet; the simulator delivers a start without autosharding", p.conn.name, strings.Join(p.args, " "))
+	}
+	want := model.Config{Shard: ev.Shard, Total: ev.TotalShards}
+	if err := p.start(); err != nil {
+		return "", err
+	}
+	s := p.b.srv
+	s.mu.Lock()
+	configured, ssName, requests := p.conn.configured, p.conn.ssName, slices.Clone(p.conn.requests)
+	s.mu.Unlock()
+	for _, r := range requests {
+		if strings.Contains(r, "/pods/") || strings.Contains(r, "/statefulsets") {
+			return "", fmt.Errorf("KSM pod %s, started with %s, sent %s: autosharding is not disabled", p.conn.name, strings.Join(p.args, " "), r)
+		}
+	}
+	if configured == 0 || ssName != "" {
+		return "", fmt.Errorf("KSM pod %s, started with %s, did not configure its sharding at once (it listed no ConfigMaps); its requests: %s; the end of the log:\n%s", p.conn.name, strings.Join(p.args, " "), p.requests(), p.b.host.log.String())
+	}
+	resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
+	if err != nil {
+		return "", err
+	}
+	c, err := selfConfig(resp.Self)
+	if err != nil {
+		return "", fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
+	}
+	if c != want {
+		return "", fmt.Errorf("KSM pod %s, started with %s, runs as %s; the simulator starts it as %s", p.conn.name, strings.Join(p.args, " "), c, want)
+	}
+	p.state.Phase, p.state.Config = model.Static, c
+	return fmt.Sprintf("autosharding disabled: KSM started with %s configured %s and built its stores", strings.Join(p.args, " "), c), nil
+}
+
 // resume lets the informer's re-watch after a disconnect through, if it
 // waits, and waits until the pod has reacted: it watches again, or after
 // a 410 backs off and sends its relist (held in turn).
@@ -362,7 +485,7 @@ func (p *pod) observe(what string) (string, error) {
 // Exported implements sim.Exporter: the ConfigMaps the pod's /metrics
 // shows, by name (the UID).
 func (p *pod) Exported() ([]string, error) {
-	if p.state.Phase == model.Stopped {
+	if p.state.Phase == model.Stopped || !p.started {
 		return nil, nil
 	}
 	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
@@ -504,6 +627,8 @@ func (p *pod) Rewatch() error { return p.resume() }
 var (
 	_ sim.Rewatcher    = (*pod)(nil)
 	_ sim.Backend      = (*Backend)(nil)
+	_ sim.FlagsBackend = (*Backend)(nil)
+	_ sim.TraceChecker = (*Backend)(nil)
 	_ sim.ObjectWriter = (*Backend)(nil)
 	_ sim.FaultBackend = (*Backend)(nil)
 	_ sim.PodRunner    = (*pod)(nil)

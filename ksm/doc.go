@@ -12,6 +12,15 @@
 // rebuild), each pod on its own clientset of the client-go the release
 // pins. One host process runs all the pods of a replay.
 //
+// Pods of statically sharded Deployments (sim.FlagsBackend) run with the
+// real --shard, --total-shards and --resources=configmaps, no --pod:
+// KSM's MetricsHandler.Run logs "Autosharding disabled" and configures
+// at once. Such a pod's Pod object has no owner, and KSM starts when the
+// simulator delivers its start (model.Started), not when it is created, so
+// a Recreate rollout's new pods export nothing before they start.
+// DaemonSet sharding (--node, --track-unscheduled-pods) is refused with
+// errors.ErrUnsupported.
+//
 // The pods talk HTTP to this package's API server on loopback, which
 // serves the simulator's state: the pods, the StatefulSet (GET, LIST and
 // WATCH, plain or as a watch list, with label and field selectors, by the

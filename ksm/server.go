@@ -425,21 +425,27 @@ func (s *server) send(st *stream, b []byte) {
 	}
 }
 
-func (s *server) addPod(name, uid string) *podConn {
+// addPod creates the Pod object of a pod incarnation: owned by the
+// StatefulSet (a controller owner reference, which an autosharding pod's
+// start-up GET follows) when ofStatefulSet, else with no owner.
+func (s *server) addPod(name, uid string, ofStatefulSet bool) *podConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ctrl := true
-	s.pods[name] = &corev1.Pod{
+	obj := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: s.namespace, UID: types.UID(uid),
 			ResourceVersion: strconv.FormatUint(s.rv, 10),
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: "apps/v1", Kind: "StatefulSet", Name: s.ss.Name,
-				UID: s.ss.UID, Controller: &ctrl,
-			}},
 		},
 	}
+	if ofStatefulSet {
+		ctrl := true
+		obj.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion: "apps/v1", Kind: "StatefulSet", Name: s.ss.Name,
+			UID: s.ss.UID, Controller: &ctrl,
+		}}
+	}
+	s.pods[name] = obj
 	p := &podConn{name: name, uid: uid, get: newHold(), list: newHold()}
 	s.podsByUID[uid] = p
 	s.changed()

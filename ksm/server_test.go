@@ -329,7 +329,7 @@ func TestWatchList(t *testing.T) {
 // Deliver(Listed) does; it returns the list.
 func startPod(t *testing.T, s *server, name, uid string, q url.Values) *appsv1.StatefulSetList {
 	t.Helper()
-	p := s.addPod(name, uid)
+	p := s.addPod(name, uid, true)
 	type answer struct {
 		code int
 		body []byte
@@ -393,7 +393,7 @@ func TestStatefulSetListLag(t *testing.T) {
 func TestDisconnect(t *testing.T) {
 	s, _ := testServer(t, noCache, 1)
 	startPod(t, s, "kube-state-metrics-0", "pod-0", listOpts("resourceVersion", "0", "limit", "500"))
-	s.addPod("kube-state-metrics-1", "pod-1")
+	s.addPod("kube-state-metrics-1", "pod-1", true)
 	ssWatch := openWatch(t, s, "pod-0", "/apis/apps/v1/namespaces/"+testNS+"/statefulsets", listOpts("resourceVersion", "2"))
 	cmWatch := openWatch(t, s, "pod-0", "/api/v1/configmaps", listOpts("resourceVersion", "2"))
 	other := openWatch(t, s, "pod-1", "/api/v1/configmaps", listOpts("resourceVersion", "2"))

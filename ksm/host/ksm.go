@@ -37,6 +37,11 @@ import (
 //   - no custom-resource-state config, no config-file reload, no
 //     proc.StartReaper.
 //
+// Any sharding flags run as the release runs them: with --pod and
+// --pod-namespace MetricsHandler.Run detects the StatefulSet
+// (autosharding); without them it logs "Autosharding disabled" and
+// configures --shard and --total-shards at once (static sharding).
+//
 // It returns the pod's MetricsHandler.Run.
 func newKSM(ctx context.Context, p *pod, apiServer string, args []string) (func(context.Context) error, error) {
 	opts := options.NewOptions()
@@ -54,10 +59,6 @@ func newKSM(ctx context.Context, p *pod, apiServer string, args []string) (func(
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("validate flags %q: %w", args, err)
 	}
-	if len(opts.Pod) == 0 || len(opts.Namespace) == 0 {
-		return nil, fmt.Errorf("flags %q: autosharding needs --pod and --pod-namespace", args)
-	}
-
 	registry := prometheus.NewRegistry()
 	b := builder.NewBuilder()
 	b.WithMetrics(registry)

@@ -2,8 +2,9 @@
 // as KSM's own code of the release this module is built against: its flag
 // parsing (options.NewOptions, AddFlags, Parse, Validate), its store
 // builder (pkg/builder) wired as that release's pkg/app/server.go wires it,
-// and its autosharding metrics handler (pkg/metricshandler: New, Run,
-// ServeHTTP). Each pod has its own clientset, User-Agent and connections to
+// and its metrics handler (pkg/metricshandler: New, Run, ServeHTTP), which
+// autoshards with --pod and --pod-namespace and otherwise configures
+// --shard and --total-shards at once. Each pod has its own clientset, User-Agent and connections to
 // the simulator's API server.
 //
 // simrun drives it over standard input and output, one JSON object a line

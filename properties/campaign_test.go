@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shardsim/shardsim/clientgo"
 	"github.com/shardsim/shardsim/properties"
@@ -336,5 +337,30 @@ func TestCampaignBackendAgrees(t *testing.T) {
 		if c.BackendHolds == nil || *c.BackendHolds {
 			t.Errorf("%s: the backend's verdict on the shrunk trace: %v, want violated", c.Trace.Name, c.BackendHolds)
 		}
+	}
+}
+
+// TestCampaignProgress: a slice reports its progress in its own traces,
+// and once more at the end, with every trace done.
+func TestCampaignProgress(t *testing.T) {
+	var got []properties.HuntProgress
+	s, err := properties.RunCampaignSlice(properties.CampaignOptions{
+		HuntOptions: properties.HuntOptions{Reducer: "field-selector", Seed: 1, Traces: 20,
+			Progress: func(p properties.HuntProgress) { got = append(got, p) }, ProgressInterval: time.Nanosecond},
+		Index: 1, Count: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 2 {
+		t.Fatalf("%d progress reports, want one per trace after the first and one at the end", len(got))
+	}
+	for i, p := range got {
+		if p.Traces != s.Traces || p.Tried < 1 || p.Tried > s.Traces || (i > 0 && p.Tried < got[i-1].Tried) {
+			t.Errorf("report %d: %+v (the slice has %d traces)", i, p, s.Traces)
+		}
+	}
+	if last := got[len(got)-1]; last.Tried != 5 || last.Traces != 5 {
+		t.Errorf("last report %+v, want 5 of 5 traces", last)
 	}
 }

@@ -486,13 +486,15 @@ func mergeCampaign(out, errOut io.Writer, args []string, f *mergeFlags) error {
 // campaignJSON is the JSON report of a merge.
 type campaignJSON struct {
 	*properties.CampaignReport
-	Slices *int `json:"sliceCount,omitempty"`
+	// SliceCount is left out with the timings (--no-timings): the rest
+	// does not depend on the slicing.
+	SliceCount *int `json:"sliceCount,omitempty"`
 }
 
 func writeCampaignJSON(w io.Writer, rep *properties.CampaignReport) error {
 	v := campaignJSON{CampaignReport: rep}
 	if rep.Slices != nil {
-		v.Slices = &rep.Count
+		v.SliceCount = &rep.Count
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

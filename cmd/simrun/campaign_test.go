@@ -102,6 +102,22 @@ func TestCampaignSlicesMergeLikeOneProcess(t *testing.T) {
 			t.Errorf("merge with timings: exit %d, output lacks %q:\n%s", code, want, out)
 		}
 	}
+	// The JSON report has the timings too, unless --no-timings.
+	_, out, _ = merge(t, three, "--format", "json")
+	var timed struct {
+		SliceCount int `json:"sliceCount"`
+		Slices     []struct {
+			Index  int
+			Traces int
+			Timing struct{ ElapsedNs int64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &timed); err != nil {
+		t.Fatal(err)
+	}
+	if timed.SliceCount != 3 || len(timed.Slices) != 3 || timed.Slices[2].Index != 2 || timed.Slices[2].Traces != 20 || timed.Slices[0].Timing.ElapsedNs <= 0 {
+		t.Errorf("JSON with timings: %+v", timed)
+	}
 }
 
 // TestCampaignFieldSelectorHolds: no violation, exit status 0, in the

@@ -47,31 +47,54 @@ type pageView struct {
 	Trace       string
 	Description string
 	Schedule    string
-	Objects     int
+	Size        string // "1000 objects", "90 pods", "500 objects · 80 pods"
 	Holds       bool
 	Windows     bool // some result has transient windows (the drift band)
-	Reducers    []reducerView
+	// Legends to show: autosharding lanes (also with no result at all),
+	// static sharding lanes, DaemonSet sharding lanes.
+	Auto, Static, Nodes bool
+	Reducers            []reducerView
 }
 
 type reducerView struct {
 	ID      string
 	Name    string
 	Models  string
+	Mode    string // a sentence on the sharding mode; empty for autosharding
 	Verdict string
 	Holds   bool
 	SVG     svgView
-	Rows    []rowView
-	Log     []string
+	// NodeTables is the node view of DaemonSet sharding: one table per
+	// run of points with the same nodes and KSM pods.
+	NodeTables []nodeTableView
+	Table      tableView
+	Log        []string
 }
 
 type svgView struct {
 	Width, Height int
 	Label         string
 	Columns       []colView
-	Lanes         []laneView
-	Bands         []bandRowView
-	LeftX         int // x of the lane labels
-	RightX        int // right end of the last column
+	// Rows are the lanes and bands from top to bottom, each group of
+	// lanes (mixed traces: one per resource) after its header.
+	Rows   []svgRow
+	LeftX  int // x of the lane labels
+	RightX int // right end of the last column
+}
+
+// svgRow is one row of the timeline below the column heads: exactly one
+// field is set.
+type svgRow struct {
+	Head *headView
+	Lane *laneView
+	Band *bandRowView
+}
+
+// headView heads a group of lanes: the resource and how it is sharded.
+type headView struct {
+	Y, LineY int
+	Text     string
+	Title    string
 }
 
 type colView struct {
@@ -82,8 +105,12 @@ type colView struct {
 }
 
 type laneView struct {
-	Pod      int
-	Y        int // top of the lane
+	Class    string // "lane"; DaemonSet sharding: "lane nodelane"
+	Pod      int    // ordinal or lane index (data-pod)
+	Name     string // a static lane's name (data-lane)
+	NodeLane bool   // a DaemonSet sharding lane: data-node, not data-pod
+	Node     string // its node; "" the unscheduled pods' Deployment
+	Y        int    // top of the lane
 	MidY     int
 	Label    string
 	Title    string
@@ -114,21 +141,23 @@ type glyphView struct {
 }
 
 type bandRowView struct {
+	Key   string // data-band
 	Name  string
 	Y     int
 	TY    int
 	Cells []boxView
 }
 
-type rowView struct {
-	Step, Op, Kind     string
-	Replicas           int
-	Pods               string
-	Complete, Disjoint string
-	Gap, Overlap       int
-	CompleteOK, DisjOK bool
-	Objects            int
-	Healing            string
+// tableView is the table of checkpoints: its columns depend on the mode.
+type tableView struct {
+	Head []string
+	Rows [][]tdView
+}
+
+// tdView is one table cell; Bad marks a violated property.
+type tdView struct {
+	Text string
+	Bad  bool
 }
 
 // point is one column of the timeline: a checkpoint or a transient entry.
@@ -140,16 +169,48 @@ type point struct {
 func newPage(rep *sim.Report) pageView {
 	p := pageView{
 		Trace: rep.Trace, Description: rep.Description,
-		Schedule: rep.Schedule, Objects: rep.Objects, Holds: rep.Holds(),
+		Schedule: rep.Schedule, Size: pageSize(rep), Holds: rep.Holds(),
 	}
 	for _, res := range rep.Results {
 		if res == nil {
 			continue
 		}
+		switch res.Mode {
+		case sim.ModeStatic:
+			p.Static = true
+		case sim.ModeDaemonSet:
+			p.Nodes = true
+		case sim.ModeMixed:
+			p.Auto, p.Nodes = true, true
+		default:
+			p.Auto = true
+		}
 		p.Reducers = append(p.Reducers, newReducer(res))
 		p.Windows = p.Windows || len(res.Windows) > 0
 	}
+	if !p.Static && !p.Nodes {
+		p.Auto = true
+	}
 	return p
+}
+
+// pageSize says how many objects the trace shards: "1000 objects", with
+// DaemonSet sharding the pods ("90 pods"; mixed: "500 objects · 80 pods").
+func pageSize(rep *sim.Report) string {
+	size := fmt.Sprintf("%d objects", rep.Objects)
+	for _, res := range rep.Results {
+		if res == nil || len(res.Checkpoints) == 0 || res.Checkpoints[0].Nodes == nil {
+			continue
+		}
+		pods := plural(res.Checkpoints[0].Nodes.Pods, "pod")
+		switch res.Mode {
+		case sim.ModeDaemonSet:
+			return pods
+		case sim.ModeMixed:
+			return size + " · " + pods
+		}
+	}
+	return size
 }
 
 // points merges the checkpoints and the transient entries of res in step
@@ -166,8 +227,8 @@ func points(res *sim.Result) []point {
 	return ps
 }
 
-// ordinals lists every pod ordinal the result mentions: in a checkpoint,
-// a transient entry or the event log.
+// ordinals lists every pod ordinal (static sharding: lane) the result
+// mentions: in a checkpoint, a transient entry or the event log.
 func ordinals(res *sim.Result, ps []point) []int {
 	seen := map[int]bool{}
 	for _, p := range ps {
@@ -210,6 +271,22 @@ func yesNo(b bool) string {
 	return "NO"
 }
 
+// plural renders a count and its noun: "1 pod", "30 pods".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// Sentences on the sharding modes other than autosharding, under each
+// reducer's heading.
+const (
+	modeStatic = "Static sharding: one lane per KSM pod of a Deployment run with --shard and --total-shards, named by its Deployment (name#slot beyond the first replica); \"replicas\" sums the Deployments' replicas."
+	modeNodes  = "DaemonSet sharding of pods: one lane per node's KSM pod (--node, watching its pods through the field selector spec.nodeName=<node>) and, when the trace has one, one for the unscheduled pods' Deployment; the node view below the timeline says which KSM pod serves the pods of each node."
+	modeMixed  = "Mixed sharding: configmaps by autosharding (one lane per StatefulSet ordinal), pods by DaemonSet sharding (one lane per node's KSM pod); a point holds when both resources are exported exactly once. The node view below the timeline says which KSM pod serves the pods of each node."
+)
+
 func newReducer(res *sim.Result) reducerView {
 	ps := points(res)
 	rv := reducerView{
@@ -219,38 +296,110 @@ func newReducer(res *sim.Result) reducerView {
 		Verdict: sim.Verdict(res),
 		Holds:   res.Holds,
 	}
+	switch res.Mode {
+	case sim.ModeStatic:
+		rv.Mode = modeStatic
+	case sim.ModeDaemonSet:
+		rv.Mode = modeNodes
+	case sim.ModeMixed:
+		rv.Mode = modeMixed
+	}
 	for _, e := range res.Log {
-		rv.Log = append(rv.Log, e.String())
+		rv.Log = append(rv.Log, logLine(e))
 	}
-	for _, p := range ps {
-		rv.Rows = append(rv.Rows, newRow(p))
-	}
-	rv.SVG = newSVG(res, ps)
+	rv.Table = newTable(res.Mode, ps)
+	rv.SVG = newSVG(res, ps, groups(res, ps))
+	rv.NodeTables = nodeTables(ps)
 	return rv
 }
 
-func newRow(p point) rowView {
-	kind := "checkpoint"
-	if p.transient {
-		kind = fmt.Sprintf("transient (%d pending)", p.Pending)
+// logLine renders an event-log entry as the text report does, except a
+// DaemonSet sharding KSM pod's entries (Pod -1 with the pod's name), which
+// it names as the KSM pod's rather than the cluster's.
+func logLine(e sim.LogEntry) string {
+	if !isNodeEntry(e) {
+		return e.String()
 	}
-	step := "init"
-	if p.Step >= 0 {
-		step = strconv.Itoa(p.Step)
+	s := fmt.Sprintf("[%s] KSM pod %s: %s", stepName(e.Step), e.PodUID, e.Event)
+	if e.Outcome != "" {
+		s += " => " + e.Outcome
 	}
-	return rowView{
-		Step: step, Op: p.Op, Kind: kind, Replicas: p.Replicas, Pods: podsString(p.Pods),
-		Complete: yesNo(p.Complete), Disjoint: yesNo(p.Disjoint),
-		CompleteOK: p.Complete, DisjOK: p.Disjoint,
-		Gap: p.Gap.Count, Overlap: p.Overlap.Count, Objects: p.Objects,
-		Healing: orDash(p.Healing),
-	}
+	return s
 }
 
+// isNodeEntry reports whether e is an item a DaemonSet sharding KSM pod
+// processed: no ordinal, but the pod's name.
+func isNodeEntry(e sim.LogEntry) bool { return e.Pod < 0 && e.PodUID != "" }
+
+// newTable is the table of checkpoints, with the columns of the mode:
+// autosharding and static sharding a row of pods, DaemonSet sharding its
+// nodes and KSM pods, mixed sharding both.
+func newTable(mode string, ps []point) tableView {
+	var t tableView
+	const podsHead = "pods (ordinal:shard/total=exported)"
+	switch mode {
+	case sim.ModeStatic:
+		t.Head = []string{"step", "op", "kind", "replicas", "pods (deployment:shard/total=exported)", "complete", "disjoint", "gap", "overlap", "objects", "healing"}
+	case sim.ModeDaemonSet:
+		t.Head = []string{"step", "op", "kind", "nodes", "KSM pods (node=exported)", "pods (unscheduled)", "complete", "disjoint", "gap", "overlap", "healing"}
+	case sim.ModeMixed:
+		t.Head = []string{"step", "op", "kind", "replicas", podsHead, "configmap gap", "configmap overlap", "configmaps",
+			"nodes", "KSM pods (node=exported)", "pods (unscheduled)", "pod gap", "pod overlap", "complete", "disjoint", "healing"}
+	default:
+		t.Head = []string{"step", "op", "kind", "replicas", podsHead, "complete", "disjoint", "gap", "overlap", "objects", "healing"}
+	}
+	for _, p := range ps {
+		kind := "checkpoint"
+		if p.transient {
+			kind = fmt.Sprintf("transient (%d pending)", p.Pending)
+		}
+		step := "init"
+		if p.Step >= 0 {
+			step = strconv.Itoa(p.Step)
+		}
+		td := func(s string) tdView { return tdView{Text: s} }
+		num := func(n int) tdView { return tdView{Text: strconv.Itoa(n)} }
+		verdict := func(ok bool) tdView { return tdView{Text: yesNo(ok), Bad: !ok} }
+		row := []tdView{td(step), td(p.Op), td(kind)}
+		n := p.Nodes
+		if n == nil {
+			n = &sim.NodeCheckpoint{}
+		}
+		nodes := []tdView{num(len(n.Nodes)), td(orNone(instancesString(n.Instances))), td(fmt.Sprintf("%d (%d)", n.Pods, n.Pending))}
+		switch mode {
+		case sim.ModeDaemonSet:
+			row = append(row, nodes...)
+			row = append(row, verdict(p.Complete), verdict(p.Disjoint), num(n.Gap.Count), num(n.Overlap.Count))
+		case sim.ModeMixed:
+			row = append(row, num(p.Replicas), td(podsString(p.Pods)), num(p.Gap.Count), num(p.Overlap.Count), num(p.Objects))
+			row = append(row, nodes...)
+			row = append(row, num(n.Gap.Count), num(n.Overlap.Count), verdict(p.Complete), verdict(p.Disjoint))
+		default:
+			row = append(row, num(p.Replicas), td(podsString(p.Pods)), verdict(p.Complete), verdict(p.Disjoint),
+				num(p.Gap.Count), num(p.Overlap.Count), num(p.Objects))
+		}
+		row = append(row, td(orDash(p.Healing)))
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// podsString renders pods as the text report does:
+// "ordinal:shard/total=exported", the lane's name for a static pod.
 func podsString(pods []sim.PodConfig) string {
 	parts := make([]string, len(pods))
 	for i, pc := range pods {
-		parts[i] = fmt.Sprintf("%d:%d/%d=%d", pc.Pod, pc.Shard, pc.Total, pc.Exported)
+		parts[i] = pc.String()
+	}
+	return strings.Join(parts, " ")
+}
+
+// instancesString renders DaemonSet sharding's KSM pods as the text
+// report does: "node-a=36 (unscheduled)=exited".
+func instancesString(insts []sim.NodeInstance) string {
+	parts := make([]string, len(insts))
+	for i, in := range insts {
+		parts[i] = in.String()
 	}
 	return strings.Join(parts, " ")
 }
@@ -269,68 +418,17 @@ type cell struct {
 	present             bool
 }
 
-func laneCell(ordinal int, p point) cell {
-	var configs []sim.PodConfig
-	for _, pc := range p.Pods {
-		if pc.Pod == ordinal {
-			configs = append(configs, pc)
-		}
-	}
-	if len(configs) == 0 {
-		return cell{}
-	}
-	labels := make([]string, len(configs))
-	serving, agree := false, true
-	for i, pc := range configs {
-		labels[i] = fmt.Sprintf("%d/%d", pc.Shard, pc.Total)
-		if pc.Total > 0 {
-			serving = true
-		}
-		if pc.Total != p.Replicas || int(pc.Shard) != ordinal {
-			agree = false
-		}
-	}
-	c := cell{label: strings.Join(labels, " + "), replicas: p.Replicas, present: true}
-	switch {
-	case !serving:
-		c.class = "seg idle"
-		c.title = "serves nothing (0/0): it has not received its StatefulSet from the informer yet"
-	case agree && len(configs) == 1:
-		c.class = "seg agree"
-		c.title = fmt.Sprintf("serves shard %d of %d, in agreement with spec.replicas=%d", configs[0].Shard, configs[0].Total, p.Replicas)
-	default:
-		c.class = "seg stale"
-		var what []string
-		for _, pc := range configs {
-			if pc.Total == 0 {
-				what = append(what, "nothing (0/0, a new incarnation starting)")
-				continue
-			}
-			what = append(what, fmt.Sprintf("shard %d of %d", pc.Shard, pc.Total))
-		}
-		c.title = fmt.Sprintf("serves %s, but spec.replicas=%d: it disagrees with the StatefulSet (stale)", strings.Join(what, " and "), p.Replicas)
-		if len(configs) > 1 {
-			c.title += "; two incarnations of this ordinal are running at once"
-		}
-	}
-	exported := 0
-	for _, pc := range configs {
-		exported += pc.Exported
-	}
-	c.title += fmt.Sprintf("; exports %d objects", exported)
-	return c
-}
-
 // Kinds of pod events the timeline marks, recognised in the event log.
 const (
 	glyphStop  = "stop"
 	glyphStart = "start"
 	glyphLost  = "lost"
+	glyphExit  = "exit" // DaemonSet sharding: KSM exited on its flags
 )
 
 // glyphKind classifies one event-log entry of a pod.
-func glyphKind(kind sim.LogKind) string {
-	switch kind {
+func glyphKind(e sim.LogEntry) string {
+	switch e.Kind {
 	case sim.LogCreated:
 		return glyphStart
 	case sim.LogStopped, sim.LogDeletionQueued:
@@ -341,25 +439,71 @@ func glyphKind(kind sim.LogKind) string {
 	return ""
 }
 
-func newSVG(res *sim.Result, ps []point) svgView {
-	ords := ordinals(res, ps)
+// labelWidth is the left margin that holds the lane and band labels: at
+// least laneLabelW, wider for long names (static lanes, nodes), up to
+// maxLabelChars characters.
+func labelWidth(labels []string) int {
+	w := laneLabelW
+	for _, l := range labels {
+		// room for the label, and for half an event marker at the
+		// first column's edge
+		w = max(w, 24+labelCharW*len([]rune(l)))
+	}
+	return w
+}
+
+// Long lane labels are cut to maxLabelChars characters (the whole name
+// is in the hover text).
+const (
+	maxLabelChars = 32
+	labelCharW    = 7 // a character of a 13px label, roughly
+	headH         = 24
+	groupGap      = 8
+)
+
+func cutLabel(s string) string {
+	r := []rune(s)
+	if len(r) <= maxLabelChars {
+		return s
+	}
+	return string(r[:maxLabelChars-1]) + "…"
+}
+
+func newSVG(res *sim.Result, ps []point, groups []groupSpec) svgView {
+	var labels []string
+	lanes := 0
+	for _, g := range groups {
+		for _, l := range g.lanes {
+			labels = append(labels, l.view.Label)
+		}
+		for _, b := range g.bands {
+			labels = append(labels, b.name)
+		}
+		lanes += len(g.lanes)
+	}
+	labelW := labelWidth(labels)
 	v := svgView{
 		LeftX:  8,
-		Width:  laneLabelW + len(ps)*colW + 16,
-		Label:  fmt.Sprintf("Timeline of %s: %d points, %d pod lanes", res.Reducer, len(ps), len(ords)),
-		RightX: laneLabelW + len(ps)*colW,
+		Width:  labelW + len(ps)*colW + 16,
+		Label:  svgLabel(res, len(ps), groups),
+		RightX: labelW + len(ps)*colW,
 	}
 	colOf := map[int]int{} // step -> column
-	colX := func(i int) int { return laneLabelW + i*colW }
+	colX := func(i int) int { return labelW + i*colW }
 	byStep := map[int][]sim.LogEntry{}
 	for _, e := range res.Log {
 		byStep[e.Step] = append(byStep[e.Step], e)
 	}
+	steps := make([]int, 0, len(byStep))
+	for s := range byStep {
+		steps = append(steps, s)
+	}
+	slices.Sort(steps)
 
 	for i, p := range ps {
 		colOf[p.Step] = i
 		c := colView{X: colX(i), CX: colX(i) + colW/2, W: colW, Step: stepName(p.Step), Op: p.Op,
-			Replica: fmt.Sprintf("replicas %d", p.Replicas)}
+			Replica: replicaLine(res.Mode, p)}
 		status := "holds"
 		if !p.Holds() {
 			status = "violated"
@@ -372,11 +516,10 @@ func newSVG(res *sim.Result, ps []point) svgView {
 			c.Class = "cp " + status
 			fmt.Fprintf(&t, "Quiescent checkpoint %s\n", where(p))
 		}
-		fmt.Fprintf(&t, "spec.replicas=%d, %d live objects; complete: %s, disjoint: %s\npods (ordinal:shard/total): %s",
-			p.Replicas, p.Objects, yesNo(p.Complete), yesNo(p.Disjoint), orNone(podsString(p.Pods)))
+		t.WriteString(pointSummary(res.Mode, p))
 		var cluster []string
 		for _, e := range byStep[p.Step] {
-			if e.Pod < 0 {
+			if e.Pod < 0 && !isNodeEntry(e) {
 				cluster = append(cluster, e.Event)
 			}
 		}
@@ -388,147 +531,224 @@ func newSVG(res *sim.Result, ps []point) svgView {
 		v.Columns = append(v.Columns, c)
 	}
 
-	for li, o := range ords {
-		y := lanesTop + li*laneH
-		lane := laneView{Pod: o, Y: y, MidY: y + laneH/2, Label: fmt.Sprintf("pod %d", o)}
-		marked := map[int]bool{} // columns with an event marker
-		// Event markers: at the left edge of the column whose step they
-		// happened in (between the previous point and this one).
-		var uids []string
-		steps := make([]int, 0, len(byStep))
-		for s := range byStep {
-			steps = append(steps, s)
+	y := lanesTop
+	for gi, g := range groups {
+		if g.head != "" {
+			v.Rows = append(v.Rows, svgRow{Head: &headView{Y: y + 16, LineY: y + headH - 2, Text: g.head, Title: g.title}})
+			y += headH
 		}
-		slices.Sort(steps)
-		for _, s := range steps {
-			var lines []string
-			kinds := map[string]bool{}
-			for _, e := range byStep[s] {
-				if e.Pod != o {
-					continue
-				}
-				if e.PodUID != "" && !slices.Contains(uids, e.PodUID) {
-					uids = append(uids, e.PodUID)
-				}
-				line := e.Event
-				if e.PodUID != "" {
-					line = e.PodUID + ": " + line
-				}
-				if e.Outcome != "" {
-					line += " => " + e.Outcome
-				}
-				lines = append(lines, line)
-				if k := glyphKind(e.Kind); k != "" {
-					kinds[k] = true
-				}
-			}
-			ci, ok := colOf[s]
-			if !ok || len(kinds) == 0 {
-				continue
-			}
-			m := markerView{X: colX(ci), Y: y + laneH/2}
-			for _, k := range []string{glyphStop, glyphStart, glyphLost} {
-				if kinds[k] {
-					m.Glyphs = append(m.Glyphs, glyphView{Kind: k})
-				}
-			}
-			total := len(m.Glyphs) * glyphW
-			for gi := range m.Glyphs {
-				m.Glyphs[gi].DX = -total/2 + glyphW/2 + gi*glyphW
-			}
-			m.BoxX, m.BoxW = -total/2-2, total+4
-			var t strings.Builder
-			fmt.Fprintf(&t, "pod %d during %s", o, stepName(s))
-			if s < 0 {
-				t.Reset()
-				fmt.Fprintf(&t, "pod %d at the start", o)
-			} else {
-				fmt.Fprintf(&t, " (%s)", ps[ci].Op)
-			}
-			t.WriteString(": " + describeKinds(kinds))
-			writeLines(&t, lines)
-			m.Title = t.String()
-			lane.Markers = append(lane.Markers, m)
-			marked[ci] = true
+		for _, spec := range g.lanes {
+			lane := newLane(spec, y, ps, steps, byStep, colOf, colX)
+			v.Rows = append(v.Rows, svgRow{Lane: &lane})
+			y += laneH
 		}
-		// Segments: runs of equal cells, split where a marker stands so
-		// that no marker hides a label.
-		for i := 0; i < len(ps); {
-			c := laneCell(o, ps[i])
-			j := i + 1
-			for j < len(ps) && !marked[j] && laneCell(o, ps[j]) == c {
-				j++
-			}
-			if c.present {
-				span := stepName(ps[i].Step)
-				if j-i > 1 {
-					span += " to " + stepName(ps[j-1].Step)
-				}
-				x := colX(i) + segInset
-				w := (j-i)*colW - 2*segInset
-				lane.Segments = append(lane.Segments, boxView{
-					X: x, Y: y + (laneH-segH)/2, W: w, H: segH,
-					TX: x + w/2, TY: y + laneH/2 + 5,
-					Class: c.class, Label: c.label,
-					Title: fmt.Sprintf("pod %d, %s: %s", o, span, c.title),
-				})
-			}
-			i = j
+		y += bandGap
+		for _, b := range g.bands {
+			row := newBand(b, ps, y, colX)
+			v.Rows = append(v.Rows, svgRow{Band: &row})
+			y += bandH
 		}
-		lane.Title = fmt.Sprintf("pod %d", o)
-		if len(uids) > 0 {
-			lane.Title += " (incarnations: " + strings.Join(uids, ", ") + ")"
+		if gi < len(groups)-1 {
+			y += groupGap
 		}
-		v.Lanes = append(v.Lanes, lane)
-	}
-
-	bandsTop := lanesTop + len(ords)*laneH + bandGap
-	for bi, band := range []string{"gap", "overlap"} {
-		y := bandsTop + bi*bandH
-		row := bandRowView{Name: band, Y: y, TY: y + bandH/2 + 4}
-		for i, p := range ps {
-			set, what := p.Gap, "exported by no pod"
-			if band == "overlap" {
-				set, what = p.Overlap, "exported by two or more pods"
-			}
-			x := colX(i) + segInset
-			w := colW - 2*segInset
-			b := boxView{X: x, Y: y + 2, W: w, H: bandH - 4, TX: x + w/2, TY: y + bandH/2 + 4}
-			var t strings.Builder
-			fmt.Fprintf(&t, "%s: %s, %s\n", band, where(p), kindOf(p))
-			if set.Count == 0 {
-				b.Class = "band zero"
-				b.Label = "0"
-				fmt.Fprintf(&t, "no object is %s", what)
-			} else {
-				b.Class = "band " + band
-				b.Label = fmt.Sprintf("%s %d", band, set.Count)
-				fmt.Fprintf(&t, "%d of %d objects are %s", set.Count, p.Objects, what)
-				ex := set.UIDs[:min(ExampleUIDs, len(set.UIDs))]
-				if len(ex) > 0 {
-					fmt.Fprintf(&t, "\nexample UIDs (first %d of %d):", len(ex), set.Count)
-					writeLines(&t, ex)
-				}
-			}
-			if p.transient {
-				b.Class += " transient"
-			}
-			b.Title = t.String()
-			row.Cells = append(row.Cells, b)
-		}
-		v.Bands = append(v.Bands, row)
 	}
 	if len(res.Windows) > 0 {
-		v.Bands = append(v.Bands, windowRow(res.Windows, ps, bandsTop+2*bandH, colX))
+		row := windowRow(res.Windows, ps, y, colX)
+		v.Rows = append(v.Rows, svgRow{Band: &row})
+		y += bandH
 	}
-	v.Height = bandsTop + len(v.Bands)*bandH + 8
+	v.Height = y + 8
 	return v
+}
+
+// svgLabel is the timeline's accessible name.
+func svgLabel(res *sim.Result, points int, groups []groupSpec) string {
+	var parts []string
+	for _, g := range groups {
+		n := len(g.lanes)
+		switch g.kind {
+		case laneNode:
+			parts = append(parts, fmt.Sprintf("%d KSM pod lanes (by node)", n))
+		default:
+			parts = append(parts, fmt.Sprintf("%d pod lanes", n))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"0 pod lanes"}
+	}
+	return fmt.Sprintf("Timeline of %s: %d points, %s", res.Reducer, points, strings.Join(parts, " and "))
+}
+
+// replicaLine is the third line of a column's head.
+func replicaLine(mode string, p point) string {
+	nodes := 0
+	if p.Nodes != nil {
+		nodes = len(p.Nodes.Nodes)
+	}
+	switch mode {
+	case sim.ModeDaemonSet:
+		return plural(nodes, "node")
+	case sim.ModeMixed:
+		return fmt.Sprintf("replicas %d · %s", p.Replicas, plural(nodes, "node"))
+	}
+	return fmt.Sprintf("replicas %d", p.Replicas)
+}
+
+// pointSummary is what a column's hover text says of its point.
+func pointSummary(mode string, p point) string {
+	n := p.Nodes
+	if n == nil {
+		n = &sim.NodeCheckpoint{}
+	}
+	nodes := fmt.Sprintf("%s, %s (%d unscheduled)", plural(len(n.Nodes), "node"), plural(n.Pods, "pod"), n.Pending)
+	switch mode {
+	case sim.ModeStatic:
+		return fmt.Sprintf("the Deployments' replicas=%d, %d live objects; complete: %s, disjoint: %s\npods (deployment:shard/total=exported): %s",
+			p.Replicas, p.Objects, yesNo(p.Complete), yesNo(p.Disjoint), orNone(podsString(p.Pods)))
+	case sim.ModeDaemonSet:
+		return fmt.Sprintf("%s; complete: %s, disjoint: %s\nKSM pods (node=exported): %s",
+			nodes, yesNo(p.Complete), yesNo(p.Disjoint), orNone(instancesString(n.Instances)))
+	case sim.ModeMixed:
+		return fmt.Sprintf("configmaps: spec.replicas=%d, %d live objects; pods: %s; complete: %s, disjoint: %s (both resources)\npods (ordinal:shard/total): %s\nKSM pods (node=exported): %s",
+			p.Replicas, p.Objects, nodes, yesNo(p.Complete), yesNo(p.Disjoint), orNone(podsString(p.Pods)), orNone(instancesString(n.Instances)))
+	}
+	return fmt.Sprintf("spec.replicas=%d, %d live objects; complete: %s, disjoint: %s\npods (ordinal:shard/total): %s",
+		p.Replicas, p.Objects, yesNo(p.Complete), yesNo(p.Disjoint), orNone(podsString(p.Pods)))
+}
+
+// newLane lays out one lane at y: its segments (runs of equal cells) and
+// its event markers.
+func newLane(spec laneSpec, y int, ps []point, steps []int, byStep map[int][]sim.LogEntry, colOf map[int]int, colX func(int) int) laneView {
+	lane := spec.view
+	lane.Y, lane.MidY = y, y+laneH/2
+	marked := map[int]bool{} // columns with an event marker
+	// Event markers: at the left edge of the column whose step they
+	// happened in (between the previous point and this one).
+	var uids []string
+	for _, s := range steps {
+		var lines []string
+		kinds := map[string]bool{}
+		for _, e := range byStep[s] {
+			if !spec.owns(e) {
+				continue
+			}
+			if e.PodUID != "" && !slices.Contains(uids, e.PodUID) {
+				uids = append(uids, e.PodUID)
+			}
+			line := e.Event
+			if e.PodUID != "" {
+				line = e.PodUID + ": " + line
+			}
+			if e.Outcome != "" {
+				line += " => " + e.Outcome
+			}
+			lines = append(lines, line)
+			if k := spec.glyph(e); k != "" {
+				kinds[k] = true
+			}
+		}
+		ci, ok := colOf[s]
+		if !ok || len(kinds) == 0 {
+			continue
+		}
+		m := markerView{X: colX(ci), Y: y + laneH/2}
+		for _, k := range []string{glyphStop, glyphStart, glyphLost, glyphExit} {
+			if kinds[k] {
+				m.Glyphs = append(m.Glyphs, glyphView{Kind: k})
+			}
+		}
+		total := len(m.Glyphs) * glyphW
+		for gi := range m.Glyphs {
+			m.Glyphs[gi].DX = -total/2 + glyphW/2 + gi*glyphW
+		}
+		m.BoxX, m.BoxW = -total/2-2, total+4
+		var t strings.Builder
+		fmt.Fprintf(&t, "%s during %s", spec.who, stepName(s))
+		if s < 0 {
+			t.Reset()
+			fmt.Fprintf(&t, "%s at the start", spec.who)
+		} else {
+			fmt.Fprintf(&t, " (%s)", ps[ci].Op)
+		}
+		t.WriteString(": " + describeKinds(kinds))
+		writeLines(&t, lines)
+		m.Title = t.String()
+		lane.Markers = append(lane.Markers, m)
+		marked[ci] = true
+	}
+	// Segments: runs of equal cells, split where a marker stands so that
+	// no marker hides a label.
+	for i := 0; i < len(ps); {
+		c := spec.cell(ps[i])
+		j := i + 1
+		for j < len(ps) && !marked[j] && spec.cell(ps[j]) == c {
+			j++
+		}
+		if c.present {
+			span := stepName(ps[i].Step)
+			if j-i > 1 {
+				span += " to " + stepName(ps[j-1].Step)
+			}
+			x := colX(i) + segInset
+			w := (j-i)*colW - 2*segInset
+			lane.Segments = append(lane.Segments, boxView{
+				X: x, Y: y + (laneH-segH)/2, W: w, H: segH,
+				TX: x + w/2, TY: y + laneH/2 + 5,
+				Class: c.class, Label: c.label,
+				Title: fmt.Sprintf("%s, %s: %s", spec.who, span, c.title),
+			})
+		}
+		i = j
+	}
+	lane.Title = spec.title
+	if len(uids) > 0 {
+		lane.Title += " (" + spec.incarnations + ": " + strings.Join(uids, ", ") + ")"
+	}
+	return lane
+}
+
+// newBand lays out a gap or overlap band at y: a cell per point.
+func newBand(spec bandSpec, ps []point, y int, colX func(int) int) bandRowView {
+	row := bandRowView{Key: spec.key, Name: spec.name, Y: y, TY: y + bandH/2 + 4}
+	for i, p := range ps {
+		x := colX(i) + segInset
+		w := colW - 2*segInset
+		b := boxView{X: x, Y: y + 2, W: w, H: bandH - 4, TX: x + w/2, TY: y + bandH/2 + 4}
+		set, total, ok := spec.set(p)
+		var t strings.Builder
+		fmt.Fprintf(&t, "%s: %s, %s\n", spec.name, where(p), kindOf(p))
+		switch {
+		case !ok:
+			b.Class = "band zero"
+			b.Label = "-"
+			fmt.Fprintf(&t, "no %s at this point", spec.noun)
+		case set.Count == 0:
+			b.Class = "band zero"
+			b.Label = "0"
+			fmt.Fprintf(&t, "no %s is %s", spec.noun, spec.what)
+		default:
+			b.Class = "band " + spec.class
+			b.Label = fmt.Sprintf("%s %d", spec.class, set.Count)
+			fmt.Fprintf(&t, "%d of %d %ss are %s", set.Count, total, spec.noun, spec.what)
+			ex := set.UIDs[:min(ExampleUIDs, len(set.UIDs))]
+			if len(ex) > 0 {
+				fmt.Fprintf(&t, "\nexample UIDs (first %d of %d):", len(ex), set.Count)
+				writeLines(&t, ex)
+			}
+		}
+		if p.transient {
+			b.Class += " transient"
+		}
+		b.Title = t.String()
+		row.Cells = append(row.Cells, b)
+	}
+	return row
 }
 
 // windowRow is the band of transient windows (simrun --windows): per
 // step, how many of the intermediate states inside it violated a property.
 func windowRow(ws []sim.Window, ps []point, y int, colX func(int) int) bandRowView {
-	row := bandRowView{Name: "drift", Y: y, TY: y + bandH/2 + 4}
+	row := bandRowView{Key: "drift", Name: "drift", Y: y, TY: y + bandH/2 + 4}
 	for i, p := range ps {
 		x := colX(i) + segInset
 		w := colW - 2*segInset
@@ -570,6 +790,9 @@ func describeKinds(k map[string]bool) string {
 	}
 	if k[glyphLost] {
 		parts = append(parts, "its watch lost the StatefulSet")
+	}
+	if k[glyphExit] {
+		parts = append(parts, "KSM exited on its flags: it never serves")
 	}
 	return strings.Join(parts, "; ")
 }

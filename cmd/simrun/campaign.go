@@ -236,6 +236,9 @@ func campaign(out, errOut io.Writer, f *campaignFlags) error {
 	if err != nil {
 		return err
 	}
+	if len(reducers) != 1 {
+		return usageErr("--backend %s cannot run %s", f.backend.name, f.reducer)
+	}
 	opts := properties.CampaignOptions{
 		HuntOptions: properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces},
 		Index:       index, Count: f.count, Run: reducers[0], Origin: f.origin(),

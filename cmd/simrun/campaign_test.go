@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -117,6 +119,44 @@ func TestCampaignSlicesMergeLikeOneProcess(t *testing.T) {
 	}
 	if timed.SliceCount != 3 || len(timed.Slices) != 3 || timed.Slices[2].Index != 2 || timed.Slices[2].Traces != 20 || timed.Slices[0].Timing.ElapsedNs <= 0 {
 		t.Errorf("JSON with timings: %+v", timed)
+	}
+}
+
+// TestCampaignLocalProcesses: three concurrent simrun processes, each
+// given its slice by $JOB_COMPLETION_INDEX as a Job's pods are, merge to
+// the report of one in-process run, byte for byte.
+func TestCampaignLocalProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs subprocesses")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	one, three := t.TempDir(), t.TempDir()
+	runSlices(t, one, 1)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range 3 {
+		wg.Go(func() {
+			cmd := exec.Command(exe, "-test.run=^TestBadInputHelperProcess$", "--")
+			cmd.Args = append(cmd.Args, append(slices.Clone(campaignArgs), "--count", "3", "--out", three, "--progress")...)
+			cmd.Env = append(os.Environ(), "SIMRUN_TEST_MAIN=1", jobIndexEnv+"="+strconv.Itoa(i))
+			if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("wrote "+filepath.Join(three, sliceFileName(i, 3)))) {
+				errs[i] = fmt.Errorf("process %d: %v\n%s", i, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, want, _ := merge(t, one, "--no-timings", "--format", "json")
+	code, got, errOut := merge(t, three, "--no-timings", "--format", "json")
+	if code != exitViolated || got != want || !strings.Contains(got, `"violations": 19`) {
+		t.Errorf("three processes: exit %d\n%s%s\none process:\n%s", code, got, errOut, want)
 	}
 }
 

@@ -21,12 +21,23 @@ import (
 
 const traceDir = "../traces"
 
-// traceFiles lists every trace file (sim.TraceFiles).
+// traceFiles lists every trace file: sim.TraceFiles, and the traces of
+// the subdirectories it leaves out (bugs, faults, static and DaemonSet
+// sharding).
 func traceFiles(t *testing.T) []string {
 	t.Helper()
 	files, err := sim.TraceFiles(traceDir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	more, err := filepath.Glob(filepath.Join(traceDir, "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range more {
+		if !slices.Contains(files, f) {
+			files = append(files, f)
+		}
 	}
 	return files
 }
@@ -146,7 +157,37 @@ func section(t *testing.T, doc *html.Node, reducer string) *html.Node {
 	return s[0]
 }
 
-// wantOrdinals lists the pod ordinals a result mentions anywhere.
+// replayWith loads path and replays it against reducers (nil: the
+// trace's, as simrun picks them: sim.ExpectedReducers).
+func replayWith(t *testing.T, path string, reducers []model.Reducer) *sim.Report {
+	t.Helper()
+	tr, err := sim.LoadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reducers == nil {
+		reducers = sim.ExpectedReducers(tr)
+	}
+	rep, err := sim.Replay(tr, reducers, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func result(t *testing.T, rep *sim.Report, reducer string) *sim.Result {
+	t.Helper()
+	for _, res := range rep.Results {
+		if res.Reducer == reducer {
+			return res
+		}
+	}
+	t.Fatalf("no result for %s", reducer)
+	return nil
+}
+
+// wantOrdinals lists the pod ordinals (static sharding: lanes) a result
+// mentions anywhere.
 func wantOrdinals(res *sim.Result) []int {
 	var out []int
 	add := func(o int) {
@@ -165,6 +206,74 @@ func wantOrdinals(res *sim.Result) []int {
 		add(e.Pod)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// wantNodes lists the node lanes a DaemonSet sharding result needs: every
+// node of a point, every node a KSM pod runs on, and "" for the
+// unscheduled pods' Deployment when it has a KSM pod.
+func wantNodes(res *sim.Result) []string {
+	var out []string
+	hasUnscheduled := false
+	for _, cs := range [][]sim.Checkpoint{res.Checkpoints, res.Transient} {
+		for _, c := range cs {
+			if c.Nodes == nil {
+				continue
+			}
+			for _, n := range c.Nodes.Nodes {
+				if !slices.Contains(out, n.Node) {
+					out = append(out, n.Node)
+				}
+			}
+			for _, in := range c.Nodes.Instances {
+				if in.Node == "" {
+					hasUnscheduled = true
+				} else if !slices.Contains(out, in.Node) {
+					out = append(out, in.Node)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	if hasUnscheduled {
+		out = append([]string{""}, out...)
+	}
+	return out
+}
+
+// staticNames maps a static result's lanes to their names.
+func staticNames(res *sim.Result) map[int]string {
+	names := map[int]string{}
+	for _, cs := range [][]sim.Checkpoint{res.Checkpoints, res.Transient} {
+		for _, c := range cs {
+			for _, p := range c.Pods {
+				names[p.Pod] = p.Name
+			}
+		}
+	}
+	return names
+}
+
+// lanesByNode returns the DaemonSet sharding lanes of a section by node.
+func lanesByNode(t *testing.T, sec *html.Node) map[string]*html.Node {
+	t.Helper()
+	out := map[string]*html.Node{}
+	for _, lane := range findAll(sec, element("g", "lane", "nodelane")) {
+		v, ok := attr(lane, "data-node")
+		if !ok {
+			t.Fatal("a node lane without data-node")
+		}
+		out[v] = lane
+	}
+	return out
+}
+
+// segments returns the labels of a lane's segments with the given class.
+func segments(lane *html.Node, class string) []string {
+	var out []string
+	for _, g := range findAll(lane, element("g", "seg", class)) {
+		out = append(out, text(findAll(g, element("text"))[0]))
+	}
 	return out
 }
 
@@ -199,19 +308,47 @@ func TestEveryTrace(t *testing.T) {
 				svg := svgs[0]
 
 				var got []int
+				var gotNodes []string
+				names := staticNames(res)
 				for _, lane := range findAll(svg, element("g", "lane")) {
+					if node, ok := attr(lane, "data-node"); ok {
+						gotNodes = append(gotNodes, node)
+						label := text(findAll(lane, element("text", "lanelabel"))[0])
+						if want := node; (want != "" && label != want) || (want == "" && label != "(unscheduled)" && label != "(all pods)") {
+							t.Errorf("%s: the lane of node %q is labelled %q", res.Reducer, node, label)
+						}
+						continue
+					}
 					v, ok := attr(lane, "data-pod")
 					o, err := strconv.Atoi(v)
 					if !ok || err != nil {
 						t.Fatalf("%s: lane without a numeric data-pod: %q", res.Reducer, v)
 					}
 					got = append(got, o)
-					if !strings.Contains(text(lane), "pod "+v) {
-						t.Errorf("%s: lane %d is not labelled %q", res.Reducer, o, "pod "+v)
+					want := "pod " + v
+					if res.Mode == sim.ModeStatic {
+						want = names[o]
+						if name, _ := attr(lane, "data-lane"); name != want {
+							t.Errorf("%s: static lane %d has data-lane %q, want %q", res.Reducer, o, name, want)
+						}
+					}
+					if label := text(findAll(lane, element("text", "lanelabel"))[0]); label != want {
+						t.Errorf("%s: lane %d is labelled %q, want %q", res.Reducer, o, label, want)
 					}
 				}
 				if want := wantOrdinals(res); !slices.Equal(got, want) {
 					t.Errorf("%s: lanes for pods %v, want %v", res.Reducer, got, want)
+				}
+				slices.Sort(gotNodes)
+				if want := wantNodes(res); !slices.Equal(gotNodes, want) {
+					t.Errorf("%s: lanes for nodes %q, want %q", res.Reducer, gotNodes, want)
+				}
+				tables := findAll(sec, element("table", "nodes"))
+				if nodes := res.Mode == sim.ModeDaemonSet || res.Mode == sim.ModeMixed; nodes != (len(tables) > 0) {
+					t.Errorf("%s (mode %q): %d node view tables", res.Reducer, res.Mode, len(tables))
+				}
+				for _, tab := range tables {
+					checkNodeTable(t, res, tab)
 				}
 
 				points := len(res.Checkpoints) + len(res.Transient)
@@ -221,7 +358,11 @@ func TestEveryTrace(t *testing.T) {
 				if cps := findAll(svg, element("circle", "cp")); len(cps) != points {
 					t.Errorf("%s: %d checkpoint markers, want %d", res.Reducer, len(cps), points)
 				}
-				for _, band := range []string{"gap", "overlap"} {
+				bands := []string{"gap", "overlap"}
+				if res.Mode == sim.ModeMixed {
+					bands = append(bands, "pod-gap", "pod-overlap")
+				}
+				for _, band := range bands {
 					rows := findAll(svg, func(n *html.Node) bool {
 						v, _ := attr(n, "data-band")
 						return n.Data == "g" && v == band
@@ -236,6 +377,68 @@ func TestEveryTrace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkNodeTable checks a table of the node view against the first point
+// it stands for (data-points): a row for every node with its pod count,
+// each KSM pod on it with its field selector, and the unscheduled pods'
+// row.
+func checkNodeTable(t *testing.T, res *sim.Result, tab *html.Node) {
+	t.Helper()
+	span, _ := attr(tab, "data-points")
+	first, _, _ := strings.Cut(span, "-")
+	var c *sim.Checkpoint
+	for _, cs := range [][]sim.Checkpoint{res.Checkpoints, res.Transient} {
+		for i := range cs {
+			if stepLabel(cs[i].Step) == first && c == nil {
+				c = &cs[i]
+			}
+		}
+	}
+	if c == nil || c.Nodes == nil {
+		t.Fatalf("%s: node view table for %q: no such point", res.Reducer, span)
+	}
+	rows := map[string][]*html.Node{}
+	for _, tr := range findAll(tab, element("tr")) {
+		if k, ok := attr(tr, "data-node"); ok {
+			rows[k] = append(rows[k], tr)
+		}
+	}
+	if len(rows[""]) == 0 {
+		t.Errorf("%s, %s: no row for the unscheduled pods", res.Reducer, span)
+	}
+	for _, n := range c.Nodes.Nodes {
+		if len(rows[n.Node]) == 0 {
+			t.Errorf("%s, %s: no row for node %s", res.Reducer, span, n.Node)
+			continue
+		}
+		cells := findAll(rows[n.Node][0], element("td"))
+		if got := text(cells[1]); got != strconv.Itoa(n.Pods) {
+			t.Errorf("%s, %s: node %s has %s pods bound, want %d", res.Reducer, span, n.Node, got, n.Pods)
+		}
+	}
+	for _, in := range c.Nodes.Instances {
+		found := false
+		for _, tr := range rows[in.Node] {
+			cells := findAll(tr, element("td"))
+			if text(cells[2]) == in.Pod {
+				found = true
+				if in.Selector != "" && !strings.Contains(text(cells[4]), in.Selector) {
+					t.Errorf("%s, %s: KSM pod %s's row lacks its selector %q: %q", res.Reducer, span, in.Pod, in.Selector, text(cells[4]))
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s, %s: no row for KSM pod %s", res.Reducer, span, in.Pod)
+		}
+	}
+}
+
+func stepLabel(step int) string {
+	if step < 0 {
+		return "init"
+	}
+	return "step " + strconv.Itoa(step)
 }
 
 // checkSelfContained fails on anything that would reach the network or
@@ -305,11 +508,25 @@ func checkSVGWellFormed(t *testing.T, out []byte) {
 	}
 }
 
-// TestGolden compares the report of traces/relabel.json with
-// testdata/relabel.html.
+// goldens are the pages under testdata, one per sharding mode, each the
+// report of a trace against model.Reducers().
+var goldens = []struct{ trace, golden string }{
+	{"relabel.json", "relabel.html"},
+	{"static/duplicate-shard.json", "static-duplicate-shard.html"},
+	{"daemonset/taint-node.json", "daemonset-taint-node.html"},
+	{"daemonset/mixed-relabel.json", "mixed-relabel.html"},
+}
+
+// TestGolden compares the report of each golden trace with its page
+// under testdata (go test ./htmlreport -run TestGolden -update rewrites
+// them; -run TestGolden/mixed-relabel.html just one).
 func TestGolden(t *testing.T) {
-	out := render(t, replay(t, filepath.Join(traceDir, "relabel.json")))
-	golden.Check(t, filepath.Join("testdata", "relabel.html"), out, "go test ./htmlreport -run TestGolden")
+	for _, g := range goldens {
+		t.Run(g.golden, func(t *testing.T) {
+			out := render(t, replay(t, filepath.Join(traceDir, g.trace)))
+			golden.Check(t, filepath.Join("testdata", g.golden), out, "go test ./htmlreport -run TestGolden/"+g.golden)
+		})
+	}
 }
 
 // TestRelabelTimeline checks what a reader of the relabel report must
@@ -513,4 +730,329 @@ func TestDriftBand(t *testing.T) {
 			t.Error("no legend entry for the drift band")
 		}
 	}
+}
+
+// TestStaticLanes: a static sharding page names a lane after each
+// Deployment and shows its shard/total; a shard run twice (the
+// duplicate-shard trace) and a shard out of range are conflicts on both
+// lanes involved, in words on hover.
+func TestStaticLanes(t *testing.T) {
+	rep := replay(t, filepath.Join(traceDir, "static", "rollout-surge.json"))
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range rep.Results {
+		sec := section(t, doc, res.Reducer)
+		var labels []string
+		for _, l := range findAll(sec, element("text", "lanelabel")) {
+			labels = append(labels, text(l))
+		}
+		if want := []string{"ksm-shard-0", "ksm-shard-1", "ksm-shard-2", "gap", "overlap"}; !slices.Equal(labels, want) {
+			t.Errorf("%s: lane labels %q, want %q", res.Reducer, labels, want)
+		}
+		var agree []string
+		for _, lane := range findAll(sec, element("g", "lane")) {
+			agree = append(agree, segments(lane, "agree")...)
+		}
+		if want := []string{"0/2", "0/3", "1/2", "1/3", "2/3"}; !slices.Equal(agree, want) {
+			t.Errorf("%s: agreeing segments %q, want %q", res.Reducer, agree, want)
+		}
+		if !strings.Contains(text(sec), "Static sharding: one lane per KSM pod of a Deployment") {
+			t.Errorf("%s: the mode is not said", res.Reducer)
+		}
+	}
+
+	for trace, want := range map[string]map[string]string{
+		"duplicate-shard.json": {
+			"ksm-shard-1": "conflict: ksm-shard-2 runs the same shard",
+			"ksm-shard-2": "conflict: ksm-shard-1 runs the same shard",
+		},
+		"shard-out-of-range.json": {
+			"ksm-shard-0": "conflict: ksm-shard-1 runs --total-shards=3",
+			"ksm-shard-1": "conflict: ksm-shard-0 runs --total-shards=2",
+			"ksm-shard-2": "shard 2 is out of the range of --total-shards=2: it keeps no object",
+		},
+	} {
+		rep := replay(t, filepath.Join(traceDir, "static", trace))
+		doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := section(t, doc, "field-selector")
+		got := map[string]string{}
+		for _, lane := range findAll(sec, element("g", "lane")) {
+			name, _ := attr(lane, "data-lane")
+			for _, g := range findAll(lane, element("g", "stale")) {
+				got[name] = ownTitle(g)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: stale lanes %q, want those of %q", trace, got, want)
+		}
+		for name, w := range want {
+			if !strings.Contains(got[name], w) || !strings.HasPrefix(got[name], name+", step 0: ") {
+				t.Errorf("%s: %s's stale segment says %q, want %q", trace, name, got[name], w)
+			}
+		}
+	}
+}
+
+// nodeRow returns the cells of the node view row of node ("" the
+// unscheduled pods) in the table of the points starting at step.
+func nodeRow(t *testing.T, sec *html.Node, points, node string) []*html.Node {
+	t.Helper()
+	for _, tab := range findAll(sec, element("table", "nodes")) {
+		if v, _ := attr(tab, "data-points"); v != points && !strings.HasPrefix(v, points+"-") {
+			continue
+		}
+		for _, tr := range findAll(tab, element("tr")) {
+			if k, ok := attr(tr, "data-node"); ok && k == node {
+				return findAll(tr, element("td"))
+			}
+		}
+	}
+	t.Fatalf("no node view row for node %q at %s", node, points)
+	return nil
+}
+
+// TestNodeView2374: the page of traces/bugs/2374-node-name-with-dots.json
+// shows, for the releases that strip --node (v2.11.0 to v2.13.0), the
+// field selector each KSM pod really watches next to the node it runs on,
+// marked as wrong in words, and the gap it leaves; v2.10.0 and v2.14.0
+// select their nodes.
+func TestNodeView2374(t *testing.T) {
+	rep := replayWith(t, filepath.Join(traceDir, "bugs", "2374-node-name-with-dots.json"), nil)
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const node = "ip-10-0-1-7.ec2.internal"
+	for _, r := range []string{"v2.11.0", "v2.13.0"} {
+		sec := section(t, doc, r)
+		cells := nodeRow(t, sec, "init", node)
+		if got := text(cells[0]); got != node {
+			t.Errorf("%s: node cell %q", r, got)
+		}
+		if got := text(cells[3]); got != "--node="+node {
+			t.Errorf("%s: flags cell %q", r, got)
+		}
+		sel := text(cells[4])
+		for _, want := range []string{"spec.nodeName=ip-10-0-1-7ec2internal", "does not select node " + node, "want spec.nodeName=" + node} {
+			if !strings.Contains(sel, want) {
+				t.Errorf("%s: selector cell %q lacks %q", r, sel, want)
+			}
+		}
+		if !hasClass(cells[4], "no") || !hasClass(cells[6], "no") || !strings.HasPrefix(text(cells[6]), "GAP: no KSM pod selects these 30 pods") {
+			t.Errorf("%s: the wrong selector and the gap are not marked: %q", r, text(cells[6]))
+		}
+		if got := text(nodeRow(t, sec, "init", "worker-3")[4]); got != "spec.nodeName=worker-3" {
+			t.Errorf("%s: worker-3's selector cell %q", r, got)
+		}
+		lanes := lanesByNode(t, sec)
+		if got := segments(lanes[node], "stale"); !slices.Equal(got, []string{"wrong sel · 0"}) {
+			t.Errorf("%s: lane %s shows %q, want the wrong selector", r, node, got)
+		}
+		if got := segments(lanes["worker-3"], "agree"); !slices.Equal(got, []string{"30 pods"}) {
+			t.Errorf("%s: lane worker-3 shows %q", r, got)
+		}
+		if n := len(findAll(sec, element("table", "nodes"))); n != 2 {
+			t.Errorf("%s: %d node view tables, want 2 (init, step 0: createPods)", r, n)
+		}
+	}
+	for _, r := range []string{"v2.10.0", "v2.14.0"} {
+		sec := section(t, doc, r)
+		cells := nodeRow(t, sec, "init", node)
+		if got := text(cells[4]); got != "spec.nodeName="+node || hasClass(cells[4], "no") {
+			t.Errorf("%s: selector cell %q", r, got)
+		}
+		if got := text(cells[6]); got != "kube-state-metrics-1" {
+			t.Errorf("%s: exported-by cell %q", r, got)
+		}
+		if n := len(findAll(sec, element("td", "no"))); n != 0 {
+			t.Errorf("%s: %d cells marked wrong, want none", r, n)
+		}
+	}
+}
+
+// TestFailedInstance: in traces/bugs/2388-unscheduled-pods.json the
+// unscheduled pods' Deployment runs --track-unscheduled-pods, which KSM
+// before v2.14.0 does not know: its lane says "exited" with a marker that
+// quotes the error, and the node view marks it; from v2.14.0 it exports
+// the unscheduled pods.
+func TestFailedInstance(t *testing.T) {
+	rep := replayWith(t, filepath.Join(traceDir, "bugs", "2388-unscheduled-pods.json"), nil)
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := section(t, doc, "v2.13.0")
+	lane := lanesByNode(t, sec)[""]
+	if lane == nil {
+		t.Fatal("v2.13.0: no lane for the unscheduled pods' Deployment")
+	}
+	if got := text(findAll(lane, element("text", "lanelabel"))[0]); got != "(unscheduled)" {
+		t.Errorf("v2.13.0: the Deployment's lane is labelled %q", got)
+	}
+	if got := segments(lane, "failed"); len(got) == 0 || slices.ContainsFunc(got, func(s string) bool { return s != "exited" }) {
+		t.Errorf("v2.13.0: the Deployment's lane shows %q, want exited", got)
+	}
+	exits := 0
+	for _, m := range findAll(lane, element("g", "marker")) {
+		if len(findAll(m, element("g", "g-exit"))) > 0 {
+			exits++
+			if tt := ownTitle(m); !strings.Contains(tt, "unknown flag: --track-unscheduled-pods") || !strings.Contains(tt, "KSM exited on its flags") {
+				t.Errorf("exit marker title:\n%s", tt)
+			}
+		}
+	}
+	if exits != 1 {
+		t.Errorf("v2.13.0: %d exit markers, want 1", exits)
+	}
+	cells := nodeRow(t, sec, "init", "")
+	if !hasClass(cells[2], "no") || !strings.Contains(text(cells[4]), "KSM exited at start (unknown flag: --track-unscheduled-pods)") {
+		t.Errorf("v2.13.0: the unscheduled row does not mark the exited KSM pod: %q", text(cells[4]))
+	}
+	if got := text(cells[6]); !strings.HasPrefix(got, "GAP: no KSM pod selects these 6 pods") {
+		t.Errorf("v2.13.0: the unscheduled row's exported-by cell %q", got)
+	}
+
+	sec = section(t, doc, "v2.14.0")
+	lane = lanesByNode(t, sec)[""]
+	if got := segments(lane, "failed"); len(got) != 0 {
+		t.Errorf("v2.14.0: the Deployment's lane shows %q", got)
+	}
+	if got := segments(lane, "agree"); len(got) == 0 || got[0] != "6 pods" {
+		t.Errorf("v2.14.0: the Deployment's lane shows %q, want 6 pods first", got)
+	}
+	if got := text(nodeRow(t, sec, "init", "")[4]); got != "spec.nodeName=" {
+		t.Errorf("v2.14.0: the unscheduled row's selector %q", got)
+	}
+}
+
+// TestTaintedNode: in traces/daemonset/taint-node.json node-b's KSM pod is
+// evicted by a taint and comes back when it goes: its lane stops, says
+// "tainted: none" in words, and starts again; the node view marks the
+// node tainted and its pods a gap.
+func TestTaintedNode(t *testing.T) {
+	rep := replay(t, filepath.Join(traceDir, "daemonset", "taint-node.json"))
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := section(t, doc, "field-selector")
+	lane := lanesByNode(t, sec)["node-b"]
+	var got []string
+	for _, g := range findAll(lane, element("g", "seg")) {
+		got = append(got, text(findAll(g, element("text"))[0]))
+	}
+	if want := []string{"30 pods", "tainted: none", "30 pods"}; !slices.Equal(got, want) {
+		t.Errorf("node-b's lane shows %q, want %q", got, want)
+	}
+	if got := segments(lane, "absent"); !slices.Equal(got, []string{"tainted: none"}) {
+		t.Errorf("node-b's absent segments %q", got)
+	}
+	var marks []string
+	for _, m := range findAll(lane, element("g", "marker")) {
+		marks = append(marks, strings.SplitN(ownTitle(m), "\n", 2)[0])
+	}
+	if want := []string{"node node-b at the start: started", "node node-b during step 0 (taint): stopped", "node node-b during step 1 (untaint): started"}; !slices.Equal(marks, want) {
+		t.Errorf("node-b's markers %q, want %q", marks, want)
+	}
+	cells := nodeRow(t, sec, "step 0", "node-b")
+	if got := text(cells[0]); got != "node-b (tainted)" {
+		t.Errorf("node-b's row at step 0 is named %q", got)
+	}
+	if got := text(cells[2]); got != "none: the taint evicted it" || !hasClass(cells[2], "no") {
+		t.Errorf("node-b's KSM pod cell at step 0: %q", got)
+	}
+	if got := text(cells[6]); !strings.HasPrefix(got, "GAP") {
+		t.Errorf("node-b's exported-by cell at step 0: %q", got)
+	}
+}
+
+// TestMixedGroups: a mixed trace's timeline has two groups of lanes,
+// headed by their resource, each with its gap and overlap bands: the
+// relabel bug's overlap among the ConfigMaps, the unscheduled pods' gap
+// among the pods.
+func TestMixedGroups(t *testing.T) {
+	rep := replay(t, filepath.Join(traceDir, "daemonset", "mixed-relabel.json"))
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := section(t, doc, "label-selector")
+	svg := findAll(sec, element("svg"))[0]
+	var order []string
+	for _, n := range findAll(svg, func(n *html.Node) bool {
+		return n.Data == "g" && (hasClass(n, "grouphead") || hasClass(n, "lane") || hasClass(n, "bandrow"))
+	}) {
+		switch {
+		case hasClass(n, "grouphead"):
+			order = append(order, "head:"+text(findAll(n, element("text"))[0]))
+		case hasClass(n, "bandrow"):
+			v, _ := attr(n, "data-band")
+			order = append(order, "band:"+v)
+		default:
+			order = append(order, "lane:"+text(findAll(n, element("text", "lanelabel"))[0]))
+		}
+	}
+	want := []string{
+		"head:configmaps — autosharding", "lane:pod 0", "lane:pod 1", "lane:pod 2", "band:gap", "band:overlap",
+		"head:pods — DaemonSet sharding", "lane:node-a", "lane:node-b", "lane:(unscheduled)", "band:pod-gap", "band:pod-overlap",
+	}
+	if !slices.Equal(order, want) {
+		t.Errorf("timeline rows:\n%q\nwant\n%q", order, want)
+	}
+	band := func(key string) []string {
+		var out []string
+		for _, row := range findAll(svg, element("g", "bandrow")) {
+			if v, _ := attr(row, "data-band"); v == key {
+				for _, c := range findAll(row, element("g", "band")) {
+					out = append(out, text(findAll(c, element("text"))[0]))
+				}
+			}
+		}
+		return out
+	}
+	if got := band("overlap"); !slices.Equal(got, []string{"0", "0", "overlap 172", "overlap 172"}) {
+		t.Errorf("configmap overlap band %q", got)
+	}
+	if got := band("pod-gap"); !slices.Equal(got, []string{"gap 8", "gap 8", "gap 8", "0"}) {
+		t.Errorf("pod gap band %q", got)
+	}
+	for _, row := range findAll(svg, element("g", "bandrow")) {
+		if v, _ := attr(row, "data-band"); v == "pod-gap" {
+			if tt := ownTitle(findAll(row, element("g", "gap"))[0]); !strings.Contains(tt, "8 of 80 pods are exported by no KSM pod") {
+				t.Errorf("pod gap title:\n%s", tt)
+			}
+		}
+	}
+	if got := text(findAll(doc, element("p", "meta"))[0]); !strings.Contains(got, "500 objects · 80 pods") {
+		t.Errorf("meta line %q", got)
+	}
+}
+
+// TestNodeReportEscaping: names and errors in a DaemonSet sharding report
+// (a report read back from JSON may hold anything) are escaped.
+func TestNodeReportEscaping(t *testing.T) {
+	evil := `<script>alert(1)</script>`
+	nodes := &sim.NodeCheckpoint{
+		Nodes:     []sim.NodeState{{Node: `<i>n"</i>`, Pods: 1}},
+		Instances: []sim.NodeInstance{{Node: `<i>n"</i>`, Pod: evil, Flags: evil, Selector: `spec.nodeName=<b class=evil>`, Exported: 1}, {Pod: "u", Flags: "--track-unscheduled-pods", Failed: evil}},
+		Pods:      1, Complete: true, Disjoint: true,
+	}
+	rep := &sim.Report{Trace: "evil", Schedule: "eager", Results: []*sim.Result{{
+		Reducer: "field-selector", Mode: sim.ModeDaemonSet, Holds: true,
+		Checkpoints: []sim.Checkpoint{{Step: -1, Op: "initial", Complete: true, Disjoint: true, Nodes: nodes}},
+		Log:         []sim.LogEntry{{Step: -1, Kind: sim.LogStarted, Pod: -1, PodUID: "u", Event: evil, Outcome: "exited: " + evil}},
+	}}}
+	out := render(t, rep)
+	for _, bad := range []string{"<script>", "<i>", "<b class=evil>"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Errorf("%s is not escaped", bad)
+		}
+	}
+	checkSelfContained(t, out)
+	checkSVGWellFormed(t, out)
 }

@@ -175,17 +175,6 @@ func replayWith(t *testing.T, path string, reducers []model.Reducer) *sim.Report
 	return rep
 }
 
-func result(t *testing.T, rep *sim.Report, reducer string) *sim.Result {
-	t.Helper()
-	for _, res := range rep.Results {
-		if res.Reducer == reducer {
-			return res
-		}
-	}
-	t.Fatalf("no result for %s", reducer)
-	return nil
-}
-
 // wantOrdinals lists the pod ordinals (static sharding: lanes) a result
 // mentions anywhere.
 func wantOrdinals(res *sim.Result) []int {

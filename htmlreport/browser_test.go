@@ -5,12 +5,14 @@ package htmlreport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +34,15 @@ var (
 	staleFill   = color.RGBA{0xff, 0xcd, 0xd2, 0xff} // a pod disagreeing with spec.replicas
 	agreeFill   = color.RGBA{0xc8, 0xe6, 0xc9, 0xff} // a pod in agreement
 	overlapFill = color.RGBA{0x8e, 0x24, 0xaa, 0xff} // the overlap band
+	gapFill     = color.RGBA{0xe5, 0x39, 0x35, 0xff} // the gap band
+	failedFill  = color.RGBA{0xfb, 0xe9, 0xe7, 0xff} // a KSM pod that exited
 )
+
+// colour is one colour a screenshot must show, and its name.
+type colour struct {
+	name string
+	rgba color.RGBA
+}
 
 // TestBrowserScreenshot renders the relabel report in headless Chromium
 // and checks the screenshot is a real picture, not a blank page: many
@@ -41,14 +51,33 @@ var (
 // label-selector pods out of agreement after the scale). It skips only
 // where Chromium is not installed.
 func TestBrowserScreenshot(t *testing.T) {
+	screenshot(t, "relabel", render(t, replay(t, filepath.Join(traceDir, "relabel.json"))), 900,
+		[]colour{{"stale pod", staleFill}, {"agreeing pod", agreeFill}, {"overlap band", overlapFill}})
+}
+
+// TestBrowserScreenshotNodes renders the mixed trace's report (ConfigMaps
+// by autosharding, pods by DaemonSet sharding) and checks the screenshot
+// shows both groups of lanes: the stale ConfigMap pods and their overlap,
+// the node lanes in agreement, the exited unscheduled pods' Deployment
+// and the pods' gap.
+func TestBrowserScreenshotNodes(t *testing.T) {
+	screenshot(t, "mixed-relabel", render(t, replay(t, filepath.Join(traceDir, "daemonset", "mixed-relabel.json"))), 1100,
+		[]colour{{"stale pod", staleFill}, {"agreeing pod or node", agreeFill}, {"overlap band", overlapFill},
+			{"gap band", gapFill}, {"exited KSM pod", failedFill}})
+}
+
+// screenshot renders page in headless Chromium (1200 pixels wide, height
+// high) and checks the picture is not blank and shows each colour of want
+// on at least 500 pixels. It skips only where Chromium is not installed.
+func screenshot(t *testing.T, name string, out []byte, height int, want []colour) {
+	t.Helper()
 	chromium, ok := chromiumPath()
 	if !ok {
 		t.Skip("chromium not installed: apt-get install chromium; .ci/run installs it")
 	}
 	dir := t.TempDir()
-	page := filepath.Join(dir, "relabel.html")
-	shot := filepath.Join(dir, "relabel.png")
-	out := render(t, replay(t, filepath.Join(traceDir, "relabel.json")))
+	page := filepath.Join(dir, name+".html")
+	shot := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(page, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +90,7 @@ func TestBrowserScreenshot(t *testing.T) {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--hide-scrollbars",
 		"--user-data-dir="+profile,
-		"--screenshot="+shot, "--window-size=1200,900",
+		"--screenshot="+shot, fmt.Sprintf("--window-size=1200,%d", height),
 		"file://"+page)
 	cmd.Dir = dir
 	// Keep Chromium's caches and config in the temporary directory.
@@ -90,28 +119,29 @@ func TestBrowserScreenshot(t *testing.T) {
 	}
 	b := img.Bounds()
 	if b.Dx() < 800 || b.Dy() < 600 {
-		t.Fatalf("screenshot is %dx%d, want about 1200x900", b.Dx(), b.Dy())
+		t.Fatalf("screenshot is %dx%d, want about 1200x%d", b.Dx(), b.Dy(), height)
 	}
-	st := pixelStats(img)
-	t.Logf("screenshot %dx%d: %d distinct colours, %.1f%% non-white; stale %d px, agree %d px, overlap %d px",
-		b.Dx(), b.Dy(), st.distinct, 100*st.nonWhite, st.count[staleFill], st.count[agreeFill], st.count[overlapFill])
+	st := pixelStats(img, want)
+	var counts []string
+	for _, c := range want {
+		counts = append(counts, fmt.Sprintf("%s %d px", c.name, st.count[c.rgba]))
+	}
+	t.Logf("screenshot %dx%d: %d distinct colours, %.1f%% non-white; %s",
+		b.Dx(), b.Dy(), st.distinct, 100*st.nonWhite, strings.Join(counts, ", "))
 	if st.distinct < 50 {
 		t.Errorf("only %d distinct colours: the page looks blank", st.distinct)
 	}
 	if st.nonWhite < 0.05 {
 		t.Errorf("only %.1f%% of the pixels are not white: the page looks blank", 100*st.nonWhite)
 	}
-	for _, c := range []struct {
-		name string
-		rgba color.RGBA
-	}{{"stale pod", staleFill}, {"agreeing pod", agreeFill}, {"overlap band", overlapFill}} {
+	for _, c := range want {
 		if st.count[c.rgba] < 500 {
 			t.Errorf("%s colour #%02x%02x%02x covers %d pixels, want at least 500",
 				c.name, c.rgba.R, c.rgba.G, c.rgba.B, st.count[c.rgba])
 		}
 	}
 	if t.Failed() {
-		keep := filepath.Join(os.TempDir(), "shardsim-relabel-screenshot.png")
+		keep := filepath.Join(os.TempDir(), "shardsim-"+name+"-screenshot.png")
 		if data, err := os.ReadFile(shot); err == nil && os.WriteFile(keep, data, 0o644) == nil {
 			t.Logf("screenshot kept at %s", keep)
 		}
@@ -127,7 +157,7 @@ type stats struct {
 // pixelStats counts distinct colours, the share of non-white pixels and
 // the pixels of each exact colour (within a small tolerance, for colour
 // conversion) that the test looks for.
-func pixelStats(img image.Image) stats {
+func pixelStats(img image.Image, want []colour) stats {
 	b := img.Bounds()
 	seen := map[color.RGBA]bool{}
 	st := stats{count: map[color.RGBA]int{}}
@@ -139,9 +169,9 @@ func pixelStats(img image.Image) stats {
 			if c.R < 245 || c.G < 245 || c.B < 245 {
 				nonWhite++
 			}
-			for _, want := range []color.RGBA{staleFill, agreeFill, overlapFill} {
-				if near(c, want) {
-					st.count[want]++
+			for _, w := range want {
+				if near(c, w.rgba) {
+					st.count[w.rgba]++
 				}
 			}
 		}

@@ -6,14 +6,43 @@
 //   - one column per point of the replay: the initial one, then one per
 //     step; a quiescent checkpoint has a filled marker, a transient point
 //     (items still undelivered, explicit schedules only) a dashed one;
-//   - one lane per pod ordinal, with labelled "shard/total" segments:
-//     green when the pod agrees with spec.replicas, red when it serves a
-//     stale configuration, grey and dashed while it serves nothing (0/0);
-//   - markers where a pod starts, stops or restarts and where its watch
-//     lost the StatefulSet (a DELETED event or a failed LIST), taken from
-//     the event log (Result.Log);
-//   - a gap band and an overlap band with the number of objects exported
-//     by no pod or by two.
+//   - one lane per KSM instance, whatever the sharding mode (below);
+//   - markers where a pod starts, stops or restarts, where its watch lost
+//     the StatefulSet (a DELETED event or a failed LIST) and where a KSM
+//     pod exited on its flags, taken from the event log (Result.Log);
+//   - a gap band and an overlap band with the number of objects (pods)
+//     exported by no pod or by two.
+//
+// The lanes follow the sharding mode (sim.Result.Mode):
+//
+//   - autosharding: a lane per pod ordinal, with labelled "shard/total"
+//     segments: green when the pod agrees with spec.replicas, red when it
+//     serves a stale configuration, grey and dashed while it serves
+//     nothing (0/0);
+//   - static sharding: a lane per Deployment replica slot, labelled by its
+//     Deployment (sim.PodConfig.Name, "name#slot" beyond the first
+//     replica), with its --shard/--total-shards: green when it agrees with
+//     the other pods, red on a conflict (a shard run twice, another
+//     --total-shards, a shard out of range), said in words on hover;
+//   - DaemonSet sharding: a lane per node (its KSM pod, --node) and one
+//     for the unscheduled pods' Deployment, labelled "(unscheduled)" or
+//     "(all pods)", each segment saying in words what the KSM pod does:
+//     "36 pods" (its field selector selects its node; the count it
+//     exports), "wrong sel · 0" (it does not: #2374's stripped node
+//     names), "all · 80" (no field selector: every pod), "exited" (KSM
+//     exited on its flags, e.g. --track-unscheduled-pods before v2.14.0),
+//     "tainted: none" or "no KSM pod" (none runs on the node);
+//   - mixed sharding (ConfigMaps by autosharding, pods by DaemonSet
+//     sharding): both groups of lanes, headed "configmaps — autosharding"
+//     and "pods — DaemonSet sharding", each with its gap and overlap
+//     bands.
+//
+// With DaemonSet sharding a node view follows the timeline: for each run
+// of points with the same state, a table with a row per node (the pods
+// bound to it, its KSM pod, its flags and field selector, what it
+// exports, which KSM pods select the node's pods: a GAP or an OVERLAP in
+// words), a row for the unscheduled pods and the totals. A selector that
+// does not select its node is shown next to the one it should be.
 //
 // Hovering any element shows what it stands for (SVG <title> elements):
 // a band names the step, the op and the first example UIDs.

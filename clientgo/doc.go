@@ -87,7 +87,9 @@
 // compact op and "dataPlane": "explicit", since the simulator answers
 // every objects request; it refuses disconnect and cacheLag, whose
 // StatefulSet side (the informer's re-watch and relist, its lagged LIST)
-// the held StatefulSet API does not model.
+// the held StatefulSet API does not model. A static trace has no such
+// side: it replays with cacheLag; disconnect is refused there for another
+// reason (a watch from resourceVersion 0: see Check).
 //
 // client-go alone decides whether an event reaches AddFunc or UpdateFunc
 // (its store held the object or not) and what its store holds; the model

@@ -156,3 +156,61 @@ func TestRefusedFlags(t *testing.T) {
 		t.Errorf("static flags refused: %v", err)
 	}
 }
+
+// staticFaultTraces are static sharding traces with fault ops and API
+// server configurations: with no StatefulSet informer, a cacheLag reaches
+// only the objects reflectors' LISTs, which the simulator answers, so the
+// client-go backend replays them (Check refuses cacheLag where a
+// StatefulSet informer would meet it).
+var staticFaultTraces = map[string]string{
+	"compact-create": `{"name": "compact-create", "cluster": {"namespace": "monitoring",
+		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 2}, {"name": "ksm-shard-1", "shard": 1, "totalShards": 2}],
+		"objects": {"uids": ["obj-1", "obj-2", "obj-3", "obj-4", "obj-5", "obj-6", "obj-7", "obj-8"]}},
+	 "steps": [{"op": "create", "generate": 10, "seed": 3}, {"op": "compact"}, {"op": "restart", "pods": [1]},
+		{"op": "delete", "uids": ["obj-1", "obj-3"]}, {"op": "create", "generate": 5, "seed": 4}]}`,
+	"cache-lag-rollout": `{"name": "cache-lag-rollout", "schedule": "explicit", "cluster": {"namespace": "monitoring",
+		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 2}, {"name": "ksm-shard-1", "shard": 1, "totalShards": 2}],
+		"objects": {"generate": 120, "seed": 2}},
+	 "steps": [{"op": "create", "generate": 30, "seed": 5}, {"op": "settle"}, {"op": "cacheLag", "writes": 1},
+		{"op": "apply", "deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 3}, {"name": "ksm-shard-1", "shard": 1, "totalShards": 3},
+			{"name": "ksm-shard-2", "shard": 2, "totalShards": 3}]},
+		{"op": "settle"}, {"op": "cacheLag", "writes": 0}, {"op": "restart", "pods": [2]}, {"op": "settle"}]}`,
+	"paged-no-cache": `{"name": "paged-no-cache", "cluster": {"namespace": "monitoring",
+		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 2}, {"name": "ksm-shard-1", "shard": 1, "totalShards": 2}],
+		"objects": {"generate": 300, "seed": 7}, "apiServer": {"watchCache": false, "watchList": false}, "pageSize": 100},
+	 "steps": [{"op": "create", "generate": 20, "seed": 8},
+		{"op": "apply", "deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 1}]}, {"op": "deleteDeployment", "name": "ksm-shard-1"}]}`,
+}
+
+// TestStaticFaultTracesMatchModel replays staticFaultTraces on the model
+// and the client-go backend and requires what TestTracesMatchModel does.
+// A static trace with disconnect is refused, saying why.
+func TestStaticFaultTracesMatchModel(t *testing.T) {
+	for name, js := range staticFaultTraces {
+		t.Run(name, func(t *testing.T) {
+			tr, err := sim.ParseTrace(name+".json", []byte(js))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := sim.Replay(tr, model.Reducers(), sim.Options{Windows: true})
+			if err != nil {
+				t.Fatalf("model backend: %v", err)
+			}
+			got, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New, Windows: true})
+			if err != nil {
+				t.Fatalf("client-go backend: %v", err)
+			}
+			compareReports(t, want, got)
+		})
+	}
+	tr, err := sim.ParseTrace("disconnect.json", []byte(`{"name": "disconnect", "cluster": {"namespace": "monitoring",
+		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 1}], "objects": {"generate": 10, "seed": 2}},
+	 "steps": [{"op": "create", "generate": 10, "seed": 3}, {"op": "disconnect", "pods": [0]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New})
+	if !errors.Is(err, sim.ErrUnsupported) || !strings.Contains(err.Error(), "resourceVersion 0") {
+		t.Errorf("a static trace with disconnect: got %v, want sim.ErrUnsupported naming resourceVersion 0", err)
+	}
+}

@@ -17,7 +17,7 @@ import (
 // of *.html files.
 func addHTMLFlag(cmd *cobra.Command, target *string) {
 	cmd.Flags().StringVar(target, "html", "",
-		"also write the report as one self-contained HTML page to FILE: per reducer a timeline of every pod's shard/total, with gaps and overlaps (opens offline in any browser); an existing FILE only with --force; - writes the page to standard output in place of the report")
+		"also write the report as one self-contained HTML page to FILE: per reducer a timeline with a lane per KSM pod (its shard/total; DaemonSet sharding: by node, with a node view of the field selectors), with gaps and overlaps (opens offline in any browser); an existing FILE only with --force; - writes the page to standard output in place of the report")
 	_ = cmd.MarkFlagFilename("html", "html", "htm")
 }
 

@@ -141,3 +141,27 @@ func TestHTMLEndToEnd(t *testing.T) {
 		t.Error("--html - does not print the page (alone) on standard output")
 	}
 }
+
+// TestHTMLDaemonSet: simrun --html - on the #2374 trace prints the page of
+// the trace's releases (ExpectedReducers), with a lane per node and the
+// node view showing the stripped field selector of the releases that
+// strip --node.
+func TestHTMLDaemonSet(t *testing.T) {
+	const trace = "../../traces/bugs/2374-node-name-with-dots.json"
+	code, out, errOut := runSimrun(t, "--trace", trace, "--html", "-")
+	if code != exitViolated || len(errOut) != 0 {
+		t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitViolated, errOut)
+	}
+	page := string(out)
+	for _, want := range []string{
+		`<section id="r-v2.11.0">`, `<section id="r-v2.14.0">`,
+		`data-node="ip-10-0-1-7.ec2.internal"`,
+		`<code>spec.nodeName=ip-10-0-1-7ec2internal</code> does not select node ip-10-0-1-7.ec2.internal`,
+		`<code>spec.nodeName=ip-10-0-1-7.ec2.internal</code></td>`,
+		"wrong sel · 0",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}

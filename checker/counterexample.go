@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/shardsim/shardsim/model"
@@ -406,7 +407,7 @@ func (cx *Counterexample) trace(name, description string, uids []string) (*sim.T
 		Description: description,
 		Cluster: sim.Cluster{
 			Namespace:   Namespace,
-			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &initial},
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &initial, PodManagementPolicy: appsv1.ParallelPodManagement},
 			Objects:     sim.Objects{UIDs: uids},
 		},
 		Schedule: sim.Explicit,

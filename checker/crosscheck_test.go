@@ -8,6 +8,7 @@ import (
 
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // TestEveryPathReplays turns the path to every distinct quiescent state the
@@ -94,7 +95,7 @@ func randomTrace(rng *rand.Rand, r model.Reducer, m, ops int, explicit bool, f F
 	tr := &sim.Trace{
 		Name: "random",
 		Cluster: sim.Cluster{Namespace: Namespace, Objects: sim.Objects{Generate: 1, Seed: 1},
-			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &n0}},
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &n0, PodManagementPolicy: appsv1.ParallelPodManagement}},
 		Schedule: sim.Eager,
 	}
 	if explicit {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // The fixed part of the data-plane exploration (doc.go, "Releases and the
@@ -214,7 +215,7 @@ func (d *dataPlane) trace(p dpPath, name, description string) *sim.Trace {
 		Description: description,
 		Cluster: sim.Cluster{
 			Namespace:   Namespace,
-			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &initial},
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: Original.Labels(), Replicas: &initial, PodManagementPolicy: appsv1.ParallelPodManagement},
 			Objects:     sim.Objects{Generate: DataPlaneObjects, Seed: dataPlaneSeed},
 			APIServer:   srv.spec(),
 			PageSize:    DataPlanePageSize,

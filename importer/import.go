@@ -661,6 +661,9 @@ type outStatefulSet struct {
 	Name     string            `json:"name"`
 	Labels   map[string]string `json:"labels"`
 	Replicas int32             `json:"replicas"`
+	// PodManagementPolicy is the captured spec.podManagementPolicy when
+	// it is Parallel (OrderedReady is the traces' default too).
+	PodManagementPolicy string `json:"podManagementPolicy,omitempty"`
 }
 
 type outObjects struct {
@@ -708,7 +711,7 @@ func (b *builder) finish() (*Result, error) {
 		Description: d.String(),
 		Cluster: outCluster{
 			Namespace:   ss.Namespace,
-			StatefulSet: outStatefulSet{Name: ss.Name, Labels: labels, Replicas: replicas(ss)},
+			StatefulSet: outStatefulSet{Name: ss.Name, Labels: labels, Replicas: replicas(ss), PodManagementPolicy: parallel(ss)},
 			Objects:     outObjects{Generate: b.opts.Objects, Seed: b.opts.Seed},
 		},
 		Schedule: sim.Eager,
@@ -745,4 +748,14 @@ func (b *builder) finish() (*Result, error) {
 	b.res.Trace = t
 	b.res.JSON = buf.Bytes()
 	return b.res, nil
+}
+
+// parallel returns "Parallel" for a StatefulSet with that pod management
+// policy, and "" for OrderedReady (the default of the API server and of
+// traces).
+func parallel(ss *appsv1.StatefulSet) string {
+	if ss.Spec.PodManagementPolicy == appsv1.ParallelPodManagement {
+		return string(appsv1.ParallelPodManagement)
+	}
+	return ""
 }

@@ -633,3 +633,22 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// TestPodManagementPolicy: a captured Parallel StatefulSet gives a trace
+// with "podManagementPolicy": "Parallel"; OrderedReady, the default of
+// both, is left out.
+func TestPodManagementPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		policy appsv1.PodManagementPolicyType
+		want   appsv1.PodManagementPolicyType
+	}{{appsv1.ParallelPodManagement, appsv1.ParallelPodManagement}, {appsv1.OrderedReadyPodManagement, ""}, {"", ""}} {
+		s := newStream().add("ADDED", func(ss *appsv1.StatefulSet) { ss.Spec.PodManagementPolicy = tc.policy }).add("MODIFIED", replicas(3))
+		res, err := importer.Import(bytes.NewReader(s.buf.Bytes()), opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Trace.Cluster.StatefulSet.PodManagementPolicy; got != tc.want {
+			t.Errorf("captured %q: trace policy %q, want %q", tc.policy, got, tc.want)
+		}
+	}
+}

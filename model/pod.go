@@ -39,9 +39,12 @@ const (
 	// Static: the pod started without autosharding; its configuration
 	// comes from its flags and never changes.
 	Static
+	// Crashed: KSM exited at start-up (its GET failed); the kubelet
+	// restarts the container after a back-off. It serves nothing.
+	Crashed
 )
 
-var phaseNames = [...]string{"Starting", "Detected", "Watching", "Stopped", "Static"}
+var phaseNames = [...]string{"Starting", "Detected", "Watching", "Stopped", "Static", "Crashed"}
 
 func (p Phase) String() string {
 	if p < 0 || int(p) >= len(phaseNames) {
@@ -65,6 +68,9 @@ type PodState struct {
 	Cache map[string]*appsv1.StatefulSet
 	// Config is the configuration the metrics handler runs with.
 	Config Config
+	// Restarts counts the container's restarts (the kubelet's
+	// restartCount).
+	Restarts int
 }
 
 // NewPod returns the state of a freshly created pod.
@@ -72,7 +78,20 @@ func NewPod(name string) PodState { return PodState{Name: name} }
 
 // Serving reports whether the pod is running; a running pod keeps the
 // objects its Config keeps (possibly none).
-func (s PodState) Serving() bool { return s.Phase != Stopped }
+func (s PodState) Serving() bool { return s.Phase != Stopped && s.Phase != Crashed }
+
+// Ready reports whether the pod is Running and Ready as the StatefulSet
+// controller reads it: its process has started and passed its start-up
+// (the GET for autosharding). KSM's readiness probe (/readyz) answers as
+// soon as the telemetry server runs, long before the probe's first
+// period ends, so the pod is Ready once its start-up did not crash it.
+func (s PodState) Ready() bool {
+	switch s.Phase {
+	case Detected, Watching, Static:
+		return true
+	}
+	return false
+}
 
 // An Event is something a pod's informer or its own start-up code
 // observes. Events are values of the types below.
@@ -95,6 +114,16 @@ type Watched struct {
 // Stop ends the pod: it was deleted (scale down) or restarted.
 type Stop struct{}
 
+// StartFailed is a start-up GET that failed (the API server answered an
+// error: RBAC, a 5xx, a timeout): MetricsHandler.Run returns "detect
+// StatefulSet: ...", the process exits, and the container waits for the
+// kubelet's back-off (CrashLoopBackOff).
+type StartFailed struct{ Reason string }
+
+// ContainerRestarted is the kubelet restarting the crashed container after
+// its back-off: a new KSM process in the same pod, starting from nothing.
+type ContainerRestarted struct{}
+
 // Started is the start of a pod without autosharding (no --pod and
 // --pod-namespace): MetricsHandler.Run logs "Autosharding disabled" and
 // calls ConfigureSharding(opts.Shard, opts.TotalShards) at once; no GET,
@@ -104,11 +133,13 @@ type Started struct {
 	TotalShards int
 }
 
-func (Got) isEvent()     {}
-func (Listed) isEvent()  {}
-func (Watched) isEvent() {}
-func (Stop) isEvent()    {}
-func (Started) isEvent() {}
+func (Got) isEvent()                {}
+func (Listed) isEvent()             {}
+func (Watched) isEvent()            {}
+func (Stop) isEvent()               {}
+func (Started) isEvent()            {}
+func (StartFailed) isEvent()        {}
+func (ContainerRestarted) isEvent() {}
 
 // Step folds one event into a pod's state and returns the new state and a
 // one-line account of what the pod did, for the event log. It reproduces
@@ -121,6 +152,20 @@ func Step(r Reducer, s PodState, e Event) (PodState, string) {
 		return s, "ignored: pod stopped"
 	}
 	switch e := e.(type) {
+	case StartFailed:
+		if s.Phase != Starting {
+			return s, "ignored: not starting"
+		}
+		s.Phase = Crashed
+		return s, "exited: detect StatefulSet: " + e.Reason + "; the container waits for its restart (CrashLoopBackOff)"
+	case ContainerRestarted:
+		if s.Phase != Crashed {
+			return s, "ignored: not crashed"
+		}
+		restarts := s.Restarts + 1
+		s = NewPod(s.Name)
+		s.Restarts = restarts
+		return s, fmt.Sprintf("container restarted (restart %d): a new KSM process starts", restarts)
 	case Started:
 		if s.Phase != Starting {
 			return s, "ignored: already started"

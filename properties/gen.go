@@ -8,6 +8,7 @@ import (
 
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/sim"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // The generated cluster: the KSM StatefulSet of a typical install.
@@ -223,7 +224,7 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 		Name: "generated",
 		Cluster: sim.Cluster{
 			Namespace:   Namespace,
-			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32},
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32, PodManagementPolicy: appsv1.ParallelPodManagement},
 			Objects:     sim.Objects{UIDs: uids},
 		},
 		Schedule:  schedule,

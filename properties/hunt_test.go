@@ -15,6 +15,7 @@ import (
 	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/properties"
 	"github.com/shardsim/shardsim/sim"
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 func huntCmd(reducer string, seed uint64) string {
@@ -173,7 +174,7 @@ func TestShrinkKeepsAFailingTraceFailing(t *testing.T) {
 		Name: "hand",
 		Cluster: sim.Cluster{
 			Namespace:   properties.Namespace,
-			StatefulSet: sim.StatefulSet{Name: properties.StatefulSetName, Labels: properties.OriginalLabels(), Replicas: &r3},
+			StatefulSet: sim.StatefulSet{Name: properties.StatefulSetName, Labels: properties.OriginalLabels(), Replicas: &r3, PodManagementPolicy: appsv1.ParallelPodManagement},
 			Objects:     sim.Objects{UIDs: sim.GenerateUIDs(100, 9, 0)},
 		},
 		Steps: []sim.Step{

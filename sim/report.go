@@ -156,6 +156,7 @@ const (
 	LogDeletionQueued LogKind = "deletion-queued" // a pod's deletion was queued
 	LogGet            LogKind = "get"             // a pod did its start-up GET
 	LogStarted        LogKind = "started"         // a pod without autosharding started: sharding from its flags
+	LogRestarted      LogKind = "restarted"       // the kubelet restarted a crashed container
 	LogList           LogKind = "list"            // a pod's informer listed and started watching
 	LogListFailed     LogKind = "list-failed"     // the LIST was refused
 	LogWatchAdded     LogKind = "watch-added"     // a pod received a watch event ...
@@ -562,6 +563,22 @@ func disagreement(c Checkpoint) string {
 			stale = append(stale, fmt.Sprintf("pod %d holds %d/%d", p.Pod, p.Shard, p.Total))
 		}
 	}
+	serving := map[int]bool{}
+	for _, p := range c.Pods {
+		serving[p.Pod] = true
+	}
+	var missing []string
+	for o := range c.Replicas {
+		if !serving[o] {
+			missing = append(missing, strconv.Itoa(o))
+		}
+	}
+	switch {
+	case len(missing) == 1:
+		stale = append(stale, "no pod "+missing[0]+" serves")
+	case len(missing) > 1:
+		stale = append(stale, "no pods "+strings.Join(missing, ", ")+" serve")
+	}
 	if len(stale) == 0 {
 		return "no pod is stale"
 	}
@@ -575,8 +592,13 @@ func (e LogEntry) String() string {
 		step = fmt.Sprintf("step %d", e.Step)
 	}
 	who := "cluster"
-	if e.Pod >= 0 {
+	switch {
+	case e.Pod >= 0 && e.PodUID == "":
+		who = fmt.Sprintf("pod %d", e.Pod)
+	case e.Pod >= 0:
 		who = fmt.Sprintf("pod %d (%s)", e.Pod, e.PodUID)
+	case e.PodUID != "":
+		who = e.PodUID // a KSM pod of DaemonSet sharding, by name
 	}
 	s := fmt.Sprintf("[%s] %s: %s", step, who, e.Event)
 	if e.Outcome != "" {

@@ -60,6 +60,7 @@ const (
 	itemStop                       // the pod is deleted
 	itemSSWatchEnd                 // the informer's watch connection closed
 	itemSSExpired                  // the informer's re-watch got 410 Gone
+	itemRestart                    // the kubelet restarts a crashed container
 
 	// The objects stream (the data plane).
 	itemObjPage     // the answer to the reflector's LIST request
@@ -121,6 +122,9 @@ type Sim struct {
 	objects *ObjectSet
 	// deployments are the static-sharding Deployments (no StatefulSet).
 	deployments []*deployment
+	// failures counts, by ordinal, the start-ups still to fail (-1: a
+	// crash loop, until recover).
+	failures map[int]int
 	// ds is DaemonSet sharding's part (nil without a DaemonSet).
 	ds      *daemonSetSharding
 	lanes   []string // by lane: its name, for reports
@@ -286,10 +290,26 @@ func (s *Sim) Apply(i int) error {
 				s.stop(p)
 			}
 			if p != nil && !p.flags.Autosharding {
+				// The ReplicaSet creates the replacement at once.
 				s.createPod(o, s.replacementName(p), p.flags, nil)
 				continue
 			}
+			// The StatefulSet's replacement: its start is queued behind
+			// the deletion in the ordinal's inbox, so it starts once the
+			// old pod is gone, as the controller creates it then.
 			s.create(o)
+		}
+	case OpFailStart:
+		for _, o := range st.Pods {
+			s.setStartFailures(o, st.Count)
+		}
+	case OpCrashLoop:
+		for _, o := range st.Pods {
+			s.setStartFailures(o, -1)
+		}
+	case OpRecover:
+		for _, o := range st.Pods {
+			s.recoverStarts(o)
 		}
 	case OpCreate:
 		uids := slices.Clone(st.UIDs)
@@ -546,8 +566,17 @@ func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 	}
 }
 
-// reconcile is the StatefulSet controller: it creates the missing
-// ordinals below spec.replicas and deletes the pods at or above it.
+// reconcile is the StatefulSet controller's sync
+// (pkg/controller/statefulset/stateful_set_control.go, updateStatefulSet):
+// it creates the missing ordinals below spec.replicas and deletes the pods
+// at or above it. A pod being deleted is replaced only once it is gone.
+// Under OrderedReady ("monotonic") it creates one pod per sync, and only
+// when every pod below it is Running and Ready; it waits for a pod that is
+// terminating or not Ready; and it deletes the condemned pods one at a
+// time, the highest ordinal first, once all the others are Ready. Under
+// Parallel it does all of it at once. The simulator syncs after every
+// write of the StatefulSet and every delivery that may change a pod's
+// readiness.
 func (s *Sim) reconcile() {
 	if s.api.StatefulSet == nil {
 		return
@@ -557,15 +586,59 @@ func (s *Sim) reconcile() {
 		s.inbox = append(s.inbox, nil)
 		s.objq = append(s.objq, nil)
 	}
-	for o := range s.inbox {
-		p := s.newest(o)
-		alive := p != nil && !p.stopping && p.state.Phase != model.Stopped
-		switch {
-		case o < want && !alive:
-			s.create(o)
-		case o >= want && alive:
-			s.stop(p)
+	if s.trace.Cluster.StatefulSet.PodManagementPolicy == appsv1.ParallelPodManagement {
+		// Everything at once. A deleted pod's replacement is created
+		// now, its start queued behind the deletion in the ordinal's
+		// inbox: it starts once the old pod is gone.
+		for o := range s.inbox {
+			p := s.newest(o)
+			alive := p != nil && !p.stopping && p.state.Phase != model.Stopped
+			switch {
+			case o < want && !alive:
+				s.create(o)
+			case o >= want && alive:
+				s.stop(p)
+			}
 		}
+		return
+	}
+	// OrderedReady ("monotonic"). processReplica, for each ordinal below
+	// spec.replicas in order: create the first missing pod and stop;
+	// wait for a pod that is terminating or not Running and Ready.
+	for o := range want {
+		p := s.newest(o)
+		switch {
+		case p == nil || p.state.Phase == model.Stopped:
+			s.create(o)
+			return
+		case p.stopping:
+			return // "waiting for Pod to Terminate"
+		case !p.state.Ready():
+			return // "waiting for Pod to be Running and Ready"
+		}
+	}
+	// processCondemned, the highest ordinal first, one at a time: wait
+	// for a terminating one, and for one not Ready unless it is the first
+	// unhealthy pod (the lowest such ordinal).
+	var firstUnhealthy *pod
+	for o := want; o < len(s.inbox); o++ {
+		if p := s.newest(o); p != nil && p.state.Phase != model.Stopped && !p.state.Ready() {
+			firstUnhealthy = p
+			break
+		}
+	}
+	for o := len(s.inbox) - 1; o >= want; o-- {
+		p := s.newest(o)
+		switch {
+		case p == nil || p.state.Phase == model.Stopped:
+			continue
+		case p.stopping:
+			return // "waiting for Pod to Terminate prior to scale down"
+		case !p.state.Ready() && p != firstUnhealthy:
+			return
+		}
+		s.stop(p)
+		return
 	}
 }
 
@@ -724,6 +797,14 @@ func (s *Sim) deliver(ordinal int) {
 		kind = LogGet
 		ev = model.Got{StatefulSet: s.api.StatefulSet}
 		what = "GET StatefulSet " + s.api.StatefulSet.Name + " at resourceVersion " + s.api.StatefulSet.ResourceVersion + ": " + describe(s.api.StatefulSet)
+		if reason, fails := s.startFails(p); fails {
+			ev = model.StartFailed{Reason: reason}
+			what = "GET failed: " + reason
+		}
+	case itemRestart:
+		kind = LogRestarted
+		ev = model.ContainerRestarted{}
+		what = "the kubelet restarts the container after its back-off"
 	case itemList:
 		sel, err := model.ParseSelector(p.state.ListOptions)
 		if err != nil {
@@ -790,6 +871,7 @@ func (s *Sim) deliver(ordinal int) {
 		// keeps a step's cost independent of the restarts before it.
 		s.pods = slices.DeleteFunc(s.pods, func(x *pod) bool { return x == p })
 	}
+	s.afterStart(p, it.kind)
 	// The setup (step -1) is not measured: a trace starts settled.
 	if s.opts.Windows && s.step >= 0 && (before != state.Config || serving != state.Serving()) {
 		s.measureWindow()
@@ -798,6 +880,9 @@ func (s *Sim) deliver(ordinal int) {
 		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,
 	})
+	if p.flags.Autosharding && (it.kind == itemGet || it.kind == itemStop) {
+		s.reconcile() // the pod's readiness changed, or it is gone
+	}
 }
 
 func (s *Sim) logf(kind LogKind, ordinal int, uid, format string, args ...any) {

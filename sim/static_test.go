@@ -14,13 +14,14 @@ import (
 )
 
 // TestModeTraces replays every trace of the other sharding modes
-// (traces/static, traces/daemonset) against the named reducers and the
+// (traces/static, traces/daemonset) and of pod management and failures
+// (traces/podmanagement) against the named reducers and the
 // releases their expect names, checks those verdicts, and compares the
 // text report, windows measured, with its golden file (go test ./sim -run
 // TestModeTraces -update).
 func TestModeTraces(t *testing.T) {
 	var files []string
-	for _, dir := range []string{"static", "daemonset"} {
+	for _, dir := range []string{"static", "daemonset", "podmanagement"} {
 		m, err := filepath.Glob(filepath.Join(traceDir, dir, "*.json"))
 		if err != nil || len(m) < 4 {
 			t.Fatalf("want at least 4 traces in traces/%s, got %d (%v)", dir, len(m), err)

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/shardsim/shardsim/internal/textsafe"
@@ -102,6 +103,10 @@ type StatefulSet struct {
 	Name     string            `json:"name"`
 	Labels   map[string]string `json:"labels,omitempty"`
 	Replicas *int32            `json:"replicas,omitempty"`
+	// PodManagementPolicy is spec.podManagementPolicy: OrderedReady
+	// (the default, as the API server defaults it: one pod at a time,
+	// each waiting for the ones below it to be Ready) or Parallel.
+	PodManagementPolicy appsv1.PodManagementPolicyType `json:"podManagementPolicy,omitempty"`
 }
 
 // Objects is a set of sharded objects: explicit UIDs, or Generate UIDs
@@ -476,7 +481,7 @@ var (
 		"cluster": {fields: map[string]*keySchema{
 			"namespace": nil,
 			"statefulSet": {fields: map[string]*keySchema{
-				"name": nil, "labels": labelsSchema, "replicas": nil,
+				"name": nil, "labels": labelsSchema, "replicas": nil, "podManagementPolicy": nil,
 			}},
 			"deployments": deploymentSchema,
 			"daemonSet":   {fields: map[string]*keySchema{"name": nil, "unscheduled": nil}},
@@ -712,6 +717,12 @@ func (t *Trace) Validate() error {
 		if err := validateLabels(c.StatefulSet.Labels); err != nil {
 			return bad(-1, "cluster.statefulSet.labels", "%v", err)
 		}
+		switch c.StatefulSet.PodManagementPolicy {
+		case "", appsv1.OrderedReadyPodManagement, appsv1.ParallelPodManagement:
+		default:
+			return bad(-1, "cluster.statefulSet.podManagementPolicy", "unknown policy %s, want %q (the default: one pod at a time, each once the ones below it are Ready) or %q (all at once)",
+				textsafe.Quote(string(c.StatefulSet.PodManagementPolicy)), appsv1.OrderedReadyPodManagement, appsv1.ParallelPodManagement)
+		}
 		if c.StatefulSet.Replicas == nil {
 			one := int32(1)
 			c.StatefulSet.Replicas = &one
@@ -788,6 +799,26 @@ func (t *Trace) Validate() error {
 			}
 			replicas = int(*s.Replicas)
 			slots = max(slots, replicas)
+		case OpFailStart, OpCrashLoop, OpRecover:
+			if c.StatefulSet.Name == "" {
+				return bad(i, "op", "%q makes a StatefulSet pod's start-up GET fail, and this trace has no StatefulSet (cluster.statefulSet)", s.Op)
+			}
+			if len(s.Pods) == 0 {
+				return bad(i, "pods", "required: the ordinals of the pods")
+			}
+			seen := map[int]bool{}
+			for _, p := range s.Pods {
+				if p < 0 || p >= MaxReplicas {
+					return bad(i, "pods", "ordinal %d is out of range [0, %d)", p, MaxReplicas)
+				}
+				if seen[p] {
+					return bad(i, "pods", "pod %d listed twice", p)
+				}
+				seen[p] = true
+			}
+			if s.Op == OpFailStart && s.Count < 1 {
+				return bad(i, "count", "must be at least 1: how many start-ups fail (crashLoop fails them all until recover), got %d", s.Count)
+			}
 		case OpRestart, OpDisconnect:
 			if len(s.Pods) == 0 {
 				return bad(i, "pods", "required: the ordinals of the pods to %s", s.Op)
@@ -888,7 +919,7 @@ func (t *Trace) Validate() error {
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, createPods, bind, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, createPods, bind, failStart, crashLoop, recover, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
 	if !objects && nodes == nil {
@@ -918,6 +949,7 @@ func (s *Step) unusedFields() []string {
 		OpDeliver: {"pod", "count", "stream", "node"}, OpSettle: {},
 		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
 		OpApply: {"deployments"}, OpDeleteDeployment: {"name"},
+		OpFailStart: {"pods", "count"}, OpCrashLoop: {"pods"}, OpRecover: {"pods"},
 		OpAddNode: {"node"}, OpRemoveNode: {"node"}, OpTaint: {"node"}, OpUntaint: {"node"},
 		OpCreatePods: {"node", "generate", "seed"}, OpBind: {"node", "count"},
 	}

@@ -145,7 +145,7 @@ func TestParseTraceBadInput(t *testing.T) {
 		{traceCase{name: "unknown top-level field", mutate: func(m obj) { m["replicas"] = 3 }}, -1, "replicas", "unknown field, want one of cluster, dataPlane, description, expect, judge, name, properties, schedule, steps"},
 		{traceCase{name: "miscased top-level field", mutate: func(m obj) { m["Steps"] = m["steps"]; delete(m, "steps") }}, -1, "Steps", `did you mean "steps"?`},
 		{traceCase{name: "unknown field in cluster", mutate: func(m obj) { at(m, "cluster")["nameSpace"] = "x" }}, -1, "cluster.nameSpace", `did you mean "namespace"?`},
-		{traceCase{name: "unknown field in statefulSet", mutate: func(m obj) { at(m, "cluster.statefulSet")["replica"] = 2 }}, -1, "cluster.statefulSet.replica", "unknown field, want one of labels, name, replicas"},
+		{traceCase{name: "unknown field in statefulSet", mutate: func(m obj) { at(m, "cluster.statefulSet")["replica"] = 2 }}, -1, "cluster.statefulSet.replica", "unknown field, want one of labels, name, podManagementPolicy, replicas"},
 		{traceCase{name: "unknown field in objects", mutate: func(m obj) { at(m, "cluster.objects")["uid"] = []string{"x"} }}, -1, "cluster.objects.uid", "unknown field"},
 		{traceCase{name: "unknown field in step", mutate: func(m obj) { step(m, 1)["replica"] = 4 }}, 1, "replica", "unknown field"},
 		{traceCase{name: "miscased field in step", mutate: func(m obj) { s := step(m, 1); s["Replicas"] = s["replicas"]; delete(s, "replicas") }}, 1, "Replicas", `did you mean "replicas"?`},

@@ -1,0 +1,81 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/shardsim/shardsim/model"
+)
+
+// This file is pod failures: a KSM pod whose start-up GET fails exits
+// (MetricsHandler.Run returns "detect StatefulSet: ..."), and the kubelet
+// restarts its container after a back-off (restartPolicy Always); while
+// the failure lasts it crash-loops: not Ready, serving nothing.
+
+// Ops of pod failures.
+const (
+	// OpFailStart: the next count start-ups of the pods fail, each
+	// followed by the container's restart.
+	OpFailStart = "failStart"
+	// OpCrashLoop: every start-up of the pods fails until OpRecover:
+	// they sit in CrashLoopBackOff.
+	OpCrashLoop = "crashLoop"
+	// OpRecover ends a crash loop: the next restart succeeds.
+	OpRecover = "recover"
+)
+
+// startFailReason is what a failing start-up GET gets: KSM's service
+// account lacking the RBAC to read its StatefulSet, a common cause.
+const startFailReason = `statefulsets.apps is forbidden: User "system:serviceaccount:monitoring:kube-state-metrics" cannot get resource "statefulsets"`
+
+// setStartFailures sets how many start-ups of pod ordinal fail: n > 0,
+// or -1 for all until recoverStarts.
+func (s *Sim) setStartFailures(ordinal, n int) {
+	if s.failures == nil {
+		s.failures = map[int]int{}
+	}
+	s.failures[ordinal] = n
+	what := "its next start-ups fail"
+	if n < 0 {
+		what = "every start-up fails until it recovers (crash loop)"
+	}
+	s.logf(LogFault, ordinal, "", "%s", what)
+}
+
+// recoverStarts ends pod ordinal's start-up failures; a crashed pod
+// waiting for its restart is restarted.
+func (s *Sim) recoverStarts(ordinal int) {
+	delete(s.failures, ordinal)
+	s.logf(LogFault, ordinal, "", "recovers: its next start-up succeeds")
+	if p := s.newest(ordinal); p != nil && p.state.Phase == model.Crashed && !p.stopping &&
+		!slices.ContainsFunc(s.inbox[ordinal], func(it item) bool { return it.pod == p && it.kind == itemRestart }) {
+		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemRestart, pod: p})
+	}
+}
+
+// startFails reports whether pod p's start-up GET fails now, using up one
+// failure.
+func (s *Sim) startFails(p *pod) (string, bool) {
+	n := s.failures[p.ordinal]
+	if n == 0 {
+		return "", false
+	}
+	if n > 0 {
+		s.failures[p.ordinal] = n - 1
+	}
+	return startFailReason, true
+}
+
+// afterStart follows a start-up item's outcome: a pod that crashed drops
+// its informer's LIST (the process is gone) and, unless it crash-loops,
+// waits for the kubelet's restart; a restarted container starts again.
+func (s *Sim) afterStart(p *pod, kind itemKind) {
+	switch {
+	case kind == itemGet && p.state.Phase == model.Crashed:
+		s.inbox[p.ordinal] = slices.DeleteFunc(s.inbox[p.ordinal], func(x item) bool { return x.pod == p && x.kind == itemList })
+		if s.failures[p.ordinal] >= 0 {
+			s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemRestart, pod: p})
+		}
+	case kind == itemRestart && p.state.Phase == model.Starting:
+		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
+	}
+}

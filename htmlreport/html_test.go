@@ -1045,3 +1045,46 @@ func TestNodeReportEscaping(t *testing.T) {
 	checkSelfContained(t, out)
 	checkSVGWellFormed(t, out)
 }
+
+// TestNodeViewTransient: under the explicit schedule
+// (testdata/daemonset-explicit.json) the node view shows a KSM pod whose
+// store lags the pods its selector selects, two KSM pods on one node
+// (untainted before the eviction was delivered) and a KSM pod whose node
+// is gone.
+func TestNodeViewTransient(t *testing.T) {
+	rep := replay(t, filepath.Join("testdata", "daemonset-explicit.json"))
+	out := render(t, rep)
+	doc, err := html.Parse(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVGWellFormed(t, out)
+	sec := section(t, doc, "field-selector")
+	if n := len(findAll(sec, element("circle", "transient-violated"))) + len(findAll(sec, element("circle", "transient-holds"))); n != 6 {
+		t.Errorf("%d transient checkpoint markers, want 6", n)
+	}
+	cells := nodeRow(t, sec, "step 0", "a")
+	if got := text(cells[6]); got != "ksm-2, whose store holds 4" || !hasClass(cells[6], "no") {
+		t.Errorf("node a at step 0: exported-by cell %q", got)
+	}
+	if got := segments(lanesByNode(t, sec)["b"], "stale"); !slices.Equal(got, []string{"4 pods + starting"}) {
+		t.Errorf("node b's lane: stale segments %q, want two KSM pods at step 3", got)
+	}
+	var b []string
+	for _, tab := range findAll(sec, element("table", "nodes")) {
+		if v, _ := attr(tab, "data-points"); v != "step 3" {
+			continue
+		}
+		for _, tr := range findAll(tab, element("tr", "node")) {
+			if k, _ := attr(tr, "data-node"); k == "b" {
+				b = append(b, text(findAll(tr, element("td"))[2]))
+			}
+		}
+	}
+	if !slices.Equal(b, []string{"ksm-3", "ksm-4"}) {
+		t.Errorf("node b's rows at step 3 name KSM pods %q, want ksm-3 and ksm-4", b)
+	}
+	if got := text(nodeRow(t, sec, "step 4", "a")[0]); got != "a (deleted)" {
+		t.Errorf("node a at step 4 is named %q", got)
+	}
+}

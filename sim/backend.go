@@ -175,6 +175,17 @@ type ObjectsRunner interface {
 	DeliverObjects(ev model.Event) (next model.Request, store []string, err error)
 }
 
+// A PodWriter is a Backend that runs DaemonSet sharding: its own API
+// server serves the pods to its KSM pods (created with FlagsBackend,
+// --resources=pods --node=...; each an ObjectsRunner of the pods). The
+// simulator tells it every write of the pods, with the resourceVersion of
+// the write, before anything reads it.
+type PodWriter interface {
+	// WritePods mirrors one write: uids[i] created or bound to nodes[i]
+	// ("" for none), or, with deleted, the uids deleted.
+	WritePods(uids, nodes []string, deleted bool, resourceVersion string) error
+}
+
 // A TraceChecker is a Backend that models only some of the faults: Check
 // returns why it cannot replay t ("" if it can). The simulator asks before
 // the replay, as it does of a Backend that is no FaultBackend at all.

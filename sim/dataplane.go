@@ -471,6 +471,14 @@ func (s *Sim) configureBackend() error {
 			return fmt.Errorf("the %s backend does not model %s (%w); replay it with --backend model or --backend ksm", s.backend.Name(), why, ErrUnsupported)
 		}
 	}
+	if _, ok := s.backend.(modelBackend); !ok {
+		for i, st := range s.trace.Steps {
+			switch st.Op {
+			case OpFailStart, OpCrashLoop, OpRecover:
+				return fmt.Errorf("the %s backend does not model failing start-ups: the %s op (steps[%d]) (%w); replay it with --backend model", s.backend.Name(), st.Op, i, ErrUnsupported)
+			}
+		}
+	}
 	if fb, ok := s.backend.(FaultBackend); ok {
 		return fb.ConfigureAPIServer(s.apiConfig)
 	}
@@ -480,8 +488,15 @@ func (s *Sim) configureBackend() error {
 	return nil
 }
 
-// ErrUnsupported is a trace that uses what a backend does not model.
-var ErrUnsupported = errors.New("not supported by this backend")
+// ErrUnsupported is a trace that uses what a backend does not model. It
+// is also errors.ErrUnsupported (errors.Is says so).
+var ErrUnsupported error = unsupportedError{}
+
+type unsupportedError struct{}
+
+func (unsupportedError) Error() string { return "not supported by this backend" }
+
+func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // needsFaults names the first thing in t that only a FaultBackend models,
 // or returns "".

@@ -103,6 +103,8 @@ type podWrite struct {
 type nodeInstance struct {
 	lane     int
 	name     string
+	uid      string
+	runner   PodRunner // nil: the model's own (no backend pod)
 	flags    model.Flags
 	started  bool
 	stopping bool
@@ -209,7 +211,15 @@ func (s *Sim) createNodeInstance(i int) {
 	default:
 		name = d.spec.Name + "-all-pods-" + strconv.Itoa(l.created)
 	}
-	inst := &nodeInstance{lane: i, name: name, flags: f}
+	s.nextUID++
+	inst := &nodeInstance{lane: i, name: name, flags: f, uid: fmt.Sprintf("pod-%d", s.nextUID)}
+	if _, ok := s.backend.(modelBackend); !ok && s.err == nil {
+		fb := s.backend.(FlagsBackend) // New checked it
+		var err error
+		if inst.runner, err = fb.NewPodWithFlags(name, inst.uid, f); err != nil {
+			s.err = fmt.Errorf("%s backend: create pod %s: %w", s.backend.Name(), name, err)
+		}
+	}
 	l.newest = inst
 	d.insts = append(d.insts, inst)
 	l.queue = append(l.queue, nodeItem{kind: nodeStart, inst: inst})
@@ -309,6 +319,7 @@ func (s *Sim) writePods(uids, nodes []string) {
 		}
 	}
 	s.recordPodWrite(w)
+	s.writePodsToBackend(uids, nodes, false)
 	s.logf(LogObjects, -1, "", "pods at resourceVersion %d: %d created, %d bound", w.rv, created, bound)
 }
 
@@ -329,6 +340,7 @@ func (s *Sim) deletePods(uids []string) {
 		s.recount(u)
 	}
 	s.recordPodWrite(w)
+	s.writePodsToBackend(uids, nil, true)
 	s.logf(LogObjects, -1, "", "pods at resourceVersion %d: %d deleted", w.rv, len(uids))
 }
 
@@ -477,12 +489,18 @@ func (s *Sim) deliverNode(i int) {
 		if err == nil {
 			inst.selector, err = model.ParseNodeSelector(sel)
 		}
+		s.startNodeRunner(inst, err)
 		if err != nil {
 			inst.failed = err.Error()
 			outcome = "exited: " + err.Error() + "; the pod crash-loops and never serves"
 			break
 		}
 		inst.data = model.NewReflector(0, 1, d.listWatch, d.pageSize)
+		if or, ok := inst.runner.(ObjectsRunner); ok && s.err == nil {
+			if err := or.ConfigureSharding(0, 1, d.pageSize); err != nil {
+				s.err = fmt.Errorf("%s backend: pod %s: ConfigureSharding: %w", s.backend.Name(), inst.name, err)
+			}
+		}
 		l.queue = append(l.queue, nodeItem{kind: nodePage, inst: inst})
 		outcome = "pods store built, " + describeNodeSelector(sel) + "; " + inst.data.Request.String()
 	case nodePage:
@@ -493,15 +511,22 @@ func (s *Sim) deliverNode(i int) {
 		}
 		inst.data, outcome = model.StepReflector(inst.data, ev)
 		s.followPods(inst)
+		s.deliverPodsToRunner(inst, ev)
 	case nodeEvent:
 		kind = LogObjectsWatch
 		what = fmt.Sprintf("watch %s of %d pods at resourceVersion %s", it.event.Type, len(it.event.UIDs), it.event.ResourceVersion)
 		inst.data, outcome = model.StepReflector(inst.data, it.event)
+		s.deliverPodsToRunner(inst, it.event)
 	case nodeStop:
 		kind = LogStopped
 		what = "deleted"
 		outcome = "stopped"
 		inst.stopped, inst.watching = true, false
+		if inst.runner != nil && s.err == nil {
+			if _, _, err := inst.runner.Deliver(model.Stop{}); err != nil {
+				s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), inst.name, err)
+			}
+		}
 		l.queue = slices.DeleteFunc(l.queue, func(x nodeItem) bool { return x.inst == inst })
 		d.insts = slices.DeleteFunc(d.insts, func(x *nodeInstance) bool { return x == inst })
 	}
@@ -809,4 +834,56 @@ func validateNodeOp(s *Step, nodes map[string]bool, pods *int) *fieldErr {
 		}
 	}
 	return nil
+}
+
+// startNodeRunner starts a backend's KSM pod for inst and checks that it
+// exits exactly when the model says it does (failed: KSM's flag parsing
+// refuses the flags).
+func (s *Sim) startNodeRunner(inst *nodeInstance, failed error) {
+	if inst.runner == nil || s.err != nil {
+		return
+	}
+	st, note, err := inst.runner.Deliver(model.Started{Shard: 0, TotalShards: 1})
+	switch {
+	case err != nil:
+		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), inst.name, err)
+	case (st.Phase == model.Crashed) != (failed != nil):
+		s.err = fmt.Errorf("%s backend: pod %s: real KSM %s, the model says %v", s.backend.Name(), inst.name, note, failedOrNot(failed))
+	}
+}
+
+func failedOrNot(err error) string {
+	if err != nil {
+		return "it exits: " + err.Error()
+	}
+	return "it starts"
+}
+
+// deliverPodsToRunner hands a pods item to the backend's KSM pod and fails
+// the replay if its reflector then differs from the model's.
+func (s *Sim) deliverPodsToRunner(inst *nodeInstance, ev model.Event) {
+	or, ok := inst.runner.(ObjectsRunner)
+	if !ok || s.err != nil {
+		return
+	}
+	next, store, err := or.DeliverObjects(ev)
+	if err != nil {
+		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), inst.name, err)
+		return
+	}
+	if want := inst.store(); next != inst.data.Request || !slices.Equal(store, want) {
+		s.err = fmt.Errorf("%s backend: pod %s: the real reflector differs from the model's: it asks %s and holds %d pods, the model asks %s and holds %d",
+			s.backend.Name(), inst.name, next, len(store), inst.data.Request, len(want))
+	}
+}
+
+// writePodsToBackend mirrors a write of the pods into a PodWriter.
+func (s *Sim) writePodsToBackend(uids, nodes []string, deleted bool) {
+	w, ok := s.backend.(PodWriter)
+	if !ok || s.err != nil {
+		return
+	}
+	if err := w.WritePods(uids, nodes, deleted, s.api.ResourceVersion()); err != nil {
+		s.err = fmt.Errorf("%s backend: write pods: %w", s.backend.Name(), err)
+	}
 }

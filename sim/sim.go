@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -252,8 +251,11 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	s.reconcile()
 	s.applyDeployments(t.Cluster.Deployments)
 	if t.Cluster.DaemonSet != nil {
-		if _, ok := s.backend.(modelBackend); !ok {
-			s.err = fmt.Errorf("%w: DaemonSet sharding runs on the model backend only, not %s", errors.ErrUnsupported, s.backend.Name())
+		_, isModel := s.backend.(modelBackend)
+		_, flags := s.backend.(FlagsBackend)
+		_, pods := s.backend.(PodWriter)
+		if !isModel && !(flags && pods) {
+			s.err = fmt.Errorf("the %s backend does not run DaemonSet sharding (%w); replay it with --backend model or --backend ksm", s.backend.Name(), ErrUnsupported)
 			return s
 		}
 		s.setupDaemonSet(t)
@@ -689,7 +691,7 @@ func (s *Sim) newRunner(p *pod) (PodRunner, error) {
 	}
 	fb, ok := s.backend.(FlagsBackend)
 	if !ok {
-		return nil, fmt.Errorf("%w: the %s backend runs autosharding pods only, not %s", errors.ErrUnsupported, s.backend.Name(), p.flags)
+		return nil, fmt.Errorf("the %s backend runs autosharding pods only, not %s (%w)", s.backend.Name(), p.flags, ErrUnsupported)
 	}
 	return fb.NewPodWithFlags(p.state.Name, p.uid, p.flags)
 }

@@ -1088,3 +1088,39 @@ func TestNodeViewTransient(t *testing.T) {
 		t.Errorf("node a at step 4 is named %q", got)
 	}
 }
+
+// TestStaticReplicaLanes: a Deployment of two replicas has two lanes, the
+// second named "name#1"; both run shard 0, a conflict until the
+// Deployment is scaled to one; the other Deployment's lane is one
+// segment across the scale.
+func TestStaticReplicaLanes(t *testing.T) {
+	rep := replay(t, filepath.Join("testdata", "static-replicas.json"))
+	doc, err := html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := section(t, doc, "field-selector")
+	var names, titles []string
+	lanes := map[string]*html.Node{}
+	for _, lane := range findAll(sec, element("g", "lane")) {
+		name, _ := attr(lane, "data-lane")
+		names = append(names, text(findAll(lane, element("text", "lanelabel"))[0]))
+		titles = append(titles, ownTitle(lane))
+		lanes[name] = lane
+	}
+	if want := []string{"ksm-a", "ksm-a#1", "ksm-b"}; !slices.Equal(names, want) {
+		t.Errorf("lane labels %q, want %q", names, want)
+	}
+	if !strings.HasPrefix(titles[1], "Deployment ksm-a, replica slot 1 (lane 1)") {
+		t.Errorf("lane ksm-a#1's title %q", titles[1])
+	}
+	if got := segments(lanes["ksm-a#1"], "stale"); !slices.Equal(got, []string{"0/2"}) {
+		t.Errorf("ksm-a#1: stale segments %q", got)
+	}
+	if got := segments(lanes["ksm-a"], "agree"); !slices.Equal(got, []string{"0/2"}) {
+		t.Errorf("ksm-a: agreeing segments %q (after the scale)", got)
+	}
+	if n := len(findAll(lanes["ksm-b"], element("g", "seg"))); n != 1 {
+		t.Errorf("ksm-b: %d segments, want 1 across the scale", n)
+	}
+}

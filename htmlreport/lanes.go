@@ -231,7 +231,8 @@ func staticCell(lane int, p point) cell {
 		what = append(what, fmt.Sprintf("shard %d of %d (--shard=%d --total-shards=%d)", pc.Shard, pc.Total, pc.Shard, pc.Total))
 		conflicts = append(conflicts, staticConflicts(pc, p.Pods)...)
 	}
-	c := cell{label: strings.Join(labels, " + "), replicas: p.Replicas, present: true}
+	// No replicas: a static pod's cell does not depend on them.
+	c := cell{label: strings.Join(labels, " + "), present: true}
 	switch {
 	case !serving:
 		c.class = "seg idle"

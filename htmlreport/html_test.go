@@ -636,6 +636,22 @@ func TestWithoutLog(t *testing.T) {
 	if n := len(findAll(doc, element("g", "lane"))); n != 6 {
 		t.Errorf("%d lanes, want 6 (3 pods x 2 reducers)", n)
 	}
+
+	// DaemonSet sharding's lanes come from the checkpoints too.
+	rep = replay(t, filepath.Join(traceDir, "daemonset", "taint-node.json"))
+	for _, res := range rep.Results {
+		res.Log = nil
+	}
+	doc, err = html.Parse(bytes.NewReader(render(t, rep)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(findAll(doc, element("g", "marker"))); n != 0 {
+		t.Errorf("taint-node: %d markers without an event log", n)
+	}
+	if n := len(findAll(doc, element("g", "nodelane"))); n != 8 {
+		t.Errorf("taint-node: %d node lanes, want 8 (3 nodes and the unscheduled pods' Deployment x 2 reducers)", n)
+	}
 }
 
 // TestEscaping: text from the trace is escaped, never markup.

@@ -38,8 +38,6 @@ func (b *Backend) Check(t *sim.Trace) string {
 	static := t.Cluster.StatefulSet.Name == ""
 	for i, st := range t.Steps {
 		switch {
-		case static && st.Op == sim.OpDisconnect:
-			return fmt.Sprintf("the %s op (steps[%d]) without a StatefulSet: the simulator's API server starts such a trace at resourceVersion 0, from which a real client-go reflector's watch does not advance its resourceVersion on ADDED events, and the model's does, so their re-watches would part", st.Op, i)
 		case static:
 		case st.Op == sim.OpDisconnect:
 			return fmt.Sprintf("the %s op (steps[%d]): its objects reflectors run on real client-go, but its held StatefulSet API never ends the informer's watch, so the informer's re-watch (and relist after 410 Gone) is not run", st.Op, i)

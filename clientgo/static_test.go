@@ -180,11 +180,14 @@ var staticFaultTraces = map[string]string{
 		"objects": {"generate": 300, "seed": 7}, "apiServer": {"watchCache": false, "watchList": false}, "pageSize": 100},
 	 "steps": [{"op": "create", "generate": 20, "seed": 8},
 		{"op": "apply", "deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 1}]}, {"op": "deleteDeployment", "name": "ksm-shard-1"}]}`,
+	"disconnect": `{"name": "disconnect", "cluster": {"namespace": "monitoring",
+		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 1}], "objects": {"generate": 10, "seed": 2}},
+	 "steps": [{"op": "create", "generate": 10, "seed": 3}, {"op": "disconnect", "pods": [0]}, {"op": "create", "generate": 4, "seed": 5},
+		{"op": "compact"}, {"op": "disconnect", "pods": [0]}]}`,
 }
 
 // TestStaticFaultTracesMatchModel replays staticFaultTraces on the model
 // and the client-go backend and requires what TestTracesMatchModel does.
-// A static trace with disconnect is refused, saying why.
 func TestStaticFaultTracesMatchModel(t *testing.T) {
 	for name, js := range staticFaultTraces {
 		t.Run(name, func(t *testing.T) {
@@ -202,15 +205,5 @@ func TestStaticFaultTracesMatchModel(t *testing.T) {
 			}
 			compareReports(t, want, got)
 		})
-	}
-	tr, err := sim.ParseTrace("disconnect.json", []byte(`{"name": "disconnect", "cluster": {"namespace": "monitoring",
-		"deployments": [{"name": "ksm-shard-0", "shard": 0, "totalShards": 1}], "objects": {"generate": 10, "seed": 2}},
-	 "steps": [{"op": "create", "generate": 10, "seed": 3}, {"op": "disconnect", "pods": [0]}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = sim.Replay(tr, model.Reducers(), sim.Options{Backend: clientgo.New})
-	if !errors.Is(err, sim.ErrUnsupported) || !strings.Contains(err.Error(), "resourceVersion 0") {
-		t.Errorf("a static trace with disconnect: got %v, want sim.ErrUnsupported naming resourceVersion 0", err)
 	}
 }

@@ -50,7 +50,7 @@ func (s *Sim) exportCoverage(desired int) ([]PodConfig, Coverage, bool) {
 		for _, u := range uids {
 			count[u]++
 		}
-		pods = append(pods, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(uids)})
+		pods = append(pods, PodConfig{Pod: p.ordinal, Name: s.laneName(p), Shard: p.state.Config.Shard, Total: p.state.Config.Total, Exported: len(uids)})
 	}
 	slices.SortStableFunc(pods, func(a, b PodConfig) int { return a.Pod - b.Pod })
 	return pods, s.countedCoverage(count, desired), true

@@ -247,6 +247,11 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 	uids := slices.Clone(t.Cluster.Objects.UIDs)
 	uids = append(uids, GenerateUIDs(t.Cluster.Objects.Generate, t.Cluster.Objects.Seed, 0)...)
 	s.objects = NewObjectSet(uids)
+	if s.api.StatefulSet == nil {
+		// The cluster's first write: no list is ever answered at
+		// resourceVersion 0, which client-go reads as "any".
+		s.api.Bump()
+	}
 	s.writeObjects(uids, nil)
 	s.reconcile()
 	s.applyDeployments(t.Cluster.Deployments)
@@ -439,7 +444,7 @@ func (s *Sim) Configs() []PodConfig {
 	var out []PodConfig
 	for _, p := range s.pods {
 		if p.state.Serving() {
-			out = append(out, PodConfig{Pod: p.ordinal, Shard: p.state.Config.Shard, Total: p.state.Config.Total})
+			out = append(out, PodConfig{Pod: p.ordinal, Name: s.laneName(p), Shard: p.state.Config.Shard, Total: p.state.Config.Total})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b PodConfig) int { return a.Pod - b.Pod })

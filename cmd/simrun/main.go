@@ -105,6 +105,14 @@ faults (compact, disconnect, cacheLag) and configure the API server
 quiescent point: it lasts until an op changes something) or self-healing (at a
 transient point: delivering what is pending heals it).
 
+Besides autosharding (cluster.statefulSet, OrderedReady or Parallel pod
+management, start-ups that fail: failStart, crashLoop, recover), a trace can
+shard statically (cluster.deployments: one Deployment per --shard, rolled out
+by apply with RollingUpdate or Recreate) or by node (cluster.daemonSet with
+cluster.nodes and cluster.pods: --node, --track-unscheduled-pods; addNode,
+removeNode, taint, untaint, createPods, bind), alone or beside autosharding.
+See traces/static, traces/daemonset and traces/podmanagement.
+
 Reducers:
   label-selector   kube-state-metrics <= v2.12.0: the pods watch their StatefulSet
                    through a label selector frozen at start.
@@ -139,6 +147,12 @@ Exit status:
   # the one that fixed it (v2.20.0), named in the trace's expect
   simrun --trace traces/bugs/3065-paged-list-keeps-first-page.json
   simrun --trace traces/bugs/3065-paged-list-keeps-first-page.json --reducer v2.19.1 --log
+
+  # Static sharding: a --total-shards rollout with Recreate leaves a gap
+  simrun --trace traces/static/rollout-recreate.json --windows
+
+  # DaemonSet sharding: v2.11.0 to v2.13.0 strip the dots of --node (#2374)
+  simrun --trace traces/bugs/2374-node-name-with-dots.json
 
   # The same replay with every pod on a real client-go informer
   simrun --trace traces/relabel.json --backend client-go

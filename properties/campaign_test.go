@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/clientgo"
+	"github.com/shardsim/shardsim/model"
 	"github.com/shardsim/shardsim/properties"
 	"github.com/shardsim/shardsim/sim"
 )
@@ -362,5 +363,55 @@ func TestCampaignProgress(t *testing.T) {
 	}
 	if last := got[len(got)-1]; last.Tried != 5 || last.Traces != 5 {
 		t.Errorf("last report %+v, want 5 of 5 traces", last)
+	}
+}
+
+// TestCampaignDisagreement: a backend that disagrees with the model (here
+// the field selector's model standing in for a backend, where the campaign
+// checks the label selector) holds where the model is violated: every such
+// trace is a disagreement, kept and shrunk while the two still disagree,
+// and the merge does not depend on the slicing.
+func TestCampaignDisagreement(t *testing.T) {
+	wrong := func(model.Reducer) (sim.Backend, error) { return sim.ModelBackend(model.FieldSelector{}) }
+	base := properties.HuntOptions{Reducer: "label-selector", Seed: 1, Traces: 20}
+	m, err := properties.RunCampaignSlice(properties.CampaignOptions{HuntOptions: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := properties.CampaignID{Reducer: "label-selector", Backend: "wrong", Seed: 1, Traces: 20, MaxOps: properties.DefaultMaxOps}
+	var reports []string
+	for _, count := range []int{1, 2} {
+		var files []properties.LoadedSlice
+		for i := range count {
+			s, err := properties.RunCampaignSlice(properties.CampaignOptions{HuntOptions: base, Index: i, Count: count, Backend: wrong})
+			if err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, properties.LoadedSlice{Path: fmt.Sprint(i), SliceFile: &properties.SliceFile{Campaign: id, CampaignSlice: *s}})
+		}
+		rep, err := properties.MergeCampaign(files, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Violations != 0 || rep.Disagreements != m.Violations || m.Violations == 0 {
+			t.Fatalf("%d slices: %d violations, %d disagreements; the model has %d violations", count, rep.Violations, rep.Disagreements, m.Violations)
+		}
+		total := 0
+		for _, c := range rep.Counterexamples {
+			total += c.Traces
+			if c.Kind != properties.DisagreementKind || c.ModelHolds || c.BackendHolds == nil || !*c.BackendHolds {
+				t.Errorf("%s: kind %s, model holds %v, backend holds %v", c.Trace.Name, c.Kind, c.ModelHolds, c.BackendHolds)
+			}
+			if len(properties.ClusterOps(c.Trace)) != 2 {
+				t.Errorf("%s: %d cluster ops, want the relabel and the scale", c.Trace.Name, len(properties.ClusterOps(c.Trace)))
+			}
+		}
+		if total != rep.Disagreements {
+			t.Errorf("%d disagreements, the counterexamples count %d", rep.Disagreements, total)
+		}
+		reports = append(reports, deterministic(t, rep))
+	}
+	if reports[0] != reports[1] {
+		t.Errorf("two slices merge to\n%s\none to\n%s", reports[1], reports[0])
 	}
 }

@@ -53,6 +53,7 @@ type pageView struct {
 	// Legends to show: autosharding lanes (also with no result at all),
 	// static sharding lanes, DaemonSet sharding lanes.
 	Auto, Static, Nodes bool
+	Exits               bool // a KSM process exited at start-up (the exit marker)
 	Reducers            []reducerView
 }
 
@@ -185,6 +186,7 @@ func newPage(rep *sim.Report) pageView {
 		default:
 			p.Auto = true
 		}
+		p.Exits = p.Exits || slices.ContainsFunc(res.Log, exited)
 		p.Reducers = append(p.Reducers, newReducer(res))
 		p.Windows = p.Windows || len(res.Windows) > 0
 	}
@@ -426,10 +428,17 @@ const (
 	glyphExit  = "exit" // DaemonSet sharding: KSM exited on its flags
 )
 
+// exited reports whether KSM exited on e: a start-up that failed (its
+// flags, its GET of the StatefulSet).
+func exited(e sim.LogEntry) bool { return strings.HasPrefix(e.Outcome, "exited") }
+
 // glyphKind classifies one event-log entry of a pod.
 func glyphKind(e sim.LogEntry) string {
+	if exited(e) {
+		return glyphExit
+	}
 	switch e.Kind {
-	case sim.LogCreated:
+	case sim.LogCreated, sim.LogRestarted:
 		return glyphStart
 	case sim.LogStopped, sim.LogDeletionQueued:
 		return glyphStop
@@ -792,7 +801,7 @@ func describeKinds(k map[string]bool) string {
 		parts = append(parts, "its watch lost the StatefulSet")
 	}
 	if k[glyphExit] {
-		parts = append(parts, "KSM exited on its flags: it never serves")
+		parts = append(parts, "KSM exited at start-up")
 	}
 	return strings.Join(parts, "; ")
 }

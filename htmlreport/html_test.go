@@ -906,7 +906,7 @@ func TestFailedInstance(t *testing.T) {
 	for _, m := range findAll(lane, element("g", "marker")) {
 		if len(findAll(m, element("g", "g-exit"))) > 0 {
 			exits++
-			if tt := ownTitle(m); !strings.Contains(tt, "unknown flag: --track-unscheduled-pods") || !strings.Contains(tt, "KSM exited on its flags") {
+			if tt := ownTitle(m); !strings.Contains(tt, "unknown flag: --track-unscheduled-pods") || !strings.Contains(tt, "KSM exited at start-up") {
 				t.Errorf("exit marker title:\n%s", tt)
 			}
 		}
@@ -1138,5 +1138,39 @@ func TestStaticReplicaLanes(t *testing.T) {
 	}
 	if n := len(findAll(lanes["ksm-b"], element("g", "seg"))); n != 1 {
 		t.Errorf("ksm-b: %d segments, want 1 across the scale", n)
+	}
+}
+
+// TestStartFailureMarkers: in traces/podmanagement/start-fails-then-recovers.json
+// pod 1's start-up GET fails twice after its restart: KSM exits and the
+// kubelet restarts the container; its lane marks the exits, and the
+// legend explains the marker.
+func TestStartFailureMarkers(t *testing.T) {
+	rep := replay(t, filepath.Join(traceDir, "podmanagement", "start-fails-then-recovers.json"))
+	out := render(t, rep)
+	doc, err := html.Parse(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte("KSM exited at start-up</span>")) {
+		t.Error("no legend entry for the exit marker")
+	}
+	for _, res := range rep.Results {
+		sec := section(t, doc, res.Reducer)
+		for _, lane := range findAll(sec, element("g", "lane")) {
+			pod, _ := attr(lane, "data-pod")
+			exits := 0
+			for _, m := range findAll(lane, element("g", "marker")) {
+				if len(findAll(m, element("g", "g-exit"))) > 0 {
+					exits++
+					if tt := ownTitle(m); !strings.Contains(tt, "during step 1 (restart)") || strings.Count(tt, "GET failed") != 2 || !strings.Contains(tt, "the kubelet restarts the container") {
+						t.Errorf("%s: pod %s's exit marker title:\n%s", res.Reducer, pod, tt)
+					}
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[pod == "1"]; exits != want {
+				t.Errorf("%s: pod %s has %d exit markers, want %d", res.Reducer, pod, exits, want)
+			}
+		}
 	}
 }

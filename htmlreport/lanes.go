@@ -309,11 +309,11 @@ func nodeLanes(res *sim.Result, ps []point) []laneSpec {
 		}
 	}
 	glyph := func(e sim.LogEntry) string {
+		if exited(e) {
+			return glyphExit
+		}
 		switch e.Kind {
-		case sim.LogStarted:
-			if strings.HasPrefix(e.Outcome, "exited") {
-				return glyphExit
-			}
+		case sim.LogStarted, sim.LogRestarted:
 			return glyphStart
 		case sim.LogStopped:
 			return glyphStop

@@ -8,8 +8,10 @@
 //     (items still undelivered, explicit schedules only) a dashed one;
 //   - one lane per KSM instance, whatever the sharding mode (below);
 //   - markers where a pod starts, stops or restarts, where its watch lost
-//     the StatefulSet (a DELETED event or a failed LIST) and where a KSM
-//     pod exited on its flags, taken from the event log (Result.Log);
+//     the StatefulSet (a DELETED event or a failed LIST) and where KSM
+//     exited at start-up (on its flags, or a failed start-up GET; the
+//     kubelet's restart of the container is a start), taken from the
+//     event log (Result.Log);
 //   - a gap band and an overlap band with the number of objects (pods)
 //     exported by no pod or by two.
 //

@@ -716,9 +716,15 @@ func (s *Sim) deliverNodeStep(i int, st Step) error {
 				Msg: fmt.Sprintf("the KSM pod of %s ran out of items after %d of %d deliveries", who, n, st.Count)}
 		}
 		s.deliverNode(l)
+		if s.err != nil {
+			return s.err // the backend failed: nothing after it is trusted
+		}
+	}
+	if s.trace.DataPlane != Explicit {
+		s.drainObjects()
 	}
 	s.observe(st.Op)
-	return nil
+	return s.err
 }
 
 func isNodeOp(op string) bool {

@@ -257,7 +257,17 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 	if r.Description != "" {
 		fmt.Fprintf(&b, ": %s", textsafe.Text(r.Description))
 	}
-	fmt.Fprintf(&b, "\nschedule %s, %d objects\n", textsafe.Text(r.Schedule), r.Objects)
+	switch what := fmt.Sprintf("%d objects", r.Objects); {
+	case len(r.Results) == 0 || len(r.Results[0].Checkpoints) == 0 || r.Results[0].Checkpoints[0].Nodes == nil:
+		fmt.Fprintf(&b, "\nschedule %s, %s\n", textsafe.Text(r.Schedule), what)
+	default:
+		n := r.Results[0].Checkpoints[0].Nodes
+		pods := fmt.Sprintf("%d pods on %d nodes", n.Pods, len(n.Nodes))
+		if r.Results[0].Mode == ModeMixed {
+			pods = what + ", " + pods
+		}
+		fmt.Fprintf(&b, "\nschedule %s, %s\n", textsafe.Text(r.Schedule), pods)
+	}
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "\n%s (%s)\n", textsafe.Text(res.Reducer), textsafe.Text(res.Models))
 		table := func(header string, row func(io.Writer, Checkpoint, string)) {

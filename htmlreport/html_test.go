@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/shardsim/shardsim/htmlreport"
 	"github.com/shardsim/shardsim/internal/golden"
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/properties"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -269,102 +271,110 @@ func segments(lane *html.Node, class string) []string {
 // TestEveryTrace renders the report of every trace under traces/ and
 // checks the page: it parses, it is self-contained, it has the verdict of
 // each reducer in words, one column per point, one lane per pod ordinal
-// the report mentions, the two bands, and well-formed SVG. Rendering
-// twice gives the same bytes.
+// (static sharding: per lane, named by its Deployment; DaemonSet sharding:
+// per node and for the unscheduled pods' Deployment) the report mentions,
+// the bands (mixed: of both resources), a node view table listing every
+// node and KSM pod with its selector, and well-formed SVG. Rendering twice
+// gives the same bytes.
 func TestEveryTrace(t *testing.T) {
 	for _, path := range traceFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			rep := replay(t, path)
-			out := render(t, rep)
-			if again := render(t, rep); !bytes.Equal(out, again) {
-				t.Fatal("two renderings of the same report differ")
-			}
-			checkSelfContained(t, out)
-			checkSVGWellFormed(t, out)
-			doc, err := html.Parse(bytes.NewReader(out))
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			for _, res := range rep.Results {
-				sec := section(t, doc, res.Reducer)
-				if !strings.Contains(text(sec), sim.Verdict(res)) {
-					t.Errorf("%s: the verdict %q is not on the page", res.Reducer, sim.Verdict(res))
-				}
-				svgs := findAll(sec, element("svg"))
-				if len(svgs) != 1 {
-					t.Fatalf("%s: want one <svg>, got %d", res.Reducer, len(svgs))
-				}
-				svg := svgs[0]
-
-				var got []int
-				var gotNodes []string
-				names := staticNames(res)
-				for _, lane := range findAll(svg, element("g", "lane")) {
-					if node, ok := attr(lane, "data-node"); ok {
-						gotNodes = append(gotNodes, node)
-						label := text(findAll(lane, element("text", "lanelabel"))[0])
-						if want := node; (want != "" && label != want) || (want == "" && label != "(unscheduled)" && label != "(all pods)") {
-							t.Errorf("%s: the lane of node %q is labelled %q", res.Reducer, node, label)
-						}
-						continue
-					}
-					v, ok := attr(lane, "data-pod")
-					o, err := strconv.Atoi(v)
-					if !ok || err != nil {
-						t.Fatalf("%s: lane without a numeric data-pod: %q", res.Reducer, v)
-					}
-					got = append(got, o)
-					want := "pod " + v
-					if res.Mode == sim.ModeStatic {
-						want = names[o]
-						if name, _ := attr(lane, "data-lane"); name != want {
-							t.Errorf("%s: static lane %d has data-lane %q, want %q", res.Reducer, o, name, want)
-						}
-					}
-					if label := text(findAll(lane, element("text", "lanelabel"))[0]); label != want {
-						t.Errorf("%s: lane %d is labelled %q, want %q", res.Reducer, o, label, want)
-					}
-				}
-				if want := wantOrdinals(res); !slices.Equal(got, want) {
-					t.Errorf("%s: lanes for pods %v, want %v", res.Reducer, got, want)
-				}
-				slices.Sort(gotNodes)
-				if want := wantNodes(res); !slices.Equal(gotNodes, want) {
-					t.Errorf("%s: lanes for nodes %q, want %q", res.Reducer, gotNodes, want)
-				}
-				tables := findAll(sec, element("table", "nodes"))
-				if nodes := res.Mode == sim.ModeDaemonSet || res.Mode == sim.ModeMixed; nodes != (len(tables) > 0) {
-					t.Errorf("%s (mode %q): %d node view tables", res.Reducer, res.Mode, len(tables))
-				}
-				for _, tab := range tables {
-					checkNodeTable(t, res, tab)
-				}
-
-				points := len(res.Checkpoints) + len(res.Transient)
-				if cols := findAll(svg, element("g", "col")); len(cols) != points {
-					t.Errorf("%s: %d columns, want %d (checkpoints + transient)", res.Reducer, len(cols), points)
-				}
-				if cps := findAll(svg, element("circle", "cp")); len(cps) != points {
-					t.Errorf("%s: %d checkpoint markers, want %d", res.Reducer, len(cps), points)
-				}
-				bands := []string{"gap", "overlap"}
-				if res.Mode == sim.ModeMixed {
-					bands = append(bands, "pod-gap", "pod-overlap")
-				}
-				for _, band := range bands {
-					rows := findAll(svg, func(n *html.Node) bool {
-						v, _ := attr(n, "data-band")
-						return n.Data == "g" && v == band
-					})
-					if len(rows) != 1 {
-						t.Fatalf("%s: want one %s band row, got %d", res.Reducer, band, len(rows))
-					}
-					if cells := findAll(rows[0], element("g", "band")); len(cells) != points {
-						t.Errorf("%s: %d %s cells, want %d", res.Reducer, len(cells), band, points)
-					}
-				}
-			}
+			checkReport(t, replay(t, path))
 		})
+	}
+}
+
+// checkReport renders rep and checks the page against it: TestEveryTrace.
+func checkReport(t *testing.T, rep *sim.Report) {
+	t.Helper()
+	out := render(t, rep)
+	if again := render(t, rep); !bytes.Equal(out, again) {
+		t.Fatal("two renderings of the same report differ")
+	}
+	checkSelfContained(t, out)
+	checkSVGWellFormed(t, out)
+	doc, err := html.Parse(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	for _, res := range rep.Results {
+		sec := section(t, doc, res.Reducer)
+		if !strings.Contains(text(sec), sim.Verdict(res)) {
+			t.Errorf("%s: the verdict %q is not on the page", res.Reducer, sim.Verdict(res))
+		}
+		svgs := findAll(sec, element("svg"))
+		if len(svgs) != 1 {
+			t.Fatalf("%s: want one <svg>, got %d", res.Reducer, len(svgs))
+		}
+		svg := svgs[0]
+
+		var got []int
+		var gotNodes []string
+		names := staticNames(res)
+		for _, lane := range findAll(svg, element("g", "lane")) {
+			if node, ok := attr(lane, "data-node"); ok {
+				gotNodes = append(gotNodes, node)
+				label := text(findAll(lane, element("text", "lanelabel"))[0])
+				if want := node; (want != "" && label != want) || (want == "" && label != "(unscheduled)" && label != "(all pods)") {
+					t.Errorf("%s: the lane of node %q is labelled %q", res.Reducer, node, label)
+				}
+				continue
+			}
+			v, ok := attr(lane, "data-pod")
+			o, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				t.Fatalf("%s: lane without a numeric data-pod: %q", res.Reducer, v)
+			}
+			got = append(got, o)
+			want := "pod " + v
+			if res.Mode == sim.ModeStatic {
+				want = names[o]
+				if name, _ := attr(lane, "data-lane"); name != want {
+					t.Errorf("%s: static lane %d has data-lane %q, want %q", res.Reducer, o, name, want)
+				}
+			}
+			if label := text(findAll(lane, element("text", "lanelabel"))[0]); label != want {
+				t.Errorf("%s: lane %d is labelled %q, want %q", res.Reducer, o, label, want)
+			}
+		}
+		if want := wantOrdinals(res); !slices.Equal(got, want) {
+			t.Errorf("%s: lanes for pods %v, want %v", res.Reducer, got, want)
+		}
+		slices.Sort(gotNodes)
+		if want := wantNodes(res); !slices.Equal(gotNodes, want) {
+			t.Errorf("%s: lanes for nodes %q, want %q", res.Reducer, gotNodes, want)
+		}
+		tables := findAll(sec, element("table", "nodes"))
+		if nodes := res.Mode == sim.ModeDaemonSet || res.Mode == sim.ModeMixed; nodes != (len(tables) > 0) {
+			t.Errorf("%s (mode %q): %d node view tables", res.Reducer, res.Mode, len(tables))
+		}
+		for _, tab := range tables {
+			checkNodeTable(t, res, tab)
+		}
+
+		points := len(res.Checkpoints) + len(res.Transient)
+		if cols := findAll(svg, element("g", "col")); len(cols) != points {
+			t.Errorf("%s: %d columns, want %d (checkpoints + transient)", res.Reducer, len(cols), points)
+		}
+		if cps := findAll(svg, element("circle", "cp")); len(cps) != points {
+			t.Errorf("%s: %d checkpoint markers, want %d", res.Reducer, len(cps), points)
+		}
+		bands := []string{"gap", "overlap"}
+		if res.Mode == sim.ModeMixed {
+			bands = append(bands, "pod-gap", "pod-overlap")
+		}
+		for _, band := range bands {
+			rows := findAll(svg, func(n *html.Node) bool {
+				v, _ := attr(n, "data-band")
+				return n.Data == "g" && v == band
+			})
+			if len(rows) != 1 {
+				t.Fatalf("%s: want one %s band row, got %d", res.Reducer, band, len(rows))
+			}
+			if cells := findAll(rows[0], element("g", "band")); len(cells) != points {
+				t.Errorf("%s: %d %s cells, want %d", res.Reducer, len(cells), band, points)
+			}
+		}
 	}
 }
 
@@ -1172,5 +1182,55 @@ func TestStartFailureMarkers(t *testing.T) {
 				t.Errorf("%s: pod %s has %d exit markers, want %d", res.Reducer, pod, exits, want)
 			}
 		}
+	}
+}
+
+// TestRandomModeTraces renders the reports of random static and DaemonSet
+// sharding traces (the generators of package properties, misconfigured
+// Deployments, dotted node names, every way to serve the unscheduled pods,
+// both schedules) and checks each page as TestEveryTrace does.
+func TestRandomModeTraces(t *testing.T) {
+	n := 40
+	if testing.Short() {
+		n = 12
+	}
+	releases := []string{"field-selector", "label-selector", "v2.10.0", "v2.13.0", "v2.14.0"}
+	for seed := range uint64(n) {
+		src := properties.NewRandSource(seed, 13)
+		cfg := properties.ModeConfig{Reducer: releases[seed%uint64(len(releases))]}
+		var b interface {
+			Op(properties.Source) string
+			Trace() *sim.Trace
+			Close()
+		}
+		if seed%2 == 0 {
+			cfg.Misconfigure = true
+			b = properties.NewStaticBuilder(src, cfg)
+		} else {
+			cfg.Unscheduled, cfg.DottedNodes = properties.AnyUnscheduled, true
+			b = properties.NewDaemonSetBuilder(src, cfg)
+		}
+		var ops []string
+		for range 8 {
+			ops = append(ops, b.Op(src))
+		}
+		tr := properties.CloneModeTrace(b.Trace())
+		b.Close()
+		r, ok := model.ReducerByName(cfg.Reducer)
+		if !ok {
+			t.Fatalf("no reducer %s", cfg.Reducer)
+		}
+		// The builder's reducer only: under the explicit schedule the
+		// deliveries it drew may not exist for another release.
+		rep, err := sim.Replay(tr, []model.Reducer{r}, sim.Options{})
+		if err != nil {
+			t.Fatalf("seed %d (%v): %v", seed, ops, err)
+		}
+		t.Run(fmt.Sprintf("seed-%d-%s", seed, rep.Results[0].Mode), func(t *testing.T) {
+			checkReport(t, rep)
+			if t.Failed() {
+				t.Logf("ops %v", ops)
+			}
+		})
 	}
 }

@@ -138,7 +138,10 @@ type daemonSetSharding struct {
 	created int             // DaemonSet pods created, for their names
 
 	pods   map[string]string // live pod UID -> its node ("" unscheduled)
-	writes []podWrite
+	onNode map[string]int    // live pods by node ("" unscheduled)
+	// pending is the unscheduled pods, for bind (the scheduler's queue).
+	pending map[string]bool
+	writes  []podWrite
 	// cover counts, per live pod, the stores that hold it; gap and
 	// overlap are the live pods held by none and by two or more.
 	cover        map[string]int
@@ -151,7 +154,7 @@ func (s *Sim) setupDaemonSet(t *Trace) {
 	c := t.Cluster
 	d := &daemonSetSharding{
 		spec: *c.DaemonSet, rules: model.NodeRulesOf(s.reducer), listWatch: s.reducer.ListWatch(),
-		pageSize: s.apiConfig.PageSize, pods: map[string]string{},
+		pageSize: s.apiConfig.PageSize, pods: map[string]string{}, onNode: map[string]int{}, pending: map[string]bool{},
 		cover: map[string]int{}, gap: map[string]bool{}, overlap: map[string]bool{},
 	}
 	s.ds = d
@@ -253,11 +256,12 @@ func (s *Sim) applyNodeOp(i int, st Step) {
 			d.lanes[l].removed = true
 		}
 		var gone []string
-		for _, u := range sortedKeys(d.pods) {
-			if d.pods[u] == *st.Node {
+		for u, n := range d.pods {
+			if n == *st.Node {
 				gone = append(gone, u)
 			}
 		}
+		slices.Sort(gone)
 		s.deletePods(gone)
 	case OpTaint:
 		l := d.laneOf(*st.Node)
@@ -283,10 +287,11 @@ func (s *Sim) applyNodeOp(i int, st Step) {
 		s.writePods(uids, nodes)
 	case OpBind:
 		var uids []string
-		for _, u := range sortedKeys(d.pods) {
-			if len(uids) < st.Count && d.pods[u] == "" {
-				uids = append(uids, u)
+		for _, u := range sortedKeys(d.pending) {
+			if len(uids) == st.Count {
+				break
 			}
+			uids = append(uids, u)
 		}
 		nodes := make([]string, len(uids))
 		for j := range nodes {
@@ -310,7 +315,10 @@ func (s *Sim) writePods(uids, nodes []string) {
 		w.from = append(w.from, old)
 		w.was = append(w.was, ok)
 		w.is = append(w.is, true)
-		d.pods[u] = nodes[j]
+		if ok {
+			d.unplace(u, old)
+		}
+		d.place(u, nodes[j])
 		if ok {
 			bound++
 		} else {
@@ -336,7 +344,7 @@ func (s *Sim) deletePods(uids []string) {
 		w.to = append(w.to, "")
 		w.was = append(w.was, true)
 		w.is = append(w.is, false)
-		delete(d.pods, u)
+		d.unplace(u, d.pods[u])
 		s.recount(u)
 	}
 	s.recordPodWrite(w)
@@ -672,10 +680,7 @@ func (n NodeInstance) String() string {
 func (s *Sim) nodeCheckpoint() *NodeCheckpoint {
 	d := s.ds
 	c := &NodeCheckpoint{Pods: len(d.pods)}
-	perNode := map[string]int{}
-	for _, n := range d.pods {
-		perNode[n]++
-	}
+	perNode := d.onNode
 	c.Pending = perNode[""]
 	for _, l := range d.lanes {
 		if l.node != "" && !l.removed {
@@ -892,4 +897,22 @@ func (s *Sim) writePodsToBackend(uids, nodes []string, deleted bool) {
 	if err := w.WritePods(uids, nodes, deleted, s.api.ResourceVersion()); err != nil {
 		s.err = fmt.Errorf("%s backend: write pods: %w", s.backend.Name(), err)
 	}
+}
+
+// place records live pod u on node (or unscheduled).
+func (d *daemonSetSharding) place(u, node string) {
+	d.pods[u] = node
+	d.onNode[node]++
+	if node == "" {
+		d.pending[u] = true
+	}
+}
+
+// unplace forgets live pod u's place on node.
+func (d *daemonSetSharding) unplace(u, node string) {
+	delete(d.pods, u)
+	if d.onNode[node]--; d.onNode[node] == 0 {
+		delete(d.onNode, node)
+	}
+	delete(d.pending, u)
 }

@@ -54,3 +54,33 @@ func ExampleStep() {
 	// removed from informer cache; no DeleteFunc, the pod stays 1/2
 	// serving 1/2
 }
+
+// The field selector a DaemonSet pod of each release lists its pods
+// through, for a node name with dots (issue #2374), and the unscheduled
+// pods' Deployment (--track-unscheduled-pods, v2.14.0).
+func ExampleNodeRules_NodeFieldSelector() {
+	node := model.Flags{Node: "ip-10-0-1-7.ec2.internal", TotalShards: 1, Resource: "pods"}
+	unscheduled := model.Flags{TrackUnscheduledPods: true, TotalShards: 1, Resource: "pods"}
+	for _, v := range []string{"v2.10.0", "v2.13.0", "v2.14.0"} {
+		r, _ := model.ReleaseByVersion(v)
+		sel, _ := r.Node.NodeFieldSelector(node)
+		_, err := r.Node.NodeFieldSelector(unscheduled)
+		fmt.Printf("%s: %s; --track-unscheduled-pods: %v\n", v, sel, err)
+	}
+	// Output:
+	// v2.10.0: spec.nodeName=ip-10-0-1-7.ec2.internal; --track-unscheduled-pods: unknown flag: --track-unscheduled-pods
+	// v2.13.0: spec.nodeName=ip-10-0-1-7ec2internal; --track-unscheduled-pods: unknown flag: --track-unscheduled-pods
+	// v2.14.0: spec.nodeName=ip-10-0-1-7.ec2.internal; --track-unscheduled-pods: <nil>
+}
+
+// The command line of a statically sharded pod, and what MetricsHandler.Run
+// makes of it.
+func ExampleFlags_Args() {
+	f := model.StaticFlags(1, 3)
+	fmt.Println(f.Args("ksm-shard-1-abc12", "monitoring"))
+	s, note := model.Step(model.FieldSelector{}, model.NewPod("ksm-shard-1-abc12"), model.Started{Shard: f.Shard, TotalShards: f.TotalShards})
+	fmt.Println(s.Phase, s.Config, note)
+	// Output:
+	// [--shard=1 --total-shards=3 --resources=configmaps]
+	// Static 1/3 autosharding disabled: configured 1/3 from --shard and --total-shards
+}

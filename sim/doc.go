@@ -71,6 +71,33 @@
 // informer of such a release reads the current StatefulSet.
 // ExpectedReducers gives the reducers a trace's expect names.
 //
+// # Other sharding modes
+//
+// A trace may shard without the StatefulSet. Static sharding
+// (deployment.go; Cluster.Deployments, the apply and deleteDeployment ops)
+// runs one Deployment per shard whose pods start with --shard and
+// --total-shards (model.Started): their lanes are the Deployments' replica
+// slots, and apply rolls them out as the Deployment controller orders a
+// RollingUpdate (surge first, or not) or a Recreate (a new pod's start
+// waits for every old pod to stop). DaemonSet sharding (nodes.go;
+// Cluster.DaemonSet, Nodes, Pods and the node ops) shards Pods by node: a
+// KSM pod per node lists and watches them through spec.nodeName=<node>,
+// each with its own lane, the API server filtering lists and watches by
+// that selector (a binding is DELETED for spec.nodeName= and ADDED for the
+// node); the pods' coverage is kept as stores change, so a checkpoint
+// costs O(nodes + KSM pods + violations). Beside a StatefulSet it makes a
+// mixed trace, judged on both resources (Checkpoint.Nodes).
+//
+// # Pod management and failures
+//
+// The StatefulSet controller (reconcile) follows spec.podManagementPolicy:
+// OrderedReady, the default, creates one pod at a time once the ones below
+// it are Ready (model.PodState.Ready) and deletes the condemned one at a
+// time, highest first; Parallel does it all at once. The failure ops
+// (failures.go: failStart, crashLoop, recover) make start-up GETs fail: KSM
+// exits (model.StartFailed) and the kubelet restarts the container
+// (model.ContainerRestarted), or it crash-loops until recover.
+//
 // # Determinism
 //
 // The simulator has no goroutines, clocks or unseeded randomness and never

@@ -93,3 +93,31 @@ func ExampleExpectedReducers() {
 	// v2.19.0: holds=false
 	// v2.19.1: holds=true
 }
+
+// Static sharding: two Deployments rolled out from --total-shards=2 to 3,
+// with a third Deployment for the new shard. Recreate stops each old pod
+// before its replacement starts: the rollout ends partitioned, with a gap
+// on the way.
+func ExampleDeployment() {
+	dep := func(shard, total int) string {
+		return fmt.Sprintf(`{"name": "ksm-shard-%d", "shard": %d, "totalShards": %d, "strategy": {"type": "Recreate"}}`, shard, shard, total)
+	}
+	tr, err := sim.ParseTrace("static.json", []byte(`{"name": "static", "cluster": {"namespace": "monitoring",
+		"deployments": [`+dep(0, 2)+`, `+dep(1, 2)+`], "objects": {"generate": 300, "seed": 1}},
+		"steps": [{"op": "apply", "deployments": [`+dep(0, 3)+`, `+dep(1, 3)+`, `+dep(2, 3)+`]}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := sim.Run(tr, model.FieldSelector{}, sim.Options{Windows: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	last := res.Checkpoints[len(res.Checkpoints)-1]
+	fmt.Println(res.Mode, last.Pods, last.Holds())
+	fmt.Printf("worst gap %d, worst overlap %d\n", res.Windows[0].MaxGap, res.Windows[0].MaxOverlap)
+	// Output:
+	// static [ksm-shard-0:0/3=102 ksm-shard-1:1/3=93 ksm-shard-2:2/3=105] true
+	// worst gap 300, worst overlap 0
+}

@@ -226,7 +226,7 @@ func (s *Sim) createNodeInstance(i int) {
 	l.newest = inst
 	d.insts = append(d.insts, inst)
 	l.queue = append(l.queue, nodeItem{kind: nodeStart, inst: inst})
-	s.logf(LogCreated, -1, "", "%s created with %s; start queued", name, strings.Join(f.Args(name, s.api.Namespace), " "))
+	s.logf(LogCreated, -1, name, "created with %s; start queued", strings.Join(f.Args(name, s.api.Namespace), " "))
 }
 
 // stopNodeInstance queues the deletion of lane i's KSM pod.
@@ -238,7 +238,7 @@ func (s *Sim) stopNodeInstance(i int) {
 	}
 	inst.stopping = true
 	l.queue = append(l.queue, nodeItem{kind: nodeStop, inst: inst})
-	s.logf(LogDeletionQueued, -1, "", "%s deletion queued", inst.name)
+	s.logf(LogDeletionQueued, -1, inst.name, "deletion queued")
 }
 
 // applyNodeOp replays one DaemonSet sharding op.
@@ -653,6 +653,9 @@ type NodeInstance struct {
 	Pod      string `json:"pod"`
 	Flags    string `json:"flags"`
 	Selector string `json:"selector"`
+	// Started: its process has started (before, Selector is empty as
+	// for a KSM pod without --node).
+	Started bool `json:"started,omitempty"`
 	// Failed says why KSM exited on its flags (it never serves).
 	Failed   string `json:"failed,omitempty"`
 	Exported int    `json:"exported"`
@@ -688,7 +691,7 @@ func (s *Sim) nodeCheckpoint() *NodeCheckpoint {
 		}
 	}
 	for _, inst := range d.insts {
-		ni := NodeInstance{Node: d.lanes[inst.lane].node, Pod: inst.name, Flags: inst.flags.String(), Failed: inst.failed, Exported: len(inst.store())}
+		ni := NodeInstance{Node: d.lanes[inst.lane].node, Pod: inst.name, Flags: inst.flags.String(), Started: inst.started, Failed: inst.failed, Exported: len(inst.store())}
 		if inst.started && inst.failed == "" {
 			ni.Selector = inst.selector.String()
 		}

@@ -222,6 +222,10 @@ func (r *Report) Cap(n int) {
 			for i := range cs {
 				cs[i].Gap.UIDs = cs[i].Gap.UIDs[:min(n, len(cs[i].Gap.UIDs))]
 				cs[i].Overlap.UIDs = cs[i].Overlap.UIDs[:min(n, len(cs[i].Overlap.UIDs))]
+				if nc := cs[i].Nodes; nc != nil {
+					nc.Gap.UIDs = nc.Gap.UIDs[:min(n, len(nc.Gap.UIDs))]
+					nc.Overlap.UIDs = nc.Overlap.UIDs[:min(n, len(nc.Overlap.UIDs))]
+				}
 			}
 		}
 	}
@@ -495,6 +499,8 @@ func nodeViolation(n *NodeCheckpoint) string {
 		switch {
 		case in.Failed != "":
 			why = append(why, fmt.Sprintf("KSM pod %s exited (%s)", in.Pod, in.Failed))
+		case !in.Started:
+			why = append(why, fmt.Sprintf("KSM pod %s has not started", in.Pod))
 		case in.Selector == "":
 			why = append(why, fmt.Sprintf("KSM pod %s has no field selector: it exports every pod", in.Pod))
 		case in.Node != "" && in.Selector != "spec.nodeName="+in.Node:
@@ -608,7 +614,7 @@ func (e LogEntry) String() string {
 	case e.Pod >= 0:
 		who = fmt.Sprintf("pod %d (%s)", e.Pod, e.PodUID)
 	case e.PodUID != "":
-		who = e.PodUID // a KSM pod of DaemonSet sharding, by name
+		who = "KSM pod " + e.PodUID // of DaemonSet sharding, by name
 	}
 	s := fmt.Sprintf("[%s] %s: %s", step, who, e.Event)
 	if e.Outcome != "" {

@@ -219,7 +219,36 @@ func disagreement(want, got *sim.Result) string {
 			case !slices.Equal(w.Overlap.UIDs, g.Overlap.UIDs):
 				return fmt.Sprintf("%s at step %d (%s): overlap of %d objects on the model, %d on real KSM", part.name, w.Step, w.Op, w.Overlap.Count, g.Overlap.Count)
 			}
+			if d := nodeDisagreement(w.Nodes, g.Nodes); d != "" {
+				return fmt.Sprintf("%s at step %d (%s): DaemonSet sharding: %s", part.name, w.Step, w.Op, d)
+			}
 		}
+	}
+	return ""
+}
+
+// nodeDisagreement compares DaemonSet sharding at one point: the nodes,
+// the KSM pods (node, flags, selector, whether KSM exited, what each
+// exports), the pods counted, the verdicts and the gap and overlap UID
+// sets. It returns "" when they agree.
+func nodeDisagreement(want, got *sim.NodeCheckpoint) string {
+	switch {
+	case want == nil && got == nil:
+		return ""
+	case want == nil || got == nil:
+		return fmt.Sprintf("a node checkpoint on the model: %v, on real KSM: %v", want != nil, got != nil)
+	case !slices.Equal(want.Nodes, got.Nodes):
+		return fmt.Sprintf("nodes %v on the model, %v on real KSM", want.Nodes, got.Nodes)
+	case !slices.Equal(want.Instances, got.Instances):
+		return fmt.Sprintf("KSM pods %v on the model, %v on real KSM", want.Instances, got.Instances)
+	case want.Pods != got.Pods || want.Pending != got.Pending:
+		return fmt.Sprintf("%d pods (%d unscheduled) on the model, %d (%d) on real KSM", want.Pods, want.Pending, got.Pods, got.Pending)
+	case want.Complete != got.Complete || want.Disjoint != got.Disjoint:
+		return fmt.Sprintf("complete/disjoint %v/%v on the model, %v/%v on real KSM", want.Complete, want.Disjoint, got.Complete, got.Disjoint)
+	case !slices.Equal(want.Gap.UIDs, got.Gap.UIDs):
+		return fmt.Sprintf("a gap of %d pods on the model, %d on real KSM", want.Gap.Count, got.Gap.Count)
+	case !slices.Equal(want.Overlap.UIDs, got.Overlap.UIDs):
+		return fmt.Sprintf("an overlap of %d pods on the model, %d on real KSM", want.Overlap.Count, got.Overlap.Count)
 	}
 	return ""
 }

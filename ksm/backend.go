@@ -51,7 +51,7 @@ func New(cfg Config) sim.NewBackend {
 		if err != nil {
 			return nil, err
 		}
-		return &Backend{build: b, bin: bin, api: defaultAPIServer}, nil
+		return &Backend{build: b, bin: bin, api: defaultAPIServer, reducer: r}, nil
 	}
 }
 
@@ -71,6 +71,10 @@ type Backend struct {
 	namespace string
 	srv       *server
 	host      *process
+	// reducer is the replay's model (New): its data plane rules and the
+	// field selector its release builds from --node, which the pods' KSM
+	// pods are checked against (daemonset.go).
+	reducer model.Reducer
 }
 
 // Name implements sim.Backend.
@@ -192,15 +196,19 @@ func (b *Backend) NewPod(name, uid string) (sim.PodRunner, error) {
 // NewPod's pod. Any other pod gets a Pod object with no StatefulSet owner
 // reference, and KSM starts only when the simulator delivers its start
 // (model.Started), with flags.Args: the real --shard, --total-shards and
-// --resources=configmaps, no --pod. DaemonSet sharding (--node,
-// --track-unscheduled-pods) is refused with errors.ErrUnsupported: the
-// server serves no Pods to shard by node.
+// --resources=configmaps, no --pod; or, for DaemonSet sharding,
+// --resources=pods with --node or --track-unscheduled-pods (or neither:
+// every pod), its pods reflector an ObjectsRunner (daemonset.go).
 func (b *Backend) NewPodWithFlags(name, uid string, flags model.Flags) (sim.PodRunner, error) {
 	switch {
+	case flags.Resource == "pods":
+		if flags.Autosharding || flags.Shard != 0 || flags.TotalShards != 1 {
+			return nil, fmt.Errorf("the %s backend runs KSM pods of DaemonSet sharding unsharded (--shard=0 --total-shards=1, no --pod), not %s: %w (%w)", Name, flags, errors.ErrUnsupported, sim.ErrUnsupported)
+		}
 	case flags.Node != "" || flags.TrackUnscheduledPods:
-		return nil, fmt.Errorf("the %s backend does not run DaemonSet sharding (%s) yet: its API server serves no Pods to shard by spec.nodeName; replay it with --backend model: %w (%w)", Name, flags, errors.ErrUnsupported, sim.ErrUnsupported)
+		return nil, fmt.Errorf("KSM shards only pods by node (--node, --track-unscheduled-pods), not %q: %w (%w)", flags.Resource, errors.ErrUnsupported, sim.ErrUnsupported)
 	case flags.Resource != "configmaps":
-		return nil, fmt.Errorf("the %s backend runs KSM with --resources=configmaps only (the objects are ConfigMaps), not %q: %w (%w)", Name, flags.Resource, errors.ErrUnsupported, sim.ErrUnsupported)
+		return nil, fmt.Errorf("the %s backend runs KSM with --resources=configmaps or pods only, not %q: %w (%w)", Name, flags.Resource, errors.ErrUnsupported, sim.ErrUnsupported)
 	case flags.Autosharding:
 		if flags != model.AutoshardingFlags() {
 			return nil, fmt.Errorf("the %s backend runs autosharding pods with KSM's default --shard and --total-shards only, not %+v: %w (%w)", Name, flags, errors.ErrUnsupported, sim.ErrUnsupported)
@@ -211,7 +219,11 @@ func (b *Backend) NewPodWithFlags(name, uid string, flags model.Flags) (sim.PodR
 		return nil, err
 	}
 	conn := b.srv.addPod(name, uid, false)
-	return &pod{b: b, conn: conn, state: model.NewPod(name), flags: flags, args: flags.Args(name, b.srv.namespace)}, nil
+	p := &pod{b: b, conn: conn, state: model.NewPod(name), flags: flags, args: flags.Args(name, b.srv.namespace)}
+	if flags.Resource == "pods" {
+		return podsPod{p}, nil
+	}
+	return p, nil
 }
 
 // Close implements sim.Backend.
@@ -281,6 +293,9 @@ type pod struct {
 	// started: KSM runs (NewPod starts an autosharding pod, whose GET
 	// then waits at the server; Started a static one).
 	started bool
+	// pageSize is the trace's page size (ConfigureSharding of a pods
+	// pod), which the requests of its pods reflector are worded with.
+	pageSize int
 }
 
 // start starts KSM with the pod's flags and waits until it has reacted.
@@ -300,8 +315,12 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 	var note string
 	switch ev := ev.(type) {
 	case model.Started:
+		start := p.startStatic
+		if p.flags.Resource == "pods" {
+			start = p.startPods
+		}
 		var err error
-		if note, err = p.startStatic(ev); err != nil {
+		if note, err = start(ev); err != nil {
 			return p.state, "", err
 		}
 	case model.Got:
@@ -483,7 +502,8 @@ func (p *pod) observe(what string) (string, error) {
 }
 
 // Exported implements sim.Exporter: the ConfigMaps the pod's /metrics
-// shows, by name (the UID).
+// shows, by name (the UID); for a pod run with --resources=pods, the
+// pods.
 func (p *pod) Exported() ([]string, error) {
 	if p.state.Phase == model.Stopped || !p.started {
 		return nil, nil
@@ -491,6 +511,9 @@ func (p *pod) Exported() ([]string, error) {
 	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
 	if err != nil {
 		return nil, err
+	}
+	if p.flags.Resource == "pods" {
+		return exportedPods(resp.Metrics), nil
 	}
 	return exportedConfigMaps(resp.Metrics), nil
 }

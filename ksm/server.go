@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -74,6 +75,10 @@ type server struct {
 	cmHistory  []cmEvent         // in resourceVersion order
 	streams    map[*stream]bool  // every open watch
 	pending    int               // watch events handed to streams, not yet written
+	// tracePods are the trace's pods (DaemonSet sharding, pods.go) by
+	// UID, podsHistory their writes in resourceVersion order.
+	tracePods   map[string]tracePod
+	podsHistory []podsWrite
 }
 
 // connState is where a connection is in its request cycle: active from
@@ -116,6 +121,8 @@ type podConn struct {
 	stream     *stream
 	queue      []model.Watched
 	configured int // ConfigMap lists (and watch lists) started
+	// pods is its pods reflector (DaemonSet sharding, pods.go).
+	pods podsReflector
 	// requests lists the pod's requests, newest last (at most 20), for
 	// error messages; sent counts them all.
 	requests []string
@@ -194,6 +201,11 @@ type stream struct {
 	pod        *podConn
 	opened     time.Time
 	configMaps bool
+	// pods: it watches the trace's pods, through podsSel; podsOurs: in
+	// the trace's namespace, with a label selector the pods pass.
+	pods     bool
+	podsSel  fields.Selector
+	podsOurs bool
 	// ended: the server ends it (disconnect); unwritten events are lost.
 	ended bool
 }
@@ -210,7 +222,7 @@ func newServer(namespace string, api sim.APIServerConfig) (*server, error) {
 	s := &server{
 		namespace: namespace, activity: make(chan struct{}), api: api,
 		conns: map[net.Conn]*connState{}, byPort: map[int]*countingConn{}, pods: map[string]*corev1.Pod{},
-		podsByUID: map[string]*podConn{}, objects: map[string]uint64{},
+		podsByUID: map[string]*podConn{}, objects: map[string]uint64{}, tracePods: map[string]tracePod{},
 		streams: map[*stream]bool{},
 	}
 	s.listener = &countingListener{Listener: l, s: s}
@@ -464,6 +476,7 @@ func (s *server) stopPod(uid string) {
 	s.release(&p.get)
 	s.release(&p.list)
 	s.release(&p.rewatch)
+	s.release(&p.pods.hold)
 	if cur := s.pods[p.name]; cur != nil && string(cur.UID) == uid {
 		delete(s.pods, p.name)
 	}
@@ -510,6 +523,12 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "the simulator's API server only serves GET")
 	case path == "version":
 		writeJSON(w, map[string]string{"major": "1", "minor": "37", "gitVersion": "v1.37.0-shardsim"})
+	case path == "api/v1/pods" || (len(parts) == 5 && parts[0] == "api" && parts[2] == "namespaces" && parts[4] == "pods"):
+		ns := ""
+		if len(parts) == 5 {
+			ns = parts[3]
+		}
+		s.listPods(w, r, p, ns, isWatch)
 	case len(parts) == 6 && parts[0] == "api" && parts[2] == "namespaces" && parts[4] == "pods":
 		s.getPod(w, r, p, parts[3], parts[5])
 	case len(parts) == 7 && parts[0] == "apis" && parts[1] == "apps" && parts[3] == "namespaces" && parts[5] == "statefulsets":

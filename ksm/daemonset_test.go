@@ -1,0 +1,102 @@
+package ksm_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+// suiteReleases are the releases the real-KSM suites build anyway
+// (modelled, TestRandomReleaseTracesAgree). DaemonSet traces run on them
+// by default; any other served release only with
+// SHARDSIM_KSM_EXTRA_RELEASES=1 (each builds in about two minutes cold),
+// and a release the module proxy refuses only from a checkout
+// ($SHARDSIM_KSM_SOURCE, bugBackend).
+var suiteReleases = []string{"v2.12.0", "v2.13.0", "v2.19.1", "v2.20.0"}
+
+// extraReleases reports whether SHARDSIM_KSM_EXTRA_RELEASES asks for the
+// releases the suite does not build by default.
+func extraReleases() bool { return os.Getenv("SHARDSIM_KSM_EXTRA_RELEASES") != "" }
+
+// TestDaemonSetTracesAgree replays every DaemonSet sharding trace
+// (traces/daemonset, the mixed one too: StatefulSet autosharding of the
+// ConfigMaps and DaemonSet sharding of the pods in one replay) on the
+// model and on real KSM v2.13.0 (#2374's stripped node names, no
+// --track-unscheduled-pods: its KSM pod exits at start) and v2.20.0
+// (neither), and requires the same checkpoints and transient points,
+// DaemonSet sharding's included (nodes, KSM pods, exported counts, gap
+// and overlap), and the verdicts the trace expects. Every KSM pod's pods
+// reflector is real KSM's, checked after each item against the model's
+// (the request it sends next, the pods its /metrics shows); every KSM pod
+// must have started or exited as the model says.
+func TestDaemonSetTracesAgree(t *testing.T) {
+	files, err := filepath.Glob("../traces/daemonset/*.json")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("want at least 5 DaemonSet sharding traces, got %d (%v)", len(files), err)
+	}
+	for _, v := range []string{"v2.13.0", "v2.20.0"} {
+		t.Run(v, func(t *testing.T) {
+			r, _ := model.ReleaseByVersion(v)
+			m := release{v, r}
+			nb := backend(t, v)
+			for _, file := range files {
+				tr, err := sim.LoadTrace(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+					checkAgreement(t, m, nb, file, tr)
+					got, err := run(t, tr, r, nb)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkNodeStarts(t, file, tr, got, v)
+				})
+			}
+		})
+	}
+}
+
+// checkNodeStarts checks the KSM pods' starts in a replay on real KSM:
+// each started through KSM's "Autosharding disabled" path with a pods
+// reflector, or, with --track-unscheduled-pods before v2.14.0, exited on
+// KSM's own flag parsing; and some KSM pod exported pods.
+func checkNodeStarts(t *testing.T, file string, tr *sim.Trace, got *sim.Result, v string) {
+	t.Helper()
+	if tr.Cluster.DaemonSet == nil {
+		return
+	}
+	track := tr.Cluster.DaemonSet.Unscheduled == sim.UnscheduledTrack
+	exits := 0
+	for _, e := range got.Log {
+		if e.Kind != sim.LogStarted || !strings.Contains(e.Event, "--resources=pods") {
+			continue
+		}
+		switch {
+		case strings.Contains(e.Outcome, "exited: ") && strings.Contains(e.Event, "--track-unscheduled-pods"):
+			exits++
+		case !strings.Contains(e.Outcome, "pods store built"):
+			t.Errorf("%s: %s: KSM pod %s %s: %s", file, v, e.PodUID, e.Event, e.Outcome)
+		}
+	}
+	old := v < "v2.14.0"
+	if wantExit := track && old; (exits > 0) != wantExit {
+		t.Errorf("%s: %s: %d KSM pods exited at start; want some: %v", file, v, exits, wantExit)
+	}
+	exported := 0
+	for _, c := range got.Checkpoints {
+		if c.Nodes != nil {
+			for _, in := range c.Nodes.Instances {
+				exported += in.Exported
+			}
+		}
+	}
+	if exported == 0 && !slices.Contains([]string{"2374-node-name-with-dots"}, tr.Name) {
+		t.Errorf("%s: %s: no KSM pod exported any pod at any checkpoint", file, v)
+	}
+}

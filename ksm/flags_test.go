@@ -8,16 +8,19 @@ import (
 	"github.com/shardsim/shardsim/sim"
 )
 
-// TestRefusedFlags: the pods the ksm backend does not run (DaemonSet
-// sharding, other resources than configmaps, autosharding with other
+// TestRefusedFlags: the pods the ksm backend does not run (--node or
+// --track-unscheduled-pods on another resource than pods, pods sharded by
+// UID, other resources than configmaps and pods, autosharding with other
 // flags) are refused when created, with errors.ErrUnsupported (and
 // sim.ErrUnsupported, which simrun reports as a usage error), before
 // anything starts: no host, no API server.
 func TestRefusedFlags(t *testing.T) {
 	for _, f := range []model.Flags{
-		{Node: "node-1", TotalShards: 1, Resource: "pods"},
-		{TrackUnscheduledPods: true, TotalShards: 1, Resource: "pods"},
+		{Node: "node-1", TotalShards: 1, Resource: "configmaps"},
+		{TrackUnscheduledPods: true, TotalShards: 1, Resource: "configmaps"},
+		{Node: "node-1", Shard: 1, TotalShards: 2, Resource: "pods"},
 		{Shard: 1, TotalShards: 2, Resource: "pods"},
+		{Autosharding: true, TotalShards: 1, Resource: "pods"},
 		{Shard: 1, TotalShards: 2},
 		{Autosharding: true, Shard: 1, TotalShards: 2, Resource: "configmaps"},
 	} {

@@ -18,11 +18,25 @@
 // at once. Such a pod's Pod object has no owner, and KSM starts when the
 // simulator delivers its start (model.Started), not when it is created, so
 // a Recreate rollout's new pods export nothing before they start.
-// DaemonSet sharding (--node, --track-unscheduled-pods) is refused with
-// errors.ErrUnsupported.
+//
+// DaemonSet sharding runs too (daemonset.go, pods.go): the backend is a
+// sim.PodWriter whose server serves the trace's pods (v1.Pods named by
+// their UID, spec.nodeName their node) and filters LIST and WATCH of
+// /api/v1/pods by the field selector KSM sends, parsed and matched with
+// k8s.io/apimachinery/pkg/fields against the pod registry's selectable
+// fields, each watch per watcher as the watch cache filters it (ADDED into
+// the selector, DELETED out of it, MODIFIED within). Its KSM pods start
+// with --resources=pods and the real --node or --track-unscheduled-pods;
+// where KSM's own flag parsing refuses them (--track-unscheduled-pods
+// before v2.14.0) the pod is Crashed, as the process would exit. Each such
+// pod is a sim.ObjectsRunner: its pods reflector's LIST or watch list and
+// each write of its watch wait at the server until the simulator delivers
+// the matching item, answered only if the server's own answer is the
+// simulator's, and after each the request it has in flight and the pods
+// its /metrics shows are returned for the simulator to compare.
 //
 // The pods talk HTTP to this package's API server on loopback, which
-// serves the simulator's state: the pods, the StatefulSet (GET, LIST and
+// serves the simulator's state: the KSM pods, the StatefulSet (GET, LIST and
 // WATCH, plain or as a watch list, with label and field selectors, by the
 // simulator's own rules: model.ParseSelector, sim.WatchEvent) and the
 // trace's objects as ConfigMaps named by their UID. It holds each pod's

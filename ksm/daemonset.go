@@ -38,7 +38,41 @@ func (b *Backend) WritePods(uids, nodes []string, deleted bool, rv string) error
 	if err := b.srv.setPods(uids, nodes, deleted, rv); err != nil {
 		return err
 	}
-	return b.settle()
+	if err := b.settle(); err != nil {
+		return err
+	}
+	// The MODIFIED events no simulator item stands for go through now,
+	// as a real API server sends them: KSM's store must hold the same
+	// pods after them.
+	for _, c := range b.srv.modifiedFirst() {
+		before, err := b.podsStore(c)
+		if err != nil {
+			return err
+		}
+		b.srv.mu.Lock()
+		n := b.srv.flushModified(c)
+		b.srv.mu.Unlock()
+		if err := b.settle(); err != nil {
+			return err
+		}
+		after, err := b.podsStore(c)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(before, after) {
+			return fmt.Errorf("KSM pod %s held %d pods, and %d after %d MODIFIED events of its pods watch, which change no pod's membership", c.name, len(before), len(after), n)
+		}
+	}
+	return nil
+}
+
+// podsStore returns the pods KSM pod c's /metrics shows, by UID.
+func (b *Backend) podsStore(c *podConn) ([]string, error) {
+	resp, err := b.host.call(request{Op: opScrape, Pod: c.name, UID: c.uid})
+	if err != nil {
+		return nil, err
+	}
+	return exportedPods(resp.Metrics), nil
 }
 
 // startPods starts KSM with --resources=pods and --node,

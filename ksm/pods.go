@@ -43,8 +43,10 @@ import (
 // the server until DeliverObjects answers them, after checking that the
 // server's own answer is the simulator's page; the events of its watch
 // are queued and written one write at a time as the simulator delivers
-// them (the MODIFIED events the simulator leaves out, which change no
-// store's membership, go through before the next delivered one).
+// them. The MODIFIED events the simulator leaves out (a binding, for a KSM
+// pod that watches every pod), which change no store's membership, go
+// through as soon as nothing is queued before them; the backend checks
+// that the pod's store is unchanged after them (WritePods).
 
 // tracePod is one live pod of the trace: its node and the resourceVersion
 // of its last write.
@@ -576,8 +578,42 @@ func (s *server) releasePodEvents(p *podConn, ev model.ObjectsWatched) error {
 		s.send(st, encodeEvent(e.typ, e.obj))
 	}
 	p.pods.queue = q[len(ev.UIDs):]
+	s.flushModified(p)
 	s.changed()
 	return nil
+}
+
+// flushModified sends the MODIFIED events at the head of p's pods watch
+// queue, which the simulator has no item for (they change no store's
+// membership), and returns how many; s.mu is held.
+func (s *server) flushModified(p *podConn) int {
+	st := p.pods.stream
+	n := 0
+	for st != nil && n < len(p.pods.queue) && p.pods.queue[n].typ == watch.Modified {
+		e := p.pods.queue[n]
+		s.send(st, encodeEvent(e.typ, e.obj))
+		n++
+	}
+	p.pods.queue = p.pods.queue[n:]
+	if n > 0 {
+		s.changed()
+	}
+	return n
+}
+
+// modifiedFirst returns the KSM pods whose pods watch has MODIFIED events
+// at the head of its queue, by name.
+func (s *server) modifiedFirst() []*podConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*podConn
+	for _, p := range s.podsByUID {
+		if !p.stopped && p.pods.stream != nil && len(p.pods.queue) > 0 && p.pods.queue[0].typ == watch.Modified {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *podConn) int { return strings.Compare(a.name+" "+a.uid, b.name+" "+b.uid) })
+	return out
 }
 
 func describeObjects(ev model.Event) string {

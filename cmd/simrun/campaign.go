@@ -327,6 +327,7 @@ func checkSlicePath(path string, id properties.CampaignID, index, count int, for
 type mergeFlags struct {
 	format    string
 	html      string
+	export    string
 	force     bool
 	noTimings bool
 	partial   bool
@@ -335,7 +336,7 @@ type mergeFlags struct {
 func newCampaignMergeCommand() *cobra.Command {
 	f := &mergeFlags{}
 	cmd := &cobra.Command{
-		Use:   "merge DIR|FILE... [--format text|json] [--html FILE] [--force] [--no-timings] [--partial]",
+		Use:   "merge DIR|FILE... [--format text|json] [--html FILE] [--export DIR] [--force] [--no-timings] [--partial]",
 		Short: "Merge the slice files of a campaign into one report",
 		Long: `merge reads the slice files (slice-*.json) in each DIR, and each FILE named, and
 merges them into one report: the campaign, the traces run, the violations, the
@@ -353,8 +354,11 @@ the report of one process, except for the slice timings, which are wall-clock.
 --no-timings leaves them out (and the slice count with them): the deterministic
 report, byte for byte the same whatever the slicing.
 
---html FILE also writes a self-contained HTML summary, checked before the merge
-(see README "Output files": an existing file only with --force).
+--html FILE also writes a self-contained HTML summary, and --export DIR every
+distinct counterexample as a trace file (DIR/<name>.json, for 'simrun --trace'),
+both checked before the merge (see README "Output files": an existing file only
+with --force; an exported file that already holds exactly that trace is left as
+it is).
 
 Exit status:
   0  every slice is there and no trace violates the properties (nor, on another
@@ -384,13 +388,15 @@ Exit status:
 	fl := cmd.Flags()
 	fl.StringVarP(&f.format, "format", "o", "text", "report format: text or json")
 	fl.StringVar(&f.html, "html", "", "also write a self-contained HTML summary to FILE (an existing FILE only with --force)")
-	fl.BoolVar(&f.force, "force", false, "with --html, replace an existing file (never a directory or a device)")
+	fl.StringVar(&f.export, "export", "", "also write every distinct counterexample as a trace file to DIR (created if missing)")
+	fl.BoolVar(&f.force, "force", false, "with --html and --export, replace existing files (never a directory or a device)")
 	fl.BoolVar(&f.noTimings, "no-timings", false, "leave out the slices' wall-clock timings (and the slice count): the report is then the same whatever the slicing")
 	fl.BoolVar(&f.partial, "partial", false, "merge the slices that are there and list the missing ones, instead of refusing")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.MarkFlagFilename("html", "html", "htm")
+	_ = cmd.MarkFlagDirname("export")
 	return cmd
 }
 
@@ -446,6 +452,14 @@ func mergeCampaign(out, errOut io.Writer, args []string, f *mergeFlags) error {
 			return usageErr("--html: %v", err)
 		}
 	}
+	if f.export == atomicfile.Stdout {
+		return usageErr("--export names a directory (a file per counterexample); - (standard output) does not apply")
+	}
+	if f.export != "" {
+		if err := atomicfile.CheckDir(f.export); err != nil {
+			return usageErr("--export: %v", err)
+		}
+	}
 	loaded, err := readSlices(args)
 	if err != nil {
 		return err
@@ -453,6 +467,11 @@ func mergeCampaign(out, errOut io.Writer, args []string, f *mergeFlags) error {
 	rep, err := properties.MergeCampaign(loaded, f.partial)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
+	}
+	if f.export != "" {
+		if err := checkExports(f.export, rep, f.force); err != nil {
+			return err
+		}
 	}
 	if f.noTimings {
 		rep.Slices = nil
@@ -477,11 +496,66 @@ func mergeCampaign(out, errOut io.Writer, args []string, f *mergeFlags) error {
 			return usageErr("%v (the report above is complete)", err)
 		}
 	}
+	if f.export != "" {
+		if err := exportCounterexamples(errOut, f.export, rep, f.force); err != nil {
+			return err
+		}
+	}
 	switch {
 	case len(rep.Counterexamples) > 0:
 		return &exitError{code: exitViolated, err: errors.New("violations found")}
 	case len(rep.Missing) > 0:
 		return usageErr("no violation in the %d slices merged, but %d missing: the campaign is not complete", rep.Count-len(rep.Missing), len(rep.Missing))
+	}
+	return nil
+}
+
+// checkExports refuses, before anything is written, an --export that
+// would replace a file without --force (one that already holds exactly the
+// counterexample is fine).
+func checkExports(dir string, rep *properties.CampaignReport, force bool) error {
+	if _, err := os.Stat(dir); err != nil {
+		return nil // created later (CheckDir said it can be)
+	}
+	for _, c := range rep.Counterexamples {
+		path := filepath.Join(dir, c.Trace.Name+".json")
+		if same, _ := sameTrace(path, c.Trace); same {
+			continue
+		}
+		if err := atomicfile.Check(path, force); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return usageErr("--export: %v and holds something else; choose another directory or add --force to replace it", err)
+			}
+			return usageErr("--export: %v", err)
+		}
+	}
+	return nil
+}
+
+// sameTrace reports whether path holds exactly t as a trace file.
+func sameTrace(path string, t *sim.Trace) (bool, error) {
+	data, err := properties.Marshal(t)
+	if err != nil {
+		return false, err
+	}
+	old, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(old, data), nil
+}
+
+// exportCounterexamples writes each counterexample of rep to dir as a
+// trace file (properties.Export: checked to replay as it expects), and
+// says so on errOut.
+func exportCounterexamples(errOut io.Writer, dir string, rep *properties.CampaignReport, force bool) error {
+	for _, c := range rep.Counterexamples {
+		if same, _ := sameTrace(filepath.Join(dir, c.Trace.Name+".json"), c.Trace); same {
+			fmt.Fprintf(errOut, "simrun: %s already holds this counterexample; left as it is\n", filepath.Join(dir, c.Trace.Name+".json"))
+			continue
+		}
+		path, err := properties.Export(dir, c.Trace, force)
+		if err != nil {
+			return usageErr("--export: %v (the report above is complete)", err)
+		}
+		fmt.Fprintf(errOut, "simrun: wrote %s\n", path)
 	}
 	return nil
 }

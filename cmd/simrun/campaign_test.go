@@ -527,3 +527,38 @@ func TestCampaignManifests(t *testing.T) {
 		t.Error("the merge pod does not mount the Job's claim")
 	}
 }
+
+// TestCampaignMergeExport: --export writes every distinct counterexample
+// as a trace file that replays to its expect; exporting again leaves them
+// as they are; a different file of the same name is refused before the
+// merge unless --force.
+func TestCampaignMergeExport(t *testing.T) {
+	dir := t.TempDir()
+	runSlices(t, dir, 2)
+	out := filepath.Join(t.TempDir(), "traces")
+	code, _, errOut := merge(t, dir, "--export", out)
+	if code != exitViolated || strings.Count(errOut, "simrun: wrote ") != 3 {
+		t.Fatalf("exit %d, want 1 and 3 files written\n%s", code, errOut)
+	}
+	first := filepath.Join(out, "label-selector-scale-up-overlap-seed-1-trace-1.json")
+	if code, rout, _ := runSimrun(t, "--trace", first); code != exitViolated || !bytes.Contains(rout, []byte("verdict: holds")) {
+		t.Fatalf("simrun --trace %s: exit %d\n%s", first, code, rout)
+	}
+	code, _, errOut = merge(t, dir, "--export", out)
+	if code != exitViolated || strings.Count(errOut, "already holds this counterexample; left as it is") != 3 {
+		t.Fatalf("second export: exit %d\n%s", code, errOut)
+	}
+	if err := os.WriteFile(first, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, mout, errOut := merge(t, dir, "--export", out)
+	if code != exitUsage || mout != "" || !strings.Contains(errOut, "holds something else") || string(mustRead(t, first)) != "mine" {
+		t.Fatalf("export over a different file: exit %d\n%s%s", code, mout, errOut)
+	}
+	if code, _, errOut = merge(t, dir, "--export", out, "--force"); code != exitViolated || string(mustRead(t, first)) == "mine" {
+		t.Fatalf("--force: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut = merge(t, dir, "--export", "-"); code != exitUsage || !strings.Contains(errOut, "--export names a directory") {
+		t.Fatalf("--export -: exit %d\n%s", code, errOut)
+	}
+}

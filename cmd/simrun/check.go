@@ -27,13 +27,20 @@ type checkFlags struct {
 	force       bool
 	workers     int
 	progress    bool
+
+	// Static sharding (--mode static).
+	mode           string
+	maxDeployments int
+	maxTotal       int
+	misconfigure   bool
+	depthSet       bool // --depth given (static's default is 2)
 }
 
 // newCheckCommand returns `simrun check`, the exhaustive model checker.
 func newCheckCommand() *cobra.Command {
 	f := &checkFlags{}
 	cmd := &cobra.Command{
-		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR]",
+		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR] | check --mode static [--max-deployments D] [--max-total T] [--depth K] [--misconfigure]",
 		Short: "Explore every op sequence and delivery order within bounds, for every UID",
 		Long: fmt.Sprintf(`check explores, breadth first, every sequence of up to K cluster ops (relabel to the
 original labels, a superset, a changed value or a removed key; scale to 0..M; restart one
@@ -70,6 +77,20 @@ pod's stores hold at every quiescent point. The first violating path of the fewe
 turned into an eager trace. A violation of either exits 1; --out writes each counterexample,
 DIR/check-<release>-m<M>-k<K>[-<fault>...]-statefulset.json and ...-dataplane.json.
 
+--mode static checks static sharding instead (KSM Deployments run with --shard and
+--total-shards): from a settled cluster of Deployments ksm-shard-0..n-1 on shards 0..n-1 of n
+(every n in 1..min(D, T), one replica each, every strategy for all of them: RollingUpdate with
+maxSurge 1, Recreate, RollingUpdate with maxSurge 0), every sequence of up to K ops (default 2):
+reshard to shards 0..n-1 of n (n in 1..min(D, T); the other Deployments scaled to 0 in the
+same apply), restart a Deployment's pod, and with --misconfigure apply one Deployment with any
+--shard 0..T and --total-shards 1..T and delete a Deployment; between the ops every order of the
+lanes' deliveries (explicit schedule; deliveries to different lanes commute, so a state counts
+them per lane). Every path is replayed by the simulator (--reducer, default field-selector,
+runs the pods' data plane), over one ConfigMap per jump-hash trajectory class of totals 1..T, so
+the verdict covers every UID. D and T are at most %d; beyond %d states it stops (exit 2). The
+counterexample (fewest ops, then fewest deliveries) is an explicit trace,
+DIR/check-static-<reducer>-d<D>-t<T>-k<K>[-misconfigure].json with --out.
+
 --out DIR is checked before the search: DIR must be a directory that takes a new
 file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json (with faults
 check-<reducer>-m<M>-k<K>-<fault>-....json) must not exist unless --force (which never replaces a directory or a device; a symbolic link
@@ -82,7 +103,7 @@ Exit status:
      file that cannot be written: refused before the search, or, if writing
      still fails after it, reported after the full report
   3  internal error (the simulator does not confirm the counterexample, or the
-     safety and liveness verdicts differ, or a data-plane path does not replay)`, checker.DataPlaneObjects, checker.DataPlanePageSize),
+     safety and liveness verdicts differ, or a data-plane path does not replay)`, checker.DataPlaneObjects, checker.DataPlanePageSize, checker.MaxStaticDeployments, checker.MaxStaticStates),
 		Example: `  # KSM >= v2.13.0: holds for all UIDs (exit 0)
   simrun check --reducer field-selector --max-replicas 3 --depth 3
 
@@ -94,11 +115,27 @@ Exit status:
   simrun check --reducer v2.19.1 --out /tmp/cx
 
   # With compactions and dropped watches among the ops, as JSON
-  simrun check --reducer field-selector --max-replicas 4 --depth 4 --faults compact,disconnect --format json`,
+  simrun check --reducer field-selector --max-replicas 4 --depth 4 --faults compact,disconnect --format json
+
+  # Static sharding: reshards hold in every delivery order (exit 0); a misconfigured apply does not (exit 1)
+  simrun check --mode static --max-deployments 3 --max-total 3 --depth 2
+  simrun check --mode static --misconfigure --out /tmp/cx`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.depthSet = cmd.Flags().Changed("depth")
+			if f.mode == checkModeStatic {
+				return runCheckStatic(cmd, f)
+			}
+			if f.mode != "" && f.mode != checkModeAutosharding {
+				return usageErr("--mode must be %s (the default) or %s, got %q", checkModeAutosharding, checkModeStatic, f.mode)
+			}
+			for _, n := range []string{"max-deployments", "max-total", "misconfigure"} {
+				if cmd.Flags().Changed(n) {
+					return usageErr("--%s is a flag of --mode static", n)
+				}
+			}
 			return runCheck(cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
@@ -112,11 +149,18 @@ Exit status:
 	fl.BoolVar(&f.force, "force", false, "with --out, replace an existing counterexample file")
 	fl.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding the frontier (0: GOMAXPROCS; at most %d); the result does not depend on it", checker.MaxWorkers))
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
+	fl.StringVar(&f.mode, "mode", checkModeAutosharding, "sharding mode to check: "+checkModeAutosharding+" (the StatefulSet) or "+checkModeStatic+" (Deployments with --shard and --total-shards)")
+	fl.IntVar(&f.maxDeployments, "max-deployments", 3, fmt.Sprintf("--mode static: largest number of Deployments (1..%d)", checker.MaxStaticDeployments))
+	fl.IntVar(&f.maxTotal, "max-total", 3, fmt.Sprintf("--mode static: largest --total-shards (1..%d)", checker.MaxStaticTotal))
+	fl.BoolVar(&f.misconfigure, "misconfigure", false, "--mode static: also apply one Deployment with any --shard and --total-shards, and delete a Deployment")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return append(model.ReducerNames(), model.ReleaseVersions()...), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("faults", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return checker.FaultNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("mode", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{checkModeAutosharding, checkModeStatic}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
@@ -379,6 +423,101 @@ func runCheckRelease(out, errOut io.Writer, f *checkFlags, rel model.Release, fa
 		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: the safety verdict (holds %v) and the liveness verdict (holds %v) differ", sres.Holds, sres.Liveness)}
 	}
 	if !res.Holds() {
+		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
+	}
+	return nil
+}
+
+// The modes of `simrun check --mode`.
+const (
+	checkModeAutosharding = "autosharding"
+	checkModeStatic       = "static"
+)
+
+// runCheckStatic is `simrun check --mode static` (checker.CheckStatic).
+func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	for _, n := range []string{"max-replicas", "faults"} {
+		if cmd.Flags().Changed(n) {
+			return usageErr("--%s does not apply to --mode static (use --max-deployments, --max-total, --misconfigure)", n)
+		}
+	}
+	if f.format != "text" {
+		return usageErr("--mode static writes text only (--format text), got %q", f.format)
+	}
+	var r model.Reducer = model.FieldSelector{}
+	if f.reducer != "" {
+		var ok bool
+		if r, ok = model.ReducerByName(f.reducer); !ok {
+			return usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
+		}
+	}
+	depth := f.depth
+	if !f.depthSet {
+		depth = 2
+	}
+	if f.maxDeployments < 1 || f.maxDeployments > checker.MaxStaticDeployments {
+		return usageErr("--max-deployments must be between 1 and %d, got %d", checker.MaxStaticDeployments, f.maxDeployments)
+	}
+	if f.maxTotal < 1 || f.maxTotal > checker.MaxStaticTotal {
+		return usageErr("--max-total must be between 1 and %d, got %d", checker.MaxStaticTotal, f.maxTotal)
+	}
+	if depth < 0 || depth > maxCheckDepth {
+		return usageErr("--depth must be between 0 and %d, got %d", maxCheckDepth, depth)
+	}
+	if f.workers < 0 || f.workers > checker.MaxWorkers {
+		return usageErr("--workers must be between 0 (GOMAXPROCS) and %d, got %d", checker.MaxWorkers, f.workers)
+	}
+	name := fmt.Sprintf("check-static-%s-d%d-t%d-k%d", r.Name(), f.maxDeployments, f.maxTotal, depth)
+	if f.misconfigure {
+		name += "-misconfigure"
+	}
+	var path string
+	if f.out == atomicfile.Stdout {
+		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
+	}
+	if f.out != "" {
+		path = filepath.Join(f.out, name+".json")
+		if err := checkOutFile(f.out, path, f.force); err != nil {
+			return err
+		}
+	}
+	opt := checker.StaticOptions{Reducer: r, MaxDeployments: f.maxDeployments, MaxTotal: f.maxTotal, Depth: depth, Misconfigure: f.misconfigure, Workers: f.workers}
+	terminal := isTerminal(errOut)
+	opt.Progress = progressTo[checker.StaticProgress](errOut, "check --mode static", terminal, f.progress)
+	res, err := checker.CheckStatic(opt)
+	if terminal && res != nil && res.Elapsed.Seconds() >= 2 {
+		fmt.Fprint(errOut, "\r\x1b[K")
+	}
+	if err != nil {
+		var tm *checker.TooManyReplaysError
+		if errors.As(err, &tm) {
+			return usageErr("check --mode static: %v: lower --max-deployments, --max-total or --depth", err)
+		}
+		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+	}
+	var x *checker.DataPlaneExport
+	var writeErr error
+	if cx := res.Counterexample; cx != nil {
+		if x, err = cx.Export(name); err != nil {
+			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+		}
+		if f.out != "" {
+			if writeErr = os.MkdirAll(f.out, 0o755); writeErr == nil {
+				writeErr = writeFile(path, x.JSON, f.force)
+			}
+			if writeErr != nil {
+				path += " NOT written (see the error below)"
+			}
+		}
+	}
+	if err := res.WriteText(out, x, path); err != nil {
+		return err
+	}
+	if writeErr != nil {
+		return usageErr("--out: %v (the counterexample is in the report above)", writeErr)
+	}
+	if !res.Holds {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
 	}
 	return nil

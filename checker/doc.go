@@ -252,6 +252,48 @@
 // between the two verdicts would be a bug in the checker: simrun check
 // exits 3 on one.
 //
+// # Static sharding
+//
+// CheckStatic (`simrun check --mode static`) checks static sharding: KSM
+// Deployments run with --shard and --total-shards (cluster.deployments),
+// rolled out by the simulator's Deployment controller. It does not use
+// the abstraction above: like the data plane, every path is a trace
+// (explicit schedule) replayed by the simulator, breadth first by number
+// of ops. Its bounds:
+//
+//   - the start: Deployments ksm-shard-0..n-1 on shards 0..n-1 of n, one
+//     replica each, settled, for every n in 1..min(D, T)
+//     (StaticOptions.MaxDeployments D <= 4, MaxTotal T <= 4), and every
+//     strategy of StaticStrategies (RollingUpdate with maxSurge 1,
+//     Recreate, RollingUpdate with maxSurge 0), the same for every
+//     Deployment of a run (mixed strategies are not explored);
+//   - up to K ops (Depth): reshard to shards 0..n-1 of n (n in
+//     1..min(D, T)), one apply that also scales every other Deployment to
+//     0 replicas; restart a Deployment's pod; with Misconfigure also apply
+//     one Deployment ksm-shard-i (i < D) with any --shard 0..T and
+//     --total-shards 1..T, one replica, and delete a Deployment. Replicas
+//     above 1, maxSurge or maxUnavailable above 1, ConfigMap churn and the
+//     fault ops are not explored;
+//   - between ops, every order of the lanes' deliveries (a rollout's new
+//     pod's start, the old pod's deletion), one item at a time; a state is
+//     the ops and how many items each lane delivered after each, since
+//     deliveries to different lanes commute (a lane's pod reads only its
+//     own items and the objects, which only ops change; a Recreate pod's
+//     start waits for the old pods' deletions, which a delivery the
+//     simulator refuses marks invalid). TestStaticReduction compares this
+//     with the exploration that keeps every order apart;
+//   - the objects: one ConfigMap per jump-hash trajectory class over
+//     totals 1..T (Classes), fixed, so the verdict covers every UID;
+//   - at most MaxStaticStates states (TooManyReplaysError beyond).
+//
+// The verdict is safety only: complete and disjoint at every quiescent
+// point, as the simulator judges it (with no pod wanted at all,
+// completeness is not required, as for a StatefulSet scaled to 0). The
+// counterexample has the fewest ops, then the fewest deliveries, and is
+// exported as an explicit trace the simulator must replay violated.
+// DaemonSet sharding is not explored exhaustively: the property tests of
+// package properties cover it.
+//
 // # Parallelism
 //
 // Frontier expansion runs on Options.Workers goroutines over fixed-size

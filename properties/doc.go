@@ -108,6 +108,24 @@
 // delivered, what it keeps of the live objects (a subset only where KSM's
 // sharded List dropped a continue token, #3065).
 //
+// The other sharding modes (issue 13) have builders of their own
+// (gen_modes.go), which replay one reducer: StaticBuilder (Deployments
+// ksm-shard-0..n-1 on --shard i --total-shards n, each with a drawn
+// strategy: reshards to any n, restarts, ConfigMap churn, deliveries per
+// lane; with ModeConfig.Misconfigure also single applies with any flags
+// or two replicas, and deletes) and DaemonSetBuilder (nodes, some with
+// dots in their names, taints, pod creations and bindings, with the
+// unscheduled pods served by nothing, --track-unscheduled-pods or an
+// all-pods Deployment). rapid checks their verdicts at every quiescent
+// point against oracles computed in the test from the trace alone: for
+// static sharding, that every live ConfigMap is kept by exactly one of the
+// Deployments' pods (model.Keeps), which valid reshards always satisfy;
+// for DaemonSet sharding, per node and for the unscheduled pods, how many
+// KSM pods serve them given the release's rules read from its version
+// (v2.11.0 to v2.13.0 strip dots from --node, #2374; v2.14.0 adds
+// --track-unscheduled-pods, #2388). From v2.14.0 with tracking, a point
+// holds iff every node with pods is untainted.
+//
 // The tests start from fixed seeds, so every run checks the same traces;
 // `go test ./properties -explore` draws new seeds from the clock and logs
 // them. Every failure message carries the seed and the command that

@@ -98,9 +98,21 @@ type CampaignSlice struct {
 	// the model's differ (always 0 on the model backend).
 	Violations    int `json:"violations"`
 	Disagreements int `json:"disagreements"`
+	// Unsupported counts the traces the backend cannot replay (they use
+	// what it does not model: sim.ErrUnsupported), which have no verdict;
+	// FirstUnsupported is the first of them, with the reason.
+	Unsupported      int               `json:"unsupported,omitempty"`
+	FirstUnsupported *UnsupportedTrace `json:"firstUnsupported,omitempty"`
 	// Counterexamples are the distinct shrunk counterexamples, by First.
 	Counterexamples []CampaignCounterexample `json:"counterexamples"`
 	Timing          CampaignTiming           `json:"timing"`
+}
+
+// An UnsupportedTrace is a trace of a campaign that its backend cannot
+// replay, and why.
+type UnsupportedTrace struct {
+	Trace  int    `json:"trace"`
+	Reason string `json:"reason"`
 }
 
 // SliceTraces is the number of traces slice index of count runs in a
@@ -152,7 +164,10 @@ func CounterexampleKey(t *sim.Trace) string {
 // replayed once on the backend (BackendHolds); a trace on which they
 // disagree is a counterexample of kind DisagreementKind, shrunk with the
 // same passes but on the predicate "they still disagree", each
-// candidate replayed on both. A backend that fails is an error.
+// candidate replayed on both. A trace the backend cannot replay
+// (sim.ErrUnsupported: it uses what the backend does not model) is counted
+// as Unsupported and has no verdict; a backend that fails otherwise is an
+// error.
 func RunCampaignSlice(opts CampaignOptions) (*CampaignSlice, error) {
 	opts.HuntOptions = opts.withDefaults()
 	if opts.Count == 0 {
@@ -198,6 +213,14 @@ func RunCampaignSlice(opts CampaignOptions) (*CampaignSlice, error) {
 			}
 		}
 		ce, err := opts.check(k, out)
+		if errors.Is(err, sim.ErrUnsupported) {
+			out.Unsupported++
+			if out.FirstUnsupported == nil {
+				out.FirstUnsupported = &UnsupportedTrace{Trace: k, Reason: err.Error()}
+			}
+			done++
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("trace %d: %w", k, err)
 		}
@@ -308,6 +331,9 @@ func (o CampaignOptions) disagreement(k int, t *sim.Trace, modelHolds bool) (*fo
 			return false
 		}
 		b, err := o.backendHolds(c)
+		if errors.Is(err, sim.ErrUnsupported) {
+			return false // a candidate the backend cannot replay
+		}
 		if err != nil {
 			// An invalid candidate may fail the backend where the model
 			// replays it; only a failure on a trace the model replays
@@ -443,8 +469,10 @@ func ParseSlice(path string, data []byte) (*SliceFile, error) {
 		return nil, fmt.Errorf("%s: index %d of %d: want 0 <= index < count", path, f.Index, f.Count)
 	case f.Traces != SliceTraces(f.Campaign.Traces, f.Index, f.Count):
 		return nil, fmt.Errorf("%s: %d traces, but slice %d of %d of %d traces has %d", path, f.Traces, f.Index, f.Count, f.Campaign.Traces, SliceTraces(f.Campaign.Traces, f.Index, f.Count))
-	case f.Violations < 0 || f.Violations > f.Traces || f.Disagreements < 0 || f.Disagreements > f.Traces:
-		return nil, fmt.Errorf("%s: %d violations and %d disagreements in %d traces", path, f.Violations, f.Disagreements, f.Traces)
+	case f.Violations < 0 || f.Violations > f.Traces || f.Disagreements < 0 || f.Disagreements > f.Traces || f.Unsupported < 0 || f.Unsupported > f.Traces:
+		return nil, fmt.Errorf("%s: %d violations, %d disagreements and %d unsupported traces in %d traces", path, f.Violations, f.Disagreements, f.Unsupported, f.Traces)
+	case (f.Unsupported > 0) != (f.FirstUnsupported != nil):
+		return nil, fmt.Errorf("%s: %d unsupported traces, first %v", path, f.Unsupported, f.FirstUnsupported)
 	}
 	for i, c := range f.Counterexamples {
 		if c.Trace == nil || c.Key == "" || c.Traces < 1 || c.First < 0 || c.First >= f.Campaign.Traces || c.First%f.Count != f.Index {
@@ -481,6 +509,9 @@ type CampaignReport struct {
 	Run           int `json:"run"`
 	Violations    int `json:"violations"`
 	Disagreements int `json:"disagreements"`
+	// Unsupported and FirstUnsupported sum and pick those of the slices.
+	Unsupported      int               `json:"unsupported,omitempty"`
+	FirstUnsupported *UnsupportedTrace `json:"firstUnsupported,omitempty"`
 	// Counterexamples are the distinct shrunk counterexamples of all
 	// slices, by First.
 	Counterexamples []CampaignCounterexample `json:"counterexamples"`
@@ -602,6 +633,10 @@ func MergeCampaign(files []LoadedSlice, partial bool) (*CampaignReport, error) {
 		rep.Run += s.Traces
 		rep.Violations += s.Violations
 		rep.Disagreements += s.Disagreements
+		rep.Unsupported += s.Unsupported
+		if u := s.FirstUnsupported; u != nil && (rep.FirstUnsupported == nil || u.Trace < rep.FirstUnsupported.Trace) {
+			rep.FirstUnsupported = u
+		}
 		rep.Slices = append(rep.Slices, SliceTiming{Index: i, Path: s.Path, Traces: s.Traces, Violations: s.Violations, Disagreements: s.Disagreements, Timing: s.Timing})
 		for _, c := range s.Counterexamples {
 			j, ok := byKey[c.Key]

@@ -288,6 +288,7 @@ func TestParseSliceRefuses(t *testing.T) {
 		{"index", edit(func(f *properties.SliceFile) { f.Index = 3 }), "f.json: index 3 of 3"},
 		{"traces", edit(func(f *properties.SliceFile) { f.Traces = 4 }), "f.json: 4 traces, but slice 1 of 3 of 10 traces has 3"},
 		{"violations", edit(func(f *properties.SliceFile) { f.Violations = 4 }), "f.json: 4 violations"},
+		{"unsupported", edit(func(f *properties.SliceFile) { f.Unsupported = 1 }), "f.json: 1 unsupported traces, first <nil>"},
 		{"counterexample", edit(func(f *properties.SliceFile) {
 			f.Counterexamples = []properties.CampaignCounterexample{{Key: "k", Traces: 1, First: 2, Trace: &sim.Trace{}}}
 		}), "f.json: counterexamples[0]: incomplete, or not of this slice"},

@@ -76,7 +76,10 @@ file: the file of the same slice of the same campaign is replaced without
 verdict is the generator's own. On client-go or ksm every trace is replayed on the
 backend too: a trace on which the backend and the model disagree is counted as a
 disagreement and kept, shrunk while they still disagree; a violation both show is
-shrunk on the model and the shrunk trace replayed once on the backend. The ksm
+shrunk on the model and the shrunk trace replayed once on the backend. A trace
+that uses what the backend does not model (client-go and a disconnect, say) is
+counted as not replayable, without a verdict; a slice none of whose traces the
+backend can replay is refused (exit status 2). The ksm
 backend needs the Go toolchain to build kube-state-metrics (see 'simrun ksm') and
 costs about a second per trace.
 
@@ -86,8 +89,9 @@ Progress goes to stderr on a terminal from two seconds in, or always with
 Exit status:
   0  the slice ran and its file is written, whatever it found (merge gives
      the verdict: a Job must not retry a slice that found a violation)
-  2  bad usage (flags, $JOB_COMPLETION_INDEX, --index >= --count), or DIR or
-     the file cannot be written
+  2  bad usage (flags, $JOB_COMPLETION_INDEX, --index >= --count, a backend
+     that can replay none of the slice's traces), or DIR or the file cannot
+     be written
   3  a backend failed`,
 		Example: `  # One process: the whole campaign as one slice, then its report
   simrun campaign --reducer label-selector --traces 1000 --out /tmp/campaign
@@ -263,6 +267,9 @@ func campaign(out, errOut io.Writer, f *campaignFlags) error {
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}
+	if u := res.FirstUnsupported; u != nil && res.Unsupported == res.Traces {
+		return usageErr("--backend %s cannot replay any trace of this slice (e.g. trace %d: %s); nothing written", f.backend.name, u.Trace, u.Reason)
+	}
 	data, err := properties.MarshalSlice(&properties.SliceFile{Campaign: id, CampaignSlice: *res})
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
@@ -282,7 +289,13 @@ func campaign(out, errOut io.Writer, f *campaignFlags) error {
 	if opts.Backend != nil {
 		fmt.Fprintf(out, ", %s with the model", count(res.Disagreements, "disagreement", "disagreements"))
 	}
+	if res.Unsupported > 0 {
+		fmt.Fprintf(out, ", %d not replayable on the backend", res.Unsupported)
+	}
 	fmt.Fprintf(out, ", %s (%s)\n", count(len(res.Counterexamples), "distinct counterexample", "distinct counterexamples"), res.Timing.Elapsed.Round(time.Millisecond))
+	if u := res.FirstUnsupported; u != nil {
+		fmt.Fprintf(errOut, "simrun: note: %s the %s backend cannot replay, without a verdict (e.g. trace %d: %s)\n", count(res.Unsupported, "trace", "traces"), f.backend.name, u.Trace, u.Reason)
+	}
 	if werr != nil {
 		if errors.As(werr, &ee) {
 			return usageErr("--out: %v; it appeared during the run and is not this slice's result; add --force to replace it", werr)
@@ -627,6 +640,9 @@ func writeCampaignText(w io.Writer, rep *properties.CampaignReport, timings bool
 	if id.Backend != backends[0].name {
 		fmt.Fprintf(&b, "disagreements with the model: %d traces\n", rep.Disagreements)
 	}
+	if u := rep.FirstUnsupported; u != nil {
+		fmt.Fprintf(&b, "not replayable on the backend: %d traces, no verdict (e.g. trace %d: %s)\n", rep.Unsupported, u.Trace, u.Reason)
+	}
 	fmt.Fprintf(&b, "distinct minimal counterexamples: %d\n", len(rep.Counterexamples))
 	for i, c := range rep.Counterexamples {
 		t := c.Trace
@@ -706,6 +722,7 @@ pre { margin: 0; }
 <tr><th>traces run</th><td class="n">{{.Rep.Run}}</td></tr>
 <tr><th>violations</th><td class="n {{if .Rep.Violations}}bad{{else}}good{{end}}">{{.Rep.Violations}}</td></tr>
 {{if .Differential}}<tr><th>disagreements with the model</th><td class="n {{if .Rep.Disagreements}}bad{{else}}good{{end}}">{{.Rep.Disagreements}}</td></tr>{{end}}
+{{with .Rep.FirstUnsupported}}<tr><th>not replayable on the backend (no verdict)</th><td class="n">{{$.Rep.Unsupported}}</td></tr>{{end}}
 <tr><th>distinct minimal counterexamples</th><td class="n">{{len .Rep.Counterexamples}}</td></tr>
 </table>
 {{if .Rep.Counterexamples}}

@@ -562,3 +562,27 @@ func TestCampaignMergeExport(t *testing.T) {
 		t.Fatalf("--export -: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestCampaignUnsupportedTraces: traces a backend cannot replay (client-go
+// and a disconnect) are counted without a verdict and named, in the slice
+// and the merge; a slice none of whose traces the backend can replay
+// (client-go and v2.19.1's sharded ListWatch) is refused, nothing written.
+func TestCampaignUnsupportedTraces(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runSimrun(t, "campaign", "--reducer", "field-selector", "--backend", "client-go", "--faults", "--traces", "12", "--out", dir)
+	if code != exitHolds || !bytes.Contains(out, []byte("not replayable on the backend")) || !bytes.Contains(errOut, []byte("does not model the disconnect op")) {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, mout, merr := merge(t, dir, "--no-timings")
+	if code != exitHolds || !strings.Contains(mout, "not replayable on the backend: ") || !strings.Contains(mout, "disagreements with the model: 0 traces") {
+		t.Fatalf("merge: exit %d\n%s%s", code, mout, merr)
+	}
+	empty := t.TempDir()
+	code, out, errOut = runSimrun(t, "campaign", "--reducer", "v2.19.1", "--backend", "client-go", "--traces", "3", "--out", empty)
+	if code != exitUsage || !bytes.Contains(errOut, []byte("--backend client-go cannot replay any trace of this slice")) {
+		t.Fatalf("v2.19.1 on client-go: exit %d, want 2\n%s%s", code, out, errOut)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("%d files written", len(entries))
+	}
+}

@@ -125,3 +125,61 @@ func checkNodeStarts(t *testing.T, file string, tr *sim.Trace, got *sim.Result, 
 		t.Errorf("%s: %s: no KSM pod exported any pod at any checkpoint", file, v)
 	}
 }
+
+// TestDaemonSetAPIServerAgree replays a DaemonSet sharding trace on API
+// servers whose answers take more of KSM's reflector: without the watch
+// cache and with pages of 7 (each KSM pod's LIST is paged, its continue
+// tokens the server's own), and without the WatchList feature gate in
+// both (v2.20.0's watch list is refused with 422 and its reflector falls
+// back to LIST). The model and real KSM v2.13.0 and v2.20.0 must agree.
+func TestDaemonSetAPIServerAgree(t *testing.T) {
+	base, err := sim.LoadTrace("../traces/daemonset/schedule-and-bind.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := false
+	configs := []struct {
+		name     string
+		api      sim.APIServerSpec
+		pageSize int
+	}{
+		{"paged-no-watch-cache", sim.APIServerSpec{WatchCache: &f, WatchList: &f}, 7},
+		{"no-watch-list", sim.APIServerSpec{WatchList: &f}, 0},
+	}
+	for _, v := range []string{"v2.13.0", "v2.20.0"} {
+		t.Run(v, func(t *testing.T) {
+			r, _ := model.ReleaseByVersion(v)
+			nb := backend(t, v)
+			for _, c := range configs {
+				t.Run(c.name, func(t *testing.T) {
+					tr, err := sim.LoadTrace("../traces/daemonset/schedule-and-bind.json")
+					if err != nil {
+						t.Fatal(err)
+					}
+					tr.Name = base.Name + "-" + c.name
+					api := c.api
+					tr.Cluster.APIServer, tr.Cluster.PageSize = &api, c.pageSize
+					want, err := run(t, tr, r, nil)
+					if err != nil {
+						t.Fatalf("model: %v", err)
+					}
+					got, err := run(t, tr, r, nb)
+					if err != nil {
+						t.Fatalf("kube-state-metrics %s: %v", v, err)
+					}
+					if d := disagreement(want, got); d != "" {
+						t.Errorf("kube-state-metrics %s disagrees with its model: %s", v, d)
+					}
+					paged, refused := false, false
+					for _, e := range got.Log {
+						paged = paged || strings.Contains(e.Event, " continue")
+						refused = refused || strings.Contains(e.Event, "422")
+					}
+					if paged != (c.pageSize > 0) || refused != r.Rules.WatchList {
+						t.Errorf("a paged LIST: %v, a refused watch list: %v; want %v, %v", paged, refused, c.pageSize > 0, r.Rules.WatchList)
+					}
+				})
+			}
+		})
+	}
+}

@@ -32,6 +32,10 @@ type HuntOptions struct {
 	// Gen tunes the generated clusters. Hunt adds Reducer to
 	// Gen.Reducers and, for a release, turns Gen.APIServer on.
 	Gen GenConfig
+	// Mode is the sharding mode of the generated traces: "" for
+	// autosharding, ModeStatic or ModeDaemonSet (hunt_modes.go; Gen does
+	// not apply).
+	Mode string
 	// Progress, when set, is called from the search about every
 	// ProgressInterval (1s if 0), starting two intervals into it, and once
 	// more when the search ends if it was called at all.
@@ -110,6 +114,9 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 	if opts.Traces < 0 || opts.MaxOps < 0 {
 		return nil, fmt.Errorf("traces and ops must not be negative, got %d and %d", opts.Traces, opts.MaxOps)
 	}
+	if err := opts.checkMode(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	interval := opts.ProgressInterval
 	if interval <= 0 {
@@ -130,7 +137,12 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 				next = now.Add(interval)
 			}
 		}
-		found := generate(NewRandSource(opts.Seed, uint64(i)), opts)
+		var found *sim.Trace
+		if opts.Mode != "" {
+			found = generateMode(NewRandSource(opts.Seed, uint64(i)), opts)
+		} else {
+			found = generate(NewRandSource(opts.Seed, uint64(i)), opts)
+		}
 		if found == nil {
 			continue
 		}
@@ -138,6 +150,14 @@ func Hunt(opts HuntOptions) (*Counterexample, error) {
 			report(i + 1)
 		}
 		findTime := time.Since(start)
+		if opts.Mode != "" {
+			ce, err := prepareMode(found, opts, i)
+			if err != nil {
+				return nil, err
+			}
+			ce.FindTime = findTime
+			return ce, nil
+		}
 		ce, err := Prepare(found, opts.Reducer, huntOrigin(opts), fmt.Sprintf("seed-%d", opts.Seed))
 		if err != nil {
 			return nil, err
@@ -183,6 +203,9 @@ func huntOrigin(opts HuntOptions) string {
 // --api-server where it is not implied by a release.
 func huntFlags(opts HuntOptions) string {
 	s := ""
+	if opts.Mode != "" {
+		s += " --mode " + opts.Mode
+	}
 	if opts.Gen.Faults {
 		s += " --faults"
 	}
@@ -325,6 +348,9 @@ func ClusterOps(t *sim.Trace) []sim.Step {
 // Summary renders the counterexample for a terminal: one line per step,
 // then the verdict of every reducer.
 func (c *Counterexample) Summary() string {
+	if c.Options.Mode != "" {
+		return c.modeSummary()
+	}
 	var b strings.Builder
 	t := c.Trace
 	fmt.Fprintf(&b, "%s: %s, %s, schedule %s", t.Name, plural(int(*t.Cluster.StatefulSet.Replicas), "replica"),

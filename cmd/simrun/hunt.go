@@ -24,12 +24,13 @@ type huntFlags struct {
 	progress  bool
 	faults    bool
 	apiServer bool
+	mode      string
 }
 
 func newHuntCommand() *cobra.Command {
 	f := &huntFlags{}
 	cmd := &cobra.Command{
-		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--faults] [--api-server] [--force]",
+		Use:   "hunt --reducer R --out DIR [--seed S] [--traces N] [--faults] [--api-server] [--mode static|daemonset] [--force]",
 		Short: "Search random traces for a counterexample, shrink it and export it as a trace",
 		Long: `hunt generates random traces (relabels, scales, restarts, object churn and, under
 the explicit schedule, random delivery interleavings), replays each against the
@@ -58,6 +59,14 @@ page size. A release's counterexample is replayed against the named reducers, th
 release, and the first later release that holds on it (the fix), and "expect" names
 them all.
 
+--mode static hunts static sharding instead (Deployments run with --shard and
+--total-shards: reshards, restarts, ConfigMap churn and misconfigured applies, any
+strategy); --mode daemonset hunts DaemonSet sharding (nodes, dotted names among them,
+taints, pod creations and bindings, the unscheduled pods tracked with
+--track-unscheduled-pods). Their counterexamples are shrunk by a shrinker of their own
+(steps, Deployments, nodes, pods) and replayed against the hunted reducer and the named
+reducers, whichever replay the trace; --faults and --api-server do not apply.
+
 DIR is checked before the search (a directory that takes a new file, or one that
 can be created). The file is written atomically. A file of the same name that
 already holds exactly this counterexample is left as it is (the same seed finds
@@ -82,6 +91,10 @@ Exit status:
   simrun hunt --reducer v2.20.0 --seed 1 --out /tmp/hunt
   simrun hunt --reducer v2.19.0 --seed 1 --out /tmp/hunt
 
+  # The other sharding modes: a misconfigured Deployment; a tainted node's pods
+  simrun hunt --reducer field-selector --mode static --seed 1 --out /tmp/hunt
+  simrun hunt --reducer v2.20.0 --mode daemonset --seed 1 --out /tmp/hunt
+
   # The fixed reducer: nothing to find (exit 0), with faults too
   simrun hunt --reducer field-selector --seed 1 --out /tmp/hunt
   simrun hunt --reducer field-selector --seed 1 --faults --out /tmp/hunt`,
@@ -100,6 +113,7 @@ Exit status:
 	fl.BoolVar(&f.force, "force", false, "replace an existing file of the same name that holds something else (never a directory or a device)")
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	fl.BoolVar(&f.faults, "faults", false, "also generate the fault ops (compact, disconnect, cacheLag) and the explicit data plane")
+	fl.StringVar(&f.mode, "mode", "", "sharding mode of the generated traces: static or daemonset (default: autosharding)")
 	fl.BoolVar(&f.apiServer, "api-server", false, "also draw the API server's configuration (watch cache, WatchList, page size) for a named reducer; always on for a release")
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return append(model.ReducerNames(), model.ReleaseVersions()...), cobra.ShellCompDirectiveNoFileComp
@@ -127,13 +141,16 @@ func hunt(out, errOut io.Writer, f *huntFlags) error {
 	if err := atomicfile.CheckDir(f.out); err != nil {
 		return usageErr("--out: %v", err)
 	}
-	opts := properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces}
+	opts := properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces, Mode: f.mode}
 	with := ""
+	if f.mode != "" {
+		with = ", " + f.mode + " sharding"
+	}
 	if f.faults {
 		opts.Gen = properties.FaultGenConfig()
 		with = ", with fault ops"
 	}
-	if f.apiServer || properties.IsRelease(f.reducer) {
+	if f.apiServer || properties.IsRelease(f.reducer) && f.mode == "" {
 		opts.Gen.APIServer = true
 		with += ", drawing the API server's configuration"
 	}

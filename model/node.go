@@ -29,11 +29,21 @@ type NodeRules struct {
 // named reducers those of the release each models (label-selector:
 // v2.12.0; field-selector: v2.13.0). Both strip --node and lack
 // --track-unscheduled-pods.
+//
+// A reducer that wraps another (an Unwrap() Reducer method, as simrun's
+// ksm backend wraps the release it runs) has the rules of the one it
+// wraps.
 func NodeRulesOf(r Reducer) NodeRules {
-	if rel, ok := r.(Release); ok {
-		return rel.Node
+	for {
+		switch x := r.(type) {
+		case Release:
+			return x.Node
+		case interface{ Unwrap() Reducer }:
+			r = x.Unwrap()
+			continue
+		}
+		return NodeRules{StripsNode: true}
 	}
-	return NodeRules{StripsNode: true}
 }
 
 // stripNode is v2.11.0's sanitising of --node (pkg/options/types.go,

@@ -376,8 +376,8 @@ func (d *daemonSetSharding) podsAt(rv uint64, sel model.NodeSelector) []string {
 }
 
 // answerPods answers inst's LIST or watch list: the pods its selector
-// selects, at the current resourceVersion (a continue token pins its
-// own), paged by the pager's limit.
+// selects, read as PlanList says (the current or a lagging revision, or
+// the one a continue token pins), paged where the API server pages.
 func (s *Sim) answerPods(inst *nodeInstance) model.Event {
 	req := inst.data.Request
 	if req.SendInitialEvents {
@@ -386,18 +386,27 @@ func (s *Sim) answerPods(inst *nodeInstance) model.Event {
 		}
 		return model.ObjectsStreamed{Page: model.Page{UIDs: s.ds.podsAt(s.api.rv, inst.selector), ResourceVersion: strconv.FormatUint(s.api.rv, 10)}}
 	}
-	rv, after := s.api.rv, ""
+	// The API server's list rules (PlanList), as for the objects: a read
+	// at resourceVersion "0" from the watch cache is whole and may lag, an
+	// exact or continued read is paged, a compacted one is 410 Gone.
+	q := ListQuery{ResourceVersion: req.ResourceVersion, Limit: req.Limit}
 	if req.Continue != "" {
-		rv, after = parseContinue(req.Continue)
+		q.Continue = true
+		q.ContinueRev, q.ContinueAfter = parseContinue(req.Continue)
 	}
+	rd := PlanList(q, s.apiConfig, s.api.rv, s.api.compacted, s.api.lagged(s.apiConfig.WatchCache))
+	if rd.Expired {
+		return model.ObjectsListed{Page: model.Page{Expired: true}}
+	}
+	rv, after := rd.Rev, rd.After
 	uids := s.ds.podsAt(rv, inst.selector)
 	lo, _ := slices.BinarySearch(uids, after)
 	if after != "" && lo < len(uids) && uids[lo] == after {
 		lo++
 	}
 	hi := len(uids)
-	if req.Limit > 0 && lo+req.Limit < hi {
-		hi = lo + req.Limit
+	if rd.Limit > 0 && lo+rd.Limit < hi {
+		hi = lo + rd.Limit
 	}
 	p := model.Page{UIDs: slices.Clone(uids[lo:hi]), ResourceVersion: strconv.FormatUint(rv, 10)}
 	if hi < len(uids) {

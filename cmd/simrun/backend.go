@@ -147,6 +147,10 @@ type ksmReducer struct {
 	build ksm.Build
 }
 
+// Unwrap returns the reducer the ksm backend runs (model.NodeRulesOf
+// reads its release's rules through it).
+func (r ksmReducer) Unwrap() model.Reducer { return r.Reducer }
+
 func (r ksmReducer) Models() string {
 	return fmt.Sprintf("%s, run as real code by the ksm backend", r.build)
 }

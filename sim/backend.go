@@ -59,6 +59,8 @@ func (b modelBackend) NewPod(name, _ string) (PodRunner, error) {
 	return &modelPod{r: b.r, state: model.NewPod(name)}, nil
 }
 
+func (modelBackend) FailsStarts() {}
+
 func (b modelBackend) NewPodWithFlags(name, _ string, _ model.Flags) (PodRunner, error) {
 	return &modelPod{r: b.r, state: model.NewPod(name)}, nil
 }
@@ -184,6 +186,15 @@ type PodWriter interface {
 	// WritePods mirrors one write: uids[i] created or bound to nodes[i]
 	// ("" for none), or, with deleted, the uids deleted.
 	WritePods(uids, nodes []string, deleted bool, resourceVersion string) error
+}
+
+// A StartFailer is a Backend whose autosharding pods can fail their
+// start-up GET (model.StartFailed: KSM exits) and have their container
+// restarted (model.ContainerRestarted): it runs the failStart, crashLoop
+// and recover ops. The model backend does.
+type StartFailer interface {
+	// FailsStarts marks the backend.
+	FailsStarts()
 }
 
 // A TraceChecker is a Backend that models only some of the faults: Check

@@ -471,7 +471,7 @@ func (s *Sim) configureBackend() error {
 			return fmt.Errorf("the %s backend does not model %s (%w); replay it with --backend model or --backend ksm", s.backend.Name(), why, ErrUnsupported)
 		}
 	}
-	if _, ok := s.backend.(modelBackend); !ok {
+	if _, ok := s.backend.(StartFailer); !ok {
 		for i, st := range s.trace.Steps {
 			switch st.Op {
 			case OpFailStart, OpCrashLoop, OpRecover:

@@ -291,8 +291,37 @@
 // completeness is not required, as for a StatefulSet scaled to 0). The
 // counterexample has the fewest ops, then the fewest deliveries, and is
 // exported as an explicit trace the simulator must replay violated.
-// DaemonSet sharding is not explored exhaustively: the property tests of
-// package properties cover it.
+//
+// # DaemonSet sharding
+//
+// CheckDaemonSet (`simrun check --mode daemonset`) explores DaemonSet
+// sharding the same way (every path a trace replayed by the simulator,
+// explicit schedule, model backend), for one reducer (a release: its
+// --node and --track-unscheduled-pods rules) and one setting of
+// cluster.daemonSet.unscheduled. Its bounds:
+//
+//   - the start: 1..N nodes (DaemonSetOptions.MaxNodes N <= 3), named
+//     node-i or, with Dotted, ip-10-0-0-i.ec2.internal, one pod bound to
+//     each, and 0 or 1 unscheduled pod, settled;
+//   - up to K ops: add a node (a new name), remove a node (its KSM pod
+//     and its pods go), create one pod on a node or unscheduled, bind one
+//     unscheduled pod to a node, and with Taints taint or untaint a node;
+//   - between ops, every order of the KSM pods' deliveries (their start,
+//     list pages, watch events and deletion), counted per node as for
+//     static sharding (a KSM pod reads its own queue and the pods, which
+//     only ops change; TestDaemonSetReduction compares with the unreduced
+//     exploration). A removed node's KSM pod cannot be named by a deliver
+//     step any more: its deletion is delivered by a settle, which delivers
+//     everything queued in the simulator's order and is explored after
+//     any number of single deliveries;
+//   - at most MaxStaticStates states.
+//
+// With tracked unscheduled pods and no taint, v2.14.0 and later hold for
+// every path; the shortest counterexamples are a taint (one op),
+// v2.13.0's unknown --track-unscheduled-pods and v2.11.0 to v2.13.0's
+// stripped dotted node names (at the start). The WatchList rules, the API
+// server's configuration, page sizes, mixed traces (a StatefulSet beside
+// the DaemonSet) and more than one pod per op are not explored.
 //
 // # Parallelism
 //

@@ -224,6 +224,16 @@ func (s *Sim) applyNodeOp(i int, st Step) {
 		d.lanes[l].tainted = true
 		s.logf(LogWrite, -1, "", "node %s tainted (NoExecute): its KSM pod is evicted and the DaemonSet does not replace it", *st.Node)
 		s.stopNodeInstance(l)
+	case OpEvict:
+		l := d.laneOf(*st.Node)
+		lane := d.lanes[l]
+		if lane.tainted || lane.newest == nil || lane.newest.stopping || lane.newest.stopped {
+			s.logf(LogNoWrite, -1, "", "node %s: no KSM pod to evict", *st.Node)
+			break
+		}
+		s.logf(LogWrite, -1, "", "node %s: its KSM pod is evicted (deleted); the DaemonSet controller creates another there", *st.Node)
+		s.stopNodeInstance(l)
+		s.createNodeInstance(l)
 	case OpUntaint:
 		l := d.laneOf(*st.Node)
 		lane := d.lanes[l]

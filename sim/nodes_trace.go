@@ -50,13 +50,14 @@ const (
 	OpRemoveNode = "removeNode" // a node is deleted: its KSM pod and its pods go
 	OpTaint      = "taint"      // a NoExecute taint KSM's DaemonSet does not tolerate: its pod is evicted, not replaced
 	OpUntaint    = "untaint"    // the taint is removed: the DaemonSet runs a KSM pod there again
+	OpEvict      = "evict"      // the node's KSM pod is evicted; the DaemonSet controller replaces it
 	OpCreatePods = "createPods" // new pods, bound to a node or ("") to none
 	OpBind       = "bind"       // the scheduler binds unscheduled pods to a node
 )
 
 func isNodeOp(op string) bool {
 	switch op {
-	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpCreatePods, OpBind:
+	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpEvict, OpCreatePods, OpBind:
 		return true
 	}
 	return false
@@ -143,7 +144,7 @@ func validateNodeOp(s *Step, nodes map[string]bool, pods *int) *fieldErr {
 			return &fieldErr{"node", fmt.Sprintf("node %s exists already", textsafe.Quote(n))}
 		}
 		nodes[n] = true
-	case OpRemoveNode, OpTaint, OpUntaint:
+	case OpRemoveNode, OpTaint, OpUntaint, OpEvict:
 		if !nodes[n] {
 			return &fieldErr{"node", fmt.Sprintf("no node %s at this step (the nodes are: %s)", textsafe.Quote(n), strings.Join(sortedKeys(nodes), ", "))}
 		}

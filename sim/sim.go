@@ -332,7 +332,7 @@ func (s *Sim) Apply(i int) error {
 		s.recordObjectWrite(nil, st.UIDs)
 		s.writeObjects(nil, st.UIDs)
 		s.logf(LogObjects, -1, "", "delete %d objects", len(st.UIDs))
-	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpCreatePods, OpBind:
+	case OpAddNode, OpRemoveNode, OpTaint, OpUntaint, OpEvict, OpCreatePods, OpBind:
 		s.applyNodeOp(i, st)
 	case OpApply:
 		s.applyDeployments(st.Deployments)

@@ -919,7 +919,7 @@ func (t *Trace) Validate() error {
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, createPods, bind, failStart, crashLoop, recover, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, evict, createPods, bind, failStart, crashLoop, recover, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
 	if !objects && nodes == nil {
@@ -950,7 +950,7 @@ func (s *Step) unusedFields() []string {
 		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
 		OpApply: {"deployments"}, OpDeleteDeployment: {"name"},
 		OpFailStart: {"pods", "count"}, OpCrashLoop: {"pods"}, OpRecover: {"pods"},
-		OpAddNode: {"node"}, OpRemoveNode: {"node"}, OpTaint: {"node"}, OpUntaint: {"node"},
+		OpAddNode: {"node"}, OpRemoveNode: {"node"}, OpTaint: {"node"}, OpUntaint: {"node"}, OpEvict: {"node"},
 		OpCreatePods: {"node", "generate", "seed"}, OpBind: {"node", "count"},
 	}
 	ok, known := allowed[s.Op]

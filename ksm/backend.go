@@ -51,7 +51,7 @@ func New(cfg Config) sim.NewBackend {
 		if err != nil {
 			return nil, err
 		}
-		return &Backend{build: b, bin: bin, api: defaultAPIServer, reducer: r}, nil
+		return &Backend{build: b, bin: bin, api: defaultAPIServer, reducer: r, crashing: map[string]bool{}, exits: map[string]string{}}, nil
 	}
 }
 
@@ -75,6 +75,11 @@ type Backend struct {
 	// field selector its release builds from --node, which the pods' KSM
 	// pods are checked against (daemonset.go).
 	reducer model.Reducer
+	// crashing are the pod incarnations (by UID) whose start-up GET is
+	// failing, so whose KSM is expected to exit; exits are the exits
+	// settle saw of them, with MetricsHandler.Run's error (failures.go).
+	crashing map[string]bool
+	exits    map[string]string
 }
 
 // Name implements sim.Backend.
@@ -251,9 +256,11 @@ func (b *Backend) settle() error {
 			if err != nil {
 				return err
 			}
-			if len(resp.Exited) > 0 {
-				e := resp.Exited[0]
-				return fmt.Errorf("KSM pod %s exited: %s; the end of its log:\n%s", e.Pod, e.Error, b.host.log.String())
+			for _, e := range resp.Exited {
+				if !b.crashing[e.UID] {
+					return fmt.Errorf("KSM pod %s exited: %s; the end of its log:\n%s", e.Pod, e.Error, b.host.log.String())
+				}
+				b.exits[e.UID] = e.Error // expected: a failing start-up (failures.go)
 			}
 			sync, diff := s.inSync(resp.Conns)
 			if resp.Idle && sync && s.busy() == 0 {
@@ -398,6 +405,16 @@ func (p *pod) Deliver(ev model.Event) (model.PodState, string, error) {
 		if note, err = p.observe("watch " + describe(ev)); err != nil {
 			return p.state, "", err
 		}
+	case model.StartFailed:
+		var err error
+		if note, err = p.startFailed(ev); err != nil {
+			return p.state, "", err
+		}
+	case model.ContainerRestarted:
+		var err error
+		if note, err = p.restarted(); err != nil {
+			return p.state, "", err
+		}
 	case model.Stop:
 		if _, err := p.b.host.call(request{Op: opStop, Pod: p.conn.name, UID: p.conn.uid}); err != nil {
 			return p.state, "", err
@@ -505,7 +522,7 @@ func (p *pod) observe(what string) (string, error) {
 // shows, by name (the UID); for a pod run with --resources=pods, the
 // pods.
 func (p *pod) Exported() ([]string, error) {
-	if p.state.Phase == model.Stopped || !p.started {
+	if p.state.Phase == model.Stopped || p.state.Phase == model.Crashed || !p.started {
 		return nil, nil
 	}
 	resp, err := p.b.host.call(request{Op: opScrape, Pod: p.conn.name, UID: p.conn.uid})
@@ -635,7 +652,7 @@ func describe(ev model.Watched) string {
 // simulator delivers the pod's "watch closed" item (Rewatch) or anything
 // else to the pod (resume), as its first LIST did.
 func (p *pod) Disconnect() error {
-	if p.state.Phase == model.Stopped {
+	if p.state.Phase == model.Stopped || p.state.Phase == model.Crashed {
 		return nil
 	}
 	p.b.srv.disconnect(p.conn)
@@ -657,6 +674,7 @@ var (
 	_ sim.PodRunner    = (*pod)(nil)
 	_ sim.Exporter     = (*pod)(nil)
 	_ sim.Disconnecter = (*pod)(nil)
+	_ sim.StartFailer  = (*Backend)(nil)
 )
 
 // requests lists the pod's last requests, for error messages.

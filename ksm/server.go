@@ -100,8 +100,10 @@ type cmEvent struct {
 type podConn struct {
 	name, uid string
 	stopped   bool
-	// get holds the start-up GET of the Pod.
-	get hold
+	// get holds the start-up GET of the Pod; getFail, if set, is what
+	// it is answered once released (a failing start-up: failures.go).
+	get     hold
+	getFail *apierrors.StatusError
 	// ssName is the StatefulSet the pod read (its start-up GET).
 	ssName string
 	// list holds the informer's LIST (its first request, a LIST or a
@@ -563,6 +565,13 @@ func (s *server) getPod(w http.ResponseWriter, r *http.Request, p *podConn, ns, 
 	if p != nil && p.name == name {
 		// The start-up GET: held until the simulator delivers it.
 		if !s.wait(r, p, &p.get) {
+			return
+		}
+		s.mu.Lock()
+		fail := p.getFail
+		s.mu.Unlock()
+		if fail != nil {
+			s.failStatus(w, fail)
 			return
 		}
 	}

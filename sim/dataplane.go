@@ -475,7 +475,7 @@ func (s *Sim) configureBackend() error {
 		for i, st := range s.trace.Steps {
 			switch st.Op {
 			case OpFailStart, OpCrashLoop, OpRecover:
-				return fmt.Errorf("the %s backend does not model failing start-ups: the %s op (steps[%d]) (%w); replay it with --backend model", s.backend.Name(), st.Op, i, ErrUnsupported)
+				return fmt.Errorf("the %s backend does not model failing start-ups: the %s op (steps[%d]) (%w); replay it with --backend model or --backend ksm", s.backend.Name(), st.Op, i, ErrUnsupported)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -501,7 +502,9 @@ func (o DaemonSetOptions) Bounds() string {
 }
 
 // WriteDaemonSetText writes the report of a DaemonSet exploration.
-func WriteDaemonSetText(w io.Writer, o DaemonSetOptions, r *StaticResult, cx *DaemonSetCounterexample) error {
+//
+// path, when not empty, is where the counterexample's trace was written.
+func WriteDaemonSetText(w io.Writer, o DaemonSetOptions, r *StaticResult, cx *DaemonSetCounterexample, path string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "check --mode daemonset %s\n  bounds   %s\n\n", o.Reducer.Name(), o.Bounds())
 	if cx == nil {
@@ -516,8 +519,38 @@ func WriteDaemonSetText(w io.Writer, o DaemonSetOptions, r *StaticResult, cx *Da
 			fmt.Fprintf(&b, "  %s%s\n", s.Op, n)
 		}
 		fmt.Fprintf(&b, "  %s\n", sim.Verdict(cx.Result))
+		if path != "" {
+			fmt.Fprintf(&b, "  trace: %s\n", path)
+		}
 	}
 	fmt.Fprintf(&b, "\n  states           %d distinct\n  quiescent states %d checked\n  by ops           %v\n  wall time        %s\n", r.States, r.Quiescent, r.Layers, roundDuration(r.Elapsed))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Export turns the counterexample into a trace file named name, parses it
+// back and replays it with the simulator, which must say violated at its
+// last quiescent point.
+func (cx *DaemonSetCounterexample) Export(name string) (*DataPlaneExport, error) {
+	r := cx.c.opt.Reducer
+	t := cx.Trace(name)
+	t.Description = "Found by simrun check --mode daemonset (" + r.Name() + "): " + sim.Verdict(cx.Result)
+	data, err := formatTrace(t)
+	if err != nil {
+		return nil, err
+	}
+	data = bytes.Replace(data, []byte("\"steps\": [\n  ],"), []byte("\"steps\": [],"), 1)
+	parsed, err := sim.ParseTrace(name+".json", data)
+	if err != nil {
+		return nil, fmt.Errorf("checker: the exported trace does not parse: %w", err)
+	}
+	rep, err := sim.Replay(parsed, []model.Reducer{r}, sim.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("checker: the exported trace does not replay: %w", err)
+	}
+	res := rep.Results[0]
+	if res.Holds || res.Checkpoints[len(res.Checkpoints)-1].Holds() {
+		return nil, fmt.Errorf("checker: the exported trace replays %s, not violated at its last quiescent point", sim.Verdict(res))
+	}
+	return &DataPlaneExport{Trace: t, JSON: data, Replay: res}, nil
 }

@@ -34,13 +34,19 @@ type checkFlags struct {
 	maxTotal       int
 	misconfigure   bool
 	depthSet       bool // --depth given (static's default is 2)
+
+	// DaemonSet sharding (--mode daemonset).
+	maxNodes    int
+	unscheduled string
+	taints      bool
+	dotted      bool
 }
 
 // newCheckCommand returns `simrun check`, the exhaustive model checker.
 func newCheckCommand() *cobra.Command {
 	f := &checkFlags{}
 	cmd := &cobra.Command{
-		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR] | check --mode static [--max-deployments D] [--max-total T] [--depth K] [--misconfigure]",
+		Use:   "check --reducer R [--max-replicas M] [--depth K] [--faults F,...] [--out DIR] | check --mode static [--max-deployments D] [--max-total T] [--depth K] [--misconfigure] | check --mode daemonset [--reducer R] [--max-nodes N] [--unscheduled U] [--taints] [--dotted]",
 		Short: "Explore every op sequence and delivery order within bounds, for every UID",
 		Long: fmt.Sprintf(`check explores, breadth first, every sequence of up to K cluster ops (relabel to the
 original labels, a superset, a changed value or a removed key; scale to 0..M; restart one
@@ -91,6 +97,15 @@ the verdict covers every UID. D and T are at most %d; beyond %d states it stops 
 counterexample (fewest ops, then fewest deliveries) is an explicit trace,
 DIR/check-static-<reducer>-d<D>-t<T>-k<K>[-misconfigure].json with --out.
 
+--mode daemonset checks DaemonSet sharding (a KSM pod per node run with --node): from 1..N nodes
+(--max-nodes, at most %d; --dotted names them ip-10-0-0-i.ec2.internal), one pod bound to each
+and 0 or 1 unscheduled pod, every sequence of up to K ops (default 2): add a node, remove one,
+create one pod on a node or unscheduled, bind one unscheduled pod, and with --taints taint or
+untaint a node; every order of the KSM pods' deliveries between them (a removed node's by a
+settle). --reducer (default v2.14.0) gives the release's --node and --track-unscheduled-pods
+rules; --unscheduled says what serves the unscheduled pods: track (default), all or none.
+Written with --out as DIR/check-daemonset-<reducer>-n<N>-k<K>[-<unscheduled>][-taints][-dotted].json.
+
 --out DIR is checked before the search: DIR must be a directory that takes a new
 file (or be creatable), and DIR/check-<reducer>-m<M>-k<K>.json (with faults
 check-<reducer>-m<M>-k<K>-<fault>-....json) must not exist unless --force (which never replaces a directory or a device; a symbolic link
@@ -103,7 +118,7 @@ Exit status:
      file that cannot be written: refused before the search, or, if writing
      still fails after it, reported after the full report
   3  internal error (the simulator does not confirm the counterexample, or the
-     safety and liveness verdicts differ, or a data-plane path does not replay)`, checker.DataPlaneObjects, checker.DataPlanePageSize, checker.MaxStaticDeployments, checker.MaxStaticStates),
+     safety and liveness verdicts differ, or a data-plane path does not replay)`, checker.DataPlaneObjects, checker.DataPlanePageSize, checker.MaxStaticDeployments, checker.MaxStaticStates, checker.MaxDaemonSetNodes),
 		Example: `  # KSM >= v2.13.0: holds for all UIDs (exit 0)
   simrun check --reducer field-selector --max-replicas 3 --depth 3
 
@@ -119,7 +134,11 @@ Exit status:
 
   # Static sharding: reshards hold in every delivery order (exit 0); a misconfigured apply does not (exit 1)
   simrun check --mode static --max-deployments 3 --max-total 3 --depth 2
-  simrun check --mode static --misconfigure --out /tmp/cx`,
+  simrun check --mode static --misconfigure --out /tmp/cx
+
+  # DaemonSet sharding: tracked unscheduled pods hold from v2.14.0 (exit 0); v2.13.0 strips dotted node names (exit 1)
+  simrun check --mode daemonset --reducer v2.14.0 --dotted
+  simrun check --mode daemonset --reducer v2.13.0 --unscheduled none --dotted`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -128,10 +147,13 @@ Exit status:
 			if f.mode == checkModeStatic {
 				return runCheckStatic(cmd, f)
 			}
-			if f.mode != "" && f.mode != checkModeAutosharding {
-				return usageErr("--mode must be %s (the default) or %s, got %q", checkModeAutosharding, checkModeStatic, f.mode)
+			if f.mode == checkModeDaemonSet {
+				return runCheckDaemonSet(cmd, f)
 			}
-			for _, n := range []string{"max-deployments", "max-total", "misconfigure"} {
+			if f.mode != "" && f.mode != checkModeAutosharding {
+				return usageErr("--mode must be %s (the default), %s or %s, got %q", checkModeAutosharding, checkModeStatic, checkModeDaemonSet, f.mode)
+			}
+			for _, n := range []string{"max-deployments", "max-total", "misconfigure", "max-nodes", "unscheduled", "taints", "dotted"} {
 				if cmd.Flags().Changed(n) {
 					return usageErr("--%s is a flag of --mode static", n)
 				}
@@ -149,7 +171,11 @@ Exit status:
 	fl.BoolVar(&f.force, "force", false, "with --out, replace an existing counterexample file")
 	fl.IntVar(&f.workers, "workers", 0, fmt.Sprintf("goroutines expanding the frontier (0: GOMAXPROCS; at most %d); the result does not depend on it", checker.MaxWorkers))
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
-	fl.StringVar(&f.mode, "mode", checkModeAutosharding, "sharding mode to check: "+checkModeAutosharding+" (the StatefulSet) or "+checkModeStatic+" (Deployments with --shard and --total-shards)")
+	fl.StringVar(&f.mode, "mode", checkModeAutosharding, "sharding mode to check: "+checkModeAutosharding+" (the StatefulSet), "+checkModeStatic+" (Deployments with --shard and --total-shards) or "+checkModeDaemonSet+" (a KSM pod per node)")
+	fl.IntVar(&f.maxNodes, "max-nodes", 2, fmt.Sprintf("--mode daemonset: largest number of initial nodes (1..%d)", checker.MaxDaemonSetNodes))
+	fl.StringVar(&f.unscheduled, "unscheduled", "track", "--mode daemonset: what serves the unscheduled pods: track (--track-unscheduled-pods), all (a KSM pod without --node) or none")
+	fl.BoolVar(&f.taints, "taints", false, "--mode daemonset: also taint and untaint nodes (a tainted node's pods are exported by no KSM pod)")
+	fl.BoolVar(&f.dotted, "dotted", false, "--mode daemonset: name the nodes like cloud nodes, with dots (ip-10-0-0-1.ec2.internal)")
 	fl.IntVar(&f.maxDeployments, "max-deployments", 3, fmt.Sprintf("--mode static: largest number of Deployments (1..%d)", checker.MaxStaticDeployments))
 	fl.IntVar(&f.maxTotal, "max-total", 3, fmt.Sprintf("--mode static: largest --total-shards (1..%d)", checker.MaxStaticTotal))
 	fl.BoolVar(&f.misconfigure, "misconfigure", false, "--mode static: also apply one Deployment with any --shard and --total-shards, and delete a Deployment")
@@ -160,7 +186,7 @@ Exit status:
 		return checker.FaultNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("mode", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{checkModeAutosharding, checkModeStatic}, cobra.ShellCompDirectiveNoFileComp
+		return []string{checkModeAutosharding, checkModeStatic, checkModeDaemonSet}, cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp
@@ -432,12 +458,13 @@ func runCheckRelease(out, errOut io.Writer, f *checkFlags, rel model.Release, fa
 const (
 	checkModeAutosharding = "autosharding"
 	checkModeStatic       = "static"
+	checkModeDaemonSet    = "daemonset"
 )
 
 // runCheckStatic is `simrun check --mode static` (checker.CheckStatic).
 func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	for _, n := range []string{"max-replicas", "faults"} {
+	for _, n := range []string{"max-replicas", "faults", "max-nodes", "unscheduled", "taints", "dotted"} {
 		if cmd.Flags().Changed(n) {
 			return usageErr("--%s does not apply to --mode static (use --max-deployments, --max-total, --misconfigure)", n)
 		}
@@ -518,6 +545,104 @@ func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 		return usageErr("--out: %v (the counterexample is in the report above)", writeErr)
 	}
 	if !res.Holds {
+		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
+	}
+	return nil
+}
+
+// runCheckDaemonSet is `simrun check --mode daemonset`
+// (checker.CheckDaemonSet).
+func runCheckDaemonSet(cmd *cobra.Command, f *checkFlags) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	for _, n := range []string{"max-replicas", "faults", "max-deployments", "max-total", "misconfigure"} {
+		if cmd.Flags().Changed(n) {
+			return usageErr("--%s does not apply to --mode daemonset (use --max-nodes, --unscheduled, --taints, --dotted)", n)
+		}
+	}
+	if f.format != "text" {
+		return usageErr("--mode daemonset writes text only (--format text), got %q", f.format)
+	}
+	r, _ := model.ReducerByName("v2.14.0")
+	if f.reducer != "" {
+		var ok bool
+		if r, ok = model.ReducerByName(f.reducer); !ok {
+			return usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
+		}
+	}
+	depth := f.depth
+	if !f.depthSet {
+		depth = 2
+	}
+	if f.maxNodes < 1 || f.maxNodes > checker.MaxDaemonSetNodes {
+		return usageErr("--max-nodes must be between 1 and %d, got %d", checker.MaxDaemonSetNodes, f.maxNodes)
+	}
+	if depth < 0 || depth > 32 {
+		return usageErr("--depth must be between 0 and 32 for --mode daemonset, got %d", depth)
+	}
+	if f.workers < 0 || f.workers > checker.MaxWorkers {
+		return usageErr("--workers must be between 0 (GOMAXPROCS) and %d, got %d", checker.MaxWorkers, f.workers)
+	}
+	unscheduled := f.unscheduled
+	switch unscheduled {
+	case "none":
+		unscheduled = ""
+	case "track", "all":
+	default:
+		return usageErr("--unscheduled must be track, all or none, got %q", f.unscheduled)
+	}
+	name := fmt.Sprintf("check-daemonset-%s-n%d-k%d-%s", r.Name(), f.maxNodes, depth, f.unscheduled)
+	if f.taints {
+		name += "-taints"
+	}
+	if f.dotted {
+		name += "-dotted"
+	}
+	var path string
+	if f.out == atomicfile.Stdout {
+		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
+	}
+	if f.out != "" {
+		path = filepath.Join(f.out, name+".json")
+		if err := checkOutFile(f.out, path, f.force); err != nil {
+			return err
+		}
+	}
+	opt := checker.DaemonSetOptions{Reducer: r, MaxNodes: f.maxNodes, Depth: depth, Unscheduled: unscheduled, Taints: f.taints, Dotted: f.dotted, Workers: f.workers}
+	terminal := isTerminal(errOut)
+	opt.Progress = progressTo[checker.StaticProgress](errOut, "check --mode daemonset", terminal, f.progress)
+	res, cx, err := checker.CheckDaemonSet(opt)
+	if terminal && res != nil && res.Elapsed.Seconds() >= 2 {
+		fmt.Fprint(errOut, "\r\x1b[K")
+	}
+	if err != nil {
+		var tm *checker.TooManyReplaysError
+		if errors.As(err, &tm) {
+			return usageErr("check --mode daemonset: %v: lower --max-nodes or --depth", err)
+		}
+		return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+	}
+	var writeErr error
+	if cx != nil {
+		x, err := cx.Export(name)
+		if err != nil {
+			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
+		}
+		if f.out != "" {
+			if writeErr = os.MkdirAll(f.out, 0o755); writeErr == nil {
+				writeErr = writeFile(path, x.JSON, f.force)
+			}
+			if writeErr != nil {
+				path += " NOT written (see the error below)"
+			}
+		}
+	}
+	if err := checker.WriteDaemonSetText(out, opt, res, cx, path); err != nil {
+		return err
+	}
+	if writeErr != nil {
+		return usageErr("--out: %v (the counterexample is in the report above)", writeErr)
+	}
+	if cx != nil {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
 	}
 	return nil

@@ -63,3 +63,38 @@ func TestCheckStaticRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDaemonSet: `simrun check --mode daemonset` holds from v2.14.0
+// with tracked unscheduled pods (exit 0); v2.13.0 with dotted node names
+// is violated at the start, and --out writes the trace.
+func TestCheckDaemonSet(t *testing.T) {
+	code, out, errOut := runCheckCLI(t, "--mode", "daemonset", "--max-nodes", "1", "--dotted")
+	if code != exitHolds || !strings.Contains(out, "check --mode daemonset v2.14.0") || !strings.Contains(out, "verdict: holds") {
+		t.Fatalf("exit status %d, want 0\n%s%s", code, out, errOut)
+	}
+	dir := filepath.Join(t.TempDir(), "cx")
+	code, out, errOut = runCheckCLI(t, "--mode", "daemonset", "--reducer", "v2.13.0", "--unscheduled", "none", "--dotted", "--max-nodes", "1", "--out", dir)
+	path := filepath.Join(dir, "check-daemonset-v2.13.0-n1-k2-none-dotted.json")
+	if code != exitViolated || !strings.Contains(out, path) {
+		t.Fatalf("exit status %d, want 1\n%s%s", code, out, errOut)
+	}
+	tr, err := sim.LoadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := model.ReducerByName("v2.13.0")
+	if res, err := sim.Run(tr, r, sim.Options{}); err != nil || res.Holds {
+		t.Fatalf("replay of %s: %v, %v", path, res, err)
+	}
+	for _, args := range [][]string{
+		{"--mode", "daemonset", "--max-deployments", "2"},
+		{"--mode", "daemonset", "--unscheduled", "some"},
+		{"--mode", "daemonset", "--max-nodes", "4"},
+		{"--mode", "static", "--dotted"},
+		{"--reducer", "field-selector", "--taints"},
+	} {
+		if code, out, errOut := runCheckCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit status %d, want %d\n%s%s", args, code, exitUsage, out, errOut)
+		}
+	}
+}

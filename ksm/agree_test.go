@@ -61,14 +61,14 @@ type release struct {
 // (none of a store being rebuilt, #1187) and at least its overlap, and its
 // verdict, which sim judges on its own windows too, can miss a violation
 // the model finds only in windows: checkAgreement then skips t, saying so,
-// after every other check.
-func checkAgreement(t *testing.T, m release, nb sim.NewBackend, file string, tr *sim.Trace) {
+// after every other check. It returns both results, for further checks.
+func checkAgreement(t *testing.T, m release, nb sim.NewBackend, file string, tr *sim.Trace) (want, got *sim.Result) {
 	t.Helper()
 	want, err := run(t, tr, m.reducer, nil)
 	if err != nil {
 		t.Fatalf("%s: model: %v", file, err)
 	}
-	got, err := run(t, tr, m.reducer, nb)
+	got, err = run(t, tr, m.reducer, nb)
 	if err != nil {
 		t.Fatalf("%s: kube-state-metrics %s: %v", file, m.release, err)
 	}
@@ -87,13 +87,14 @@ func checkAgreement(t *testing.T, m release, nb sim.NewBackend, file string, tr 
 		t.Logf("%s: %s: the violation is in windows only: on the model %s; on real KSM, whose stores are never behind, %s", file, m.release, describeWindows(want.Windows), describeWindows(got.Windows))
 	}
 	if !ok || (e == sim.Holds) == got.Holds {
-		return
+		return want, got
 	}
 	if e == sim.Violated && !modelPoints && !t.Failed() {
 		t.Skipf("%s: kube-state-metrics %s holds where the trace expects %s: the model finds the violation only in windows (%s), and there the ksm backend's stores have already finished their lists (its server answers ConfigMap requests at once), so it cannot show a store being rebuilt (%s)",
 			file, m.release, e, describeWindows(want.Windows), describeWindows(got.Windows))
 	}
 	t.Errorf("%s: kube-state-metrics %s: holds=%v, the trace expects %s", file, m.release, got.Holds, e)
+	return want, got
 }
 
 // windowDisagreement compares the windows of the model (want) and of real

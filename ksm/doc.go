@@ -35,6 +35,15 @@
 // simulator's, and after each the request it has in flight and the pods
 // its /metrics shows are returned for the simulator to compare.
 //
+// Pod failures run too (failures.go, sim.StartFailer): for a failing
+// start-up (model.StartFailed) the server answers the pod's held start-up
+// request, the GET of its own Pod, with 403 Forbidden (the API server's
+// RBAC Status); KSM's MetricsHandler.Run must return "detect StatefulSet:
+// ...", an exit the backend expects rather than a failure, and the pod is
+// Crashed. The kubelet's restart (model.ContainerRestarted) starts a new
+// KSM process in the same Pod object (name and UID), its GET held again.
+// Both are checked against model.Step's phase and restart count.
+//
 // The pods talk HTTP to this package's API server on loopback, which
 // serves the simulator's state: the KSM pods, the StatefulSet (GET, LIST and
 // WATCH, plain or as a watch list, with label and field selectors, by the

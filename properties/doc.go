@@ -125,6 +125,10 @@
 // (v2.11.0 to v2.13.0 strip dots from --node, #2374; v2.14.0 adds
 // --track-unscheduled-pods, #2388). From v2.14.0 with tracking, a point
 // holds iff every node with pods is untainted.
+// HuntOptions.Mode (`simrun hunt --mode static|daemonset`) hunts with
+// these builders (misconfigured applies; tracked unscheduled pods), and
+// ShrinkMode, a shrinker of their own, reduces what they find (steps,
+// settles, deliveries, Deployments, nodes, pods, ConfigMaps).
 //
 // The tests start from fixed seeds, so every run checks the same traces;
 // `go test ./properties -explore` draws new seeds from the clock and logs

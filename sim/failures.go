@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/shardsim/shardsim/model"
@@ -23,9 +24,14 @@ const (
 	OpRecover = "recover"
 )
 
-// startFailReason is what a failing start-up GET gets: KSM's service
-// account lacking the RBAC to read its StatefulSet, a common cause.
-const startFailReason = `statefulsets.apps is forbidden: User "system:serviceaccount:monitoring:kube-state-metrics" cannot get resource "statefulsets"`
+// startFailReason is what a failing start-up gets: detectStatefulSet's
+// first request, the GET of the pod's own Pod, answered 403 Forbidden (KSM's
+// service account lacking the RBAC to read pods, a common cause), as
+// KSM's error wraps the API server's.
+func startFailReason(pod, namespace string) string {
+	return fmt.Sprintf(`retrieve pod %s for sharding: pods %q is forbidden: User "system:serviceaccount:%s:kube-state-metrics" cannot get resource "pods" in API group "" in the namespace %q`,
+		pod, pod, namespace, namespace)
+}
 
 // setStartFailures sets how many start-ups of pod ordinal fail: n > 0,
 // or -1 for all until recoverStarts.
@@ -62,7 +68,7 @@ func (s *Sim) startFails(p *pod) (string, bool) {
 	if n > 0 {
 		s.failures[p.ordinal] = n - 1
 	}
-	return startFailReason, true
+	return startFailReason(p.state.Name, s.api.Namespace), true
 }
 
 // afterStart follows a start-up item's outcome: a pod that crashed drops

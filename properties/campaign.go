@@ -183,6 +183,12 @@ func RunCampaignSlice(opts CampaignOptions) (*CampaignSlice, error) {
 	if opts.Count < 1 || opts.Index < 0 || opts.Index >= opts.Count {
 		return nil, fmt.Errorf("slice index %d of %d: want 0 <= index < count", opts.Index, opts.Count)
 	}
+	if err := opts.checkMode(); err != nil {
+		return nil, err
+	}
+	if opts.Mode != "" && opts.Backend != nil {
+		return nil, fmt.Errorf("a campaign of mode %s runs on the model only (replay its counterexamples on a backend with simrun --trace)", opts.Mode)
+	}
 	if opts.Run == nil {
 		opts.Run = reducer
 	}
@@ -253,6 +259,9 @@ type found struct {
 // shrunk counterexample, or nil if the trace holds (on the backend and on
 // the model alike).
 func (o CampaignOptions) check(k int, out *CampaignSlice) (*found, error) {
+	if o.Mode != "" {
+		return o.checkModeTrace(k, out)
+	}
 	t, modelViolated := generateAll(NewRandSource(o.Seed, uint64(k)), o.HuntOptions)
 	violated := modelViolated
 	if o.Backend != nil {
@@ -290,6 +299,28 @@ func (o CampaignOptions) check(k int, out *CampaignSlice) (*found, error) {
 		f.BackendHolds = &holds
 	}
 	return f, nil
+}
+
+// checkModeTrace is check for a campaign of static or DaemonSet sharding
+// (HuntOptions.Mode), on the model: trace k is generated and shrunk as a
+// hunt of that mode does (generateMode, prepareMode).
+func (o CampaignOptions) checkModeTrace(k int, out *CampaignSlice) (*found, error) {
+	t := generateMode(NewRandSource(o.Seed, uint64(k)), o.HuntOptions)
+	if t == nil {
+		return nil, nil
+	}
+	out.Violations++
+	opts := o.HuntOptions
+	opts.Progress = nil
+	ce, err := prepareMode(t, opts, k)
+	if err != nil {
+		return nil, err
+	}
+	ce.Trace.Name = fmt.Sprintf("%s-%s-seed-%d-trace-%d", o.Reducer, ce.Kind, o.Seed, k)
+	ce.Trace.Description = strings.Replace(ce.Trace.Description, "`"+ce.Origin+"`", "`"+o.Origin+"`", 1)
+	return &found{CampaignCounterexample: CampaignCounterexample{
+		Key: CounterexampleKey(ce.Trace), Kind: ce.Kind, Traces: 1, First: k, Trace: ce.Trace,
+	}, shrink: ce.ShrinkTime}, nil
 }
 
 // backendHolds replays t on the campaign's backend and returns its
@@ -416,6 +447,8 @@ type CampaignID struct {
 	MaxOps    int    `json:"maxOps"`
 	Faults    bool   `json:"faults,omitempty"`
 	APIServer bool   `json:"apiServer,omitempty"`
+	// Mode is the sharding mode (HuntOptions.Mode), "" for autosharding.
+	Mode string `json:"mode,omitempty"`
 }
 
 // String renders id for messages, e.g. "label-selector on the model
@@ -427,6 +460,9 @@ func (id CampaignID) String() string {
 	}
 	if id.APIServer {
 		s += ", drawing the API server's configuration"
+	}
+	if id.Mode != "" {
+		s += ", " + id.Mode + " sharding"
 	}
 	return s
 }

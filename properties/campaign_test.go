@@ -90,7 +90,7 @@ func campaignSlices(t *testing.T, id properties.CampaignID, gen properties.GenCo
 	var out []properties.LoadedSlice
 	for i := range count {
 		s, err := properties.RunCampaignSlice(properties.CampaignOptions{
-			HuntOptions: properties.HuntOptions{Reducer: id.Reducer, Seed: id.Seed, Traces: id.Traces, Gen: gen},
+			HuntOptions: properties.HuntOptions{Reducer: id.Reducer, Seed: id.Seed, Traces: id.Traces, Gen: gen, Mode: id.Mode},
 			Index:       i, Count: count,
 		})
 		if err != nil {
@@ -139,8 +139,10 @@ func TestCampaignSlicingInvariant(t *testing.T) {
 		{properties.CampaignID{Reducer: "label-selector", Seed: 3, Traces: 30, Faults: true}, properties.FaultGenConfig()},
 		{properties.CampaignID{Reducer: "v2.19.1", Seed: 1, Traces: 30, APIServer: true}, properties.GenConfig{APIServer: true}},
 		{properties.CampaignID{Reducer: "field-selector", Seed: 2, Traces: 40}, properties.GenConfig{}},
+		{properties.CampaignID{Reducer: "field-selector", Seed: 1, Traces: 30, Mode: properties.ModeStatic}, properties.GenConfig{}},
+		{properties.CampaignID{Reducer: "v2.20.0", Seed: 1, Traces: 30, Mode: properties.ModeDaemonSet}, properties.GenConfig{}},
 	} {
-		t.Run(tc.id.Reducer, func(t *testing.T) {
+		t.Run(tc.id.Reducer+"/"+tc.id.Mode, func(t *testing.T) {
 			tc.id.Backend, tc.id.MaxOps = "model", properties.DefaultMaxOps
 			one, err := properties.MergeCampaign(campaignSlices(t, tc.id, tc.gen, 1), false)
 			if err != nil {
@@ -179,7 +181,7 @@ func TestCampaignSlicingInvariant(t *testing.T) {
 			if total != one.Violations {
 				t.Errorf("%d violations, but the counterexamples count %d traces", one.Violations, total)
 			}
-			ce, err := properties.Hunt(properties.HuntOptions{Reducer: tc.id.Reducer, Seed: tc.id.Seed, Traces: tc.id.Traces, Gen: tc.gen})
+			ce, err := properties.Hunt(properties.HuntOptions{Reducer: tc.id.Reducer, Seed: tc.id.Seed, Traces: tc.id.Traces, Gen: tc.gen, Mode: tc.id.Mode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,6 +314,8 @@ func TestRunCampaignSliceRefuses(t *testing.T) {
 		{HuntOptions: properties.HuntOptions{Reducer: "label-selector", Traces: 1}, Index: 2, Count: 2},
 		{HuntOptions: properties.HuntOptions{Reducer: "label-selector", Traces: 1}, Index: -1, Count: 2},
 		{HuntOptions: properties.HuntOptions{Reducer: "label-selector", Traces: -1}},
+		{HuntOptions: properties.HuntOptions{Reducer: "label-selector", Traces: 1, Mode: "nope"}},
+		{HuntOptions: properties.HuntOptions{Reducer: "label-selector", Traces: 1, Mode: properties.ModeStatic}, Backend: clientgo.New},
 	} {
 		if _, err := properties.RunCampaignSlice(o); err == nil {
 			t.Errorf("%+v: no error", o)

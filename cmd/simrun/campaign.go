@@ -41,6 +41,7 @@ type campaignFlags struct {
 	progress  bool
 	faults    bool
 	apiServer bool
+	mode      string
 
 	indexSet bool // --index was given
 }
@@ -71,6 +72,9 @@ deploy/campaign-job.yaml). A re-run of an index (the Job controller retries a
 failed index with the same index, backoffLimitPerIndex) replaces that index's
 file: the file of the same slice of the same campaign is replaced without
 --force; any other existing file only with --force.
+
+--seed, --faults, --api-server and --mode static|daemonset generate the traces
+hunt generates with them (a --mode campaign runs on the model backend only).
 
 --backend takes what 'simrun --trace' takes. On the model (the default) the
 verdict is the generator's own. On client-go or ksm every trace is replayed on the
@@ -124,6 +128,7 @@ Exit status:
 	fl.BoolVar(&f.progress, "progress", false, "report progress on stderr even when it is not a terminal")
 	fl.BoolVar(&f.faults, "faults", false, "also generate the fault ops (compact, disconnect, cacheLag) and the explicit data plane")
 	fl.BoolVar(&f.apiServer, "api-server", false, "also draw the API server's configuration (watch cache, WatchList, page size) for a named reducer; always on for a release")
+	fl.StringVar(&f.mode, "mode", "", "sharding mode of the generated traces: static or daemonset, as for 'simrun hunt --mode' (default: autosharding; the model backend only)")
 	addBackendFlag(cmd, &f.backend)
 	_ = cmd.RegisterFlagCompletionFunc("reducer", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return append(model.ReducerNames(), model.ReleaseVersions()...), cobra.ShellCompDirectiveNoFileComp
@@ -149,7 +154,7 @@ func (f *campaignFlags) campaignID() properties.CampaignID {
 	}
 	return properties.CampaignID{
 		Reducer: f.reducer, Backend: backend, Seed: f.seed, Traces: f.traces, MaxOps: properties.DefaultMaxOps,
-		Faults: f.faults, APIServer: f.apiServer || properties.IsRelease(f.reducer),
+		Faults: f.faults, APIServer: f.apiServer || properties.IsRelease(f.reducer) && f.mode == "", Mode: f.mode,
 	}
 }
 
@@ -167,6 +172,9 @@ func (f *campaignFlags) origin() string {
 		}
 	}
 	s += fmt.Sprintf(" --seed %d --traces %d", f.seed, f.traces)
+	if f.mode != "" {
+		s += " --mode " + f.mode
+	}
 	if f.faults {
 		s += " --faults"
 	}
@@ -210,6 +218,14 @@ func campaign(out, errOut io.Writer, f *campaignFlags) error {
 	if f.count < 1 {
 		return usageErr("--count must be at least 1, got %d", f.count)
 	}
+	switch {
+	case f.mode != "" && f.mode != properties.ModeStatic && f.mode != properties.ModeDaemonSet:
+		return usageErr("unknown --mode %q, want %s or %s (empty: autosharding)", f.mode, properties.ModeStatic, properties.ModeDaemonSet)
+	case f.mode != "" && (f.faults || f.apiServer):
+		return usageErr("--faults and --api-server are autosharding's: not with --mode %s", f.mode)
+	case f.mode != "" && f.backend.name != backends[0].name:
+		return usageErr("--mode %s runs on the model backend only; replay its counterexamples on a backend with simrun --trace", f.mode)
+	}
 	index, err := f.sliceIndex()
 	if err != nil {
 		return err
@@ -244,7 +260,7 @@ func campaign(out, errOut io.Writer, f *campaignFlags) error {
 		return usageErr("--backend %s cannot run %s", f.backend.name, f.reducer)
 	}
 	opts := properties.CampaignOptions{
-		HuntOptions: properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces},
+		HuntOptions: properties.HuntOptions{Reducer: f.reducer, Seed: f.seed, Traces: f.traces, Mode: f.mode},
 		Index:       index, Count: f.count, Run: reducers[0], Origin: f.origin(),
 	}
 	if f.backend.name != backends[0].name {
@@ -628,6 +644,14 @@ func verdict(holds bool) string {
 	return sim.Violated
 }
 
+// formatStep renders a step of a counterexample of campaign id.
+func formatStep(id properties.CampaignID, s sim.Step) string {
+	if id.Mode != "" {
+		return properties.FormatModeStep(s)
+	}
+	return properties.FormatStep(s)
+}
+
 func writeCampaignText(w io.Writer, rep *properties.CampaignReport, timings bool) error {
 	var b strings.Builder
 	id := rep.Campaign
@@ -652,7 +676,11 @@ func writeCampaignText(w io.Writer, rep *properties.CampaignReport, timings bool
 		if r := t.Cluster.StatefulSet.Replicas; r != nil {
 			replicas = *r
 		}
-		fmt.Fprintf(&b, "   %s, %s schedule", count(int(replicas), "replica", "replicas"), t.Schedule)
+		if id.Mode != "" {
+			fmt.Fprintf(&b, "   %s sharding, %s schedule", id.Mode, t.Schedule)
+		} else {
+			fmt.Fprintf(&b, "   %s, %s schedule", count(int(replicas), "replica", "replicas"), t.Schedule)
+		}
 		if t.DataPlane == sim.Explicit {
 			b.WriteString(", data plane explicit")
 		}
@@ -669,7 +697,7 @@ func writeCampaignText(w io.Writer, rep *properties.CampaignReport, timings bool
 		}
 		b.WriteString("\n")
 		for j, s := range t.Steps {
-			fmt.Fprintf(&b, "   step %d: %s\n", j, properties.FormatStep(s))
+			fmt.Fprintf(&b, "   step %d: %s\n", j, formatStep(id, s))
 		}
 		fmt.Fprintf(&b, "   %s\n", verdictsOf(c, id.Backend))
 	}
@@ -692,7 +720,7 @@ func writeCampaignText(w io.Writer, rep *properties.CampaignReport, timings bool
 }
 
 var campaignPage = template.Must(template.New("campaign").Funcs(template.FuncMap{
-	"step":    properties.FormatStep,
+	"step":    formatStep,
 	"short":   shortKey,
 	"ms":      func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"inc":     func(i int) int { return i + 1 },
@@ -730,7 +758,7 @@ pre { margin: 0; }
 <table>
 <tr><th>#</th><th>name</th><th>kind</th><th>traces</th><th>first trace</th><th>steps</th><th>key</th></tr>
 {{range $i, $c := .Rep.Counterexamples}}<tr><td class="n">{{inc $i}}</td><td><code>{{$c.Trace.Name}}</code></td><td>{{$c.Kind}}</td><td class="n">{{$c.Traces}}</td><td class="n">{{$c.First}}</td>
-<td><pre>{{range $j, $s := $c.Trace.Steps}}{{$j}}: {{step $s}}
+<td><pre>{{range $j, $s := $c.Trace.Steps}}{{$j}}: {{step $.Rep.Campaign $s}}
 {{end}}</pre></td><td><code>{{short $c.Key}}</code></td></tr>
 {{end}}</table>
 {{end}}

@@ -207,6 +207,9 @@ func TestCampaignJobIndex(t *testing.T) {
 		{"0", []string{"--backend", "nope"}, `unknown backend "nope"`},
 		{"0", []string{"--out", "-"}, "--out names a directory"},
 		{"0", []string{"--ksm-release", "v2.20.0"}, "--ksm-release and --ksm-source need --backend ksm"},
+		{"0", []string{"--mode", "nope"}, `unknown --mode "nope"`},
+		{"0", []string{"--mode", "static", "--faults"}, "not with --mode static"},
+		{"0", []string{"--mode", "daemonset", "--backend", "client-go"}, "--mode daemonset runs on the model backend only"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			if tc.env == "unset" {
@@ -584,5 +587,37 @@ func TestCampaignUnsupportedTraces(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
 		t.Errorf("%d files written", len(entries))
+	}
+}
+
+// TestCampaignMode: a campaign of static sharding (--mode static, as
+// hunt's) merges its slices like one, its steps told as hunt tells them.
+func TestCampaignMode(t *testing.T) {
+	one, two := t.TempDir(), t.TempDir()
+	args := []string{"campaign", "--reducer", "field-selector", "--mode", "static", "--traces", "20"}
+	for i := range 2 {
+		if code, out, errOut := runSimrun(t, append(slices.Clone(args), "--index", strconv.Itoa(i), "--count", "2", "--out", two)...); code != exitHolds {
+			t.Fatalf("slice %d: exit %d\n%s%s", i, code, out, errOut)
+		}
+	}
+	if code, out, errOut := runSimrun(t, append(slices.Clone(args), "--out", one)...); code != exitHolds {
+		t.Fatalf("one slice: exit %d\n%s%s", code, out, errOut)
+	}
+	_, want, _ := merge(t, one, "--no-timings")
+	code, got, errOut := merge(t, two, "--no-timings")
+	if code != exitViolated || got != want {
+		t.Fatalf("two slices: exit %d\n%s%s\none:\n%s", code, got, errOut, want)
+	}
+	for _, w := range []string{"field-selector on the model backend, seed 1, 20 traces of up to 24 ops, static sharding", "static sharding, ", "step 0: apply ", "Found by"} {
+		if w == "Found by" {
+			_, j, _ := merge(t, two, "--no-timings", "--format", "json")
+			if !strings.Contains(j, "Found by `simrun campaign --reducer field-selector --seed 1 --traces 20 --mode static` in generated trace") {
+				t.Errorf("the descriptions do not name the campaign:\n%.2000s", j)
+			}
+			continue
+		}
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q:\n%s", w, got)
+		}
 	}
 }

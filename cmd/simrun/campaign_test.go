@@ -491,6 +491,9 @@ func TestCampaignManifests(t *testing.T) {
 	if reducer == "" || out == "" || backend == "" {
 		t.Errorf("--reducer %q, --out %q, --backend %q: all needed", reducer, out, backend)
 	}
+	if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMAXPROCS" && e.Value == "1" }) {
+		t.Error("the slices do not run with GOMAXPROCS=1 (one core per slice: BENCHMARKS.md, Campaigns)")
+	}
 	mounted := false
 	for _, m := range c.VolumeMounts {
 		if m.MountPath == out && claims[m.Name] != "" {

@@ -86,38 +86,52 @@ func buildSimrun(b *testing.B) string {
 // wall-clock time. Linear scaling halves it from P=1 to P=2 on a machine
 // with two free cores. cpu-ns/op, the processes' user and system time
 // together, is the work: it stays the same when the slicing adds none.
+// The /GOMAXPROCS=1 variants run each slice on one core, as
+// deploy/campaign-job.yaml does.
 func BenchmarkCampaignProcesses(b *testing.B) {
 	bin := buildSimrun(b)
-	for _, procs := range []int{1, 2} {
-		b.Run("procs="+strconv.Itoa(procs), func(b *testing.B) {
-			var cpu time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				dir := b.TempDir()
-				b.StartTimer()
-				var wg sync.WaitGroup
-				errs := make([]error, procs)
-				cpus := make([]time.Duration, procs)
-				for i := range procs {
-					wg.Go(func() {
-						cmd := exec.Command(bin, "campaign", "--reducer", "label-selector", "--seed", "1", "--traces", "400",
-							"--index", strconv.Itoa(i), "--count", strconv.Itoa(procs), "--out", dir)
-						if out, err := cmd.CombinedOutput(); err != nil {
-							errs[i] = fmt.Errorf("slice %d: %v\n%s", i, err, out)
-							return
-						}
-						cpus[i] = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-					})
-				}
-				wg.Wait()
-				for i, err := range errs {
-					if err != nil {
-						b.Fatal(err)
-					}
-					cpu += cpus[i]
-				}
-			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-		})
+	for _, v := range []struct {
+		name string
+		env  []string
+	}{{"", nil}, {"/GOMAXPROCS=1", []string{"GOMAXPROCS=1"}}} {
+		for _, procs := range []int{1, 2} {
+			benchmarkProcesses(b, bin, "procs="+strconv.Itoa(procs)+v.name, procs, v.env)
+		}
 	}
+}
+
+// benchmarkProcesses is one sub-benchmark of BenchmarkCampaignProcesses:
+// procs concurrent slices, with env added to their environment.
+func benchmarkProcesses(b *testing.B, bin, name string, procs int, env []string) {
+	b.Run(name, func(b *testing.B) {
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			dir := b.TempDir()
+			b.StartTimer()
+			var wg sync.WaitGroup
+			errs := make([]error, procs)
+			cpus := make([]time.Duration, procs)
+			for i := range procs {
+				wg.Go(func() {
+					cmd := exec.Command(bin, "campaign", "--reducer", "label-selector", "--seed", "1", "--traces", "400",
+						"--index", strconv.Itoa(i), "--count", strconv.Itoa(procs), "--out", dir)
+					cmd.Env = append(os.Environ(), env...)
+					if out, err := cmd.CombinedOutput(); err != nil {
+						errs[i] = fmt.Errorf("slice %d: %v\n%s", i, err, out)
+						return
+					}
+					cpus[i] = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpus[i]
+			}
+		}
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
 }

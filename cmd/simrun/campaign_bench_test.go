@@ -54,30 +54,14 @@ func BenchmarkCampaignMerge1000(b *testing.B) {
 	}
 }
 
-var (
-	simrunOnce sync.Once
-	simrunBin  string
-	simrunErr  error
-)
-
-// buildSimrun builds simrun once for the process benchmarks.
+// buildSimrun builds simrun into a temporary directory of b's (the build
+// cache makes it quick after the first time).
 func buildSimrun(b *testing.B) string {
-	simrunOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "simrun-bench-")
-		if err != nil {
-			simrunErr = err
-			return
-		}
-		simrunBin = filepath.Join(dir, "simrun")
-		out, err := exec.Command("go", "build", "-o", simrunBin, ".").CombinedOutput()
-		if err != nil {
-			simrunErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if simrunErr != nil {
-		b.Fatal(simrunErr)
+	bin := filepath.Join(b.TempDir(), "simrun")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	return simrunBin
+	return bin
 }
 
 // BenchmarkCampaignProcesses runs one campaign (label-selector on the

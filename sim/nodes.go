@@ -93,11 +93,11 @@ type daemonSetSharding struct {
 	insts   []*nodeInstance // serving or starting, in creation order
 	created int             // DaemonSet pods created, for their names
 
-	pods   map[string]string // live pod UID -> its node ("" unscheduled)
-	onNode map[string]int    // live pods by node ("" unscheduled)
-	// pending is the unscheduled pods, for bind (the scheduler's queue).
-	pending map[string]bool
-	writes  []podWrite
+	pods map[string]string // live pod UID -> its node ("" unscheduled)
+	// byNode is the live pods by node ("" the unscheduled ones, the
+	// scheduler's queue for bind).
+	byNode map[string]map[string]bool
+	writes []podWrite
 	// cover counts, per live pod, the stores that hold it; gap and
 	// overlap are the live pods held by none and by two or more.
 	cover        map[string]int
@@ -110,7 +110,7 @@ func (s *Sim) setupDaemonSet(t *Trace) {
 	c := t.Cluster
 	d := &daemonSetSharding{
 		spec: *c.DaemonSet, rules: model.NodeRulesOf(s.reducer), listWatch: s.reducer.ListWatch(),
-		pageSize: s.apiConfig.PageSize, pods: map[string]string{}, onNode: map[string]int{}, pending: map[string]bool{},
+		pageSize: s.apiConfig.PageSize, pods: map[string]string{}, byNode: map[string]map[string]bool{},
 		cover: map[string]int{}, gap: map[string]bool{}, overlap: map[string]bool{},
 	}
 	s.ds = d
@@ -253,7 +253,7 @@ func (s *Sim) applyNodeOp(i int, st Step) {
 		s.writePods(uids, nodes)
 	case OpBind:
 		var uids []string
-		for _, u := range sortedKeys(d.pending) {
+		for _, u := range sortedKeys(d.byNode[""]) {
 			if len(uids) == st.Count {
 				break
 			}
@@ -361,23 +361,37 @@ func (s *Sim) queuePodWrite(inst *nodeInstance, w podWrite) {
 
 // podsAt returns the pods live at revision rv that sel selects, sorted.
 func (d *daemonSetSharding) podsAt(rv uint64, sel model.NodeSelector) []string {
-	at := make(map[string]string, len(d.pods))
-	for u, n := range d.pods {
-		at[u] = n
+	// The pods a write after rv touched: their state at rv is the one
+	// before the earliest such write.
+	type state struct {
+		live bool
+		node string
 	}
+	var then map[string]state
 	for j := len(d.writes) - 1; j >= 0 && d.writes[j].rv > rv; j-- {
+		if then == nil {
+			then = map[string]state{}
+		}
 		w := d.writes[j]
 		for k, u := range w.uids {
-			if w.was[k] {
-				at[u] = w.from[k]
-			} else {
-				delete(at, u)
+			then[u] = state{w.was[k], w.from[k]}
+		}
+	}
+	// The others are where they are now: the selector is evaluated once
+	// per node, and only the selected nodes' pods are read.
+	var out []string
+	for node, pods := range d.byNode {
+		if !sel.Matches(node) {
+			continue
+		}
+		for u := range pods {
+			if _, touched := then[u]; !touched {
+				out = append(out, u)
 			}
 		}
 	}
-	var out []string
-	for u, n := range at {
-		if sel.Matches(n) {
+	for u, st := range then {
+		if st.live && sel.Matches(st.node) {
 			out = append(out, u)
 		}
 	}
@@ -658,11 +672,10 @@ func (n NodeInstance) String() string {
 func (s *Sim) nodeCheckpoint() *NodeCheckpoint {
 	d := s.ds
 	c := &NodeCheckpoint{Pods: len(d.pods)}
-	perNode := d.onNode
-	c.Pending = perNode[""]
+	c.Pending = len(d.byNode[""])
 	for _, l := range d.lanes {
 		if l.node != "" && !l.removed {
-			c.Nodes = append(c.Nodes, NodeState{Node: l.node, Pods: perNode[l.node], Tainted: l.tainted})
+			c.Nodes = append(c.Nodes, NodeState{Node: l.node, Pods: len(d.byNode[l.node]), Tainted: l.tainted})
 		}
 	}
 	for _, inst := range d.insts {
@@ -765,17 +778,17 @@ func (s *Sim) writePodsToBackend(uids, nodes []string, deleted bool) {
 // place records live pod u on node (or unscheduled).
 func (d *daemonSetSharding) place(u, node string) {
 	d.pods[u] = node
-	d.onNode[node]++
-	if node == "" {
-		d.pending[u] = true
+	if d.byNode[node] == nil {
+		d.byNode[node] = map[string]bool{}
 	}
+	d.byNode[node][u] = true
 }
 
 // unplace forgets live pod u's place on node.
 func (d *daemonSetSharding) unplace(u, node string) {
 	delete(d.pods, u)
-	if d.onNode[node]--; d.onNode[node] == 0 {
-		delete(d.onNode, node)
+	delete(d.byNode[node], u)
+	if len(d.byNode[node]) == 0 {
+		delete(d.byNode, node)
 	}
-	delete(d.pending, u)
 }

@@ -792,3 +792,16 @@ func (d *daemonSetSharding) unplace(u, node string) {
 		delete(d.byNode, node)
 	}
 }
+
+// PendingNode returns the number of items waiting in the lane of node's
+// KSM pod ("" the unscheduled pods' Deployment), 0 for a node with no
+// lane: what a deliver step with "node" can take.
+func (s *Sim) PendingNode(node string) int {
+	if s.ds == nil {
+		return 0
+	}
+	if l := s.ds.laneOf(node); l >= 0 {
+		return len(s.ds.lanes[l].queue)
+	}
+	return 0
+}

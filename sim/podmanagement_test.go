@@ -117,3 +117,29 @@ func TestCrashLoopBlocksOrderedReady(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingNode: a node lane's pending items are what a deliver can
+// take, and none once drained.
+func TestPendingNode(t *testing.T) {
+	tr, err := sim.ParseTrace("t.json", []byte(`{"name": "t", "schedule": "explicit", "cluster": {"namespace": "ns",
+		"daemonSet": {"name": "ksm", "unscheduled": "track"}, "nodes": ["a"], "pods": {"generate": 4, "seed": 1, "unscheduled": 1}},
+		"steps": [{"op": "bind", "node": "a", "count": 1}, {"op": "addNode", "node": "b"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v20, _ := model.ReleaseByVersion("v2.20.0") // it has --track-unscheduled-pods
+	s := sim.New(tr, v20, sim.Options{})
+	defer s.Close()
+	for i := range tr.Steps {
+		if err := s.Apply(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The bind: ADDED for a, DELETED for the unscheduled pods'; node b:
+	// its KSM pod's start.
+	for node, want := range map[string]int{"a": 1, "": 1, "b": 1, "c": 0} {
+		if got := s.PendingNode(node); got != want {
+			t.Errorf("PendingNode(%q) = %d, want %d", node, got, want)
+		}
+	}
+}

@@ -147,6 +147,13 @@ type GenConfig struct {
 	// them and every delivery it generates is valid for them too. Names
 	// must be known to model.ReducerByName.
 	Reducers []string
+	// Failures draws the StatefulSet's podManagementPolicy per trace
+	// (OrderedReady or Parallel; without it always Parallel) and adds
+	// the pod failure ops to what Op draws: failStart (count 1..3),
+	// crashLoop and recover (gen_failures.go). Off by default, so that
+	// the fixed-seed tests, hunts, campaigns and the counterexamples
+	// under traces/regressions stay the same.
+	Failures bool
 }
 
 // FaultGenConfig is the generator configuration with the fault ops and
@@ -189,6 +196,7 @@ type Builder struct {
 	slots    int      // pod ordinals that have ever existed
 	live     []string // live object UIDs, in creation order
 	salt     int      // distinguishes the UIDs of successive creates
+	looping  []int    // crash-looping ordinals (GenConfig.Failures), sorted
 }
 
 // NewBuilder draws a cluster (the schedule, unless cfg fixes it, and 1 to
@@ -220,11 +228,15 @@ func NewBuilder(src Source, cfg GenConfig) *Builder {
 	replicas := 1 + src.Draw("initial replicas", cfg.MaxInitialReplicas)
 	r32 := int32(replicas)
 	uids := initialUIDs(cfg.Objects)
+	policy := appsv1.ParallelPodManagement
+	if cfg.Failures {
+		policy = drawPolicy(src)
+	}
 	t := &sim.Trace{
 		Name: "generated",
 		Cluster: sim.Cluster{
 			Namespace:   Namespace,
-			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32, PodManagementPolicy: appsv1.ParallelPodManagement},
+			StatefulSet: sim.StatefulSet{Name: StatefulSetName, Labels: OriginalLabels(), Replicas: &r32, PodManagementPolicy: policy},
 			Objects:     sim.Objects{UIDs: uids},
 		},
 		Schedule:  schedule,
@@ -576,6 +588,9 @@ func (b *Builder) Op(src Source) string {
 			ops = append(ops, opWeight{sim.OpDisconnect, 2})
 		}
 	}
+	if b.cfg.Failures {
+		ops = b.failureOps(ops)
+	}
 	total := 0
 	for _, o := range ops {
 		total += o.weight
@@ -610,6 +625,8 @@ func (b *Builder) Op(src Source) string {
 		b.CacheLag(src)
 	case sim.OpDisconnect:
 		b.Disconnect(src)
+	case sim.OpFailStart, sim.OpCrashLoop, sim.OpRecover:
+		b.failureOp(src, op)
 	}
 	return op
 }

@@ -121,6 +121,11 @@ type ModeConfig struct {
 	// (ip-10-0-0-1.ec2.internal), which v2.11.0 to v2.13.0 strip
 	// (#2374), or a plain one (node-1); otherwise every name is plain.
 	DottedNodes bool
+	// Evict adds evict to what DaemonSetBuilder.Op draws: a node's KSM
+	// pod is evicted and the DaemonSet controller replaces it (an empty
+	// store until its first list). Off by default, so that the hunts
+	// and their counterexamples stay the same.
+	Evict bool
 }
 
 func (c ModeConfig) withDefaults() ModeConfig {
@@ -647,6 +652,19 @@ func (b *DaemonSetBuilder) Untaint(src Source) bool {
 	return true
 }
 
+// Evict evicts a drawn node's KSM pod; the DaemonSet controller replaces
+// it, and the new pod's store is empty until its first list (on a tainted
+// node there is no KSM pod to evict: the op changes nothing). It reports
+// false, drawing nothing, when there is no node.
+func (b *DaemonSetBuilder) Evict(src Source) bool {
+	n, ok := drawNode(src, "evict node", b.nodes)
+	if !ok {
+		return false
+	}
+	b.apply(sim.Step{Op: sim.OpEvict, Node: strPtr(n)})
+	return true
+}
+
 // CreatePods creates 1..maxPodBatch pods bound to a drawn node, or
 // (unless NoUnscheduledPods) to none.
 func (b *DaemonSetBuilder) CreatePods(src Source) {
@@ -724,6 +742,9 @@ func (b *DaemonSetBuilder) Op(src Source) string {
 	if b.CanBind() {
 		ops = append(ops, opWeight{sim.OpBind, 3})
 	}
+	if b.cfg.Evict && len(b.nodes) > 0 {
+		ops = append(ops, opWeight{sim.OpEvict, 2})
+	}
 	if b.trace.Schedule == sim.Explicit {
 		ops = append(ops, opWeight{sim.OpSettle, 2})
 		if b.CanDeliver() {
@@ -744,6 +765,8 @@ func (b *DaemonSetBuilder) Op(src Source) string {
 		b.CreatePods(src)
 	case sim.OpBind:
 		b.Bind(src)
+	case sim.OpEvict:
+		b.Evict(src)
 	case sim.OpDeliver:
 		b.Deliver(src)
 	case sim.OpSettle:

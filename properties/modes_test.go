@@ -382,6 +382,10 @@ func nodeStates(tr *sim.Trace) []nodeState {
 			} else {
 				cur.pods[*s.Node] += s.Generate
 			}
+		case sim.OpEvict:
+			// The DaemonSet controller replaces the evicted KSM pod (a
+			// tainted node has none): once its replacement has listed,
+			// nothing the oracle counts has changed.
 		case sim.OpBind:
 			k := min(s.Count, cur.unscheduled)
 			cur.unscheduled -= k
@@ -491,6 +495,7 @@ func nodeActions(b *properties.DaemonSetBuilder, src rapidSource, check func(*ra
 		"untaint":    func(t *rapid.T) { skipUnless(b.Untaint(src), "no tainted node", t) },
 		"createPods": func(*rapid.T) { b.CreatePods(src) },
 		"bind":       func(t *rapid.T) { skipUnless(b.Bind(src), "nothing to bind", t) },
+		"evict":      func(t *rapid.T) { skipUnless(b.Evict(src), "no node", t) },
 		"deliver":    func(t *rapid.T) { skipUnless(b.Deliver(src), "nothing to deliver", t) },
 		"settle":     func(t *rapid.T) { skipUnless(b.Settle(), "eager schedule", t) },
 		"":           check,
@@ -644,7 +649,7 @@ func TestModeBuilderTracesReplayAsBuilt(t *testing.T) {
 	for seed := uint64(1); seed <= seeds; seed++ {
 		for _, mode := range []string{properties.ModeStatic, properties.ModeDaemonSet} {
 			src := properties.NewRandSource(seed, 0)
-			cfg := properties.ModeConfig{Reducer: "v2.14.0", Misconfigure: seed%2 == 0, Unscheduled: properties.AnyUnscheduled, DottedNodes: true}
+			cfg := properties.ModeConfig{Reducer: "v2.14.0", Misconfigure: seed%2 == 0, Unscheduled: properties.AnyUnscheduled, DottedNodes: true, Evict: seed%3 == 0}
 			var tr *sim.Trace
 			var built *sim.Result
 			if mode == properties.ModeStatic {
@@ -690,7 +695,7 @@ func TestModeBuilderTracesReplayAsBuilt(t *testing.T) {
 	for _, want := range []string{
 		"static eager", "static explicit", "static apply", "static restart", "static create", "static delete", "static deleteDeployment", "static deliver", "static settle",
 		"daemonset eager", "daemonset explicit", "daemonset addNode", "daemonset removeNode", "daemonset taint", "daemonset untaint",
-		"daemonset createPods", "daemonset bind", "daemonset deliver", "daemonset settle",
+		"daemonset createPods", "daemonset bind", "daemonset evict", "daemonset deliver", "daemonset settle",
 	} {
 		if seen[want] == 0 {
 			t.Errorf("no %q in the generated traces (seen: %v)", want, seen)

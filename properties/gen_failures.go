@@ -102,9 +102,9 @@ func (b *Builder) Recover(src Source) bool {
 
 // failureOps adds the failure ops valid now to ops.
 func (b *Builder) failureOps(ops []opWeight) []opWeight {
-	ops = append(ops, opWeight{sim.OpFailStart, 2}, opWeight{sim.OpCrashLoop, 2})
+	ops = append(ops, opWeight{sim.OpFailStart, 3}, opWeight{sim.OpCrashLoop, 3})
 	if b.CanRecover() {
-		ops = append(ops, opWeight{sim.OpRecover, 2})
+		ops = append(ops, opWeight{sim.OpRecover, 3})
 	}
 	return ops
 }

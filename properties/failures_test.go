@@ -428,3 +428,45 @@ func TestCrashLoopLeavesShardUnserved(t *testing.T) {
 		t.Errorf("crash-looping points with objects of the shard and without: %v", seen)
 	}
 }
+
+// TestBuilderFailureTracesReplayAsBuilt: with GenConfig.Failures (and the
+// faults and the explicit data plane besides) the builder's traces are
+// valid trace files whose replay from scratch gives exactly the
+// checkpoints the builder saw — so every explicit delivery it generated
+// took an item from a lane that had one, under OrderedReady too, where
+// pods appear one at a time; across the seeds both policies, both
+// schedules and every failure op occur.
+func TestBuilderFailureTracesReplayAsBuilt(t *testing.T) {
+	replay := "go test ./properties -run '^TestBuilderFailureTracesReplayAsBuilt$'"
+	seen := map[string]int{}
+	seeds := uint64(30)
+	if testing.Short() {
+		seeds = 10
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		cfg := properties.FaultGenConfig()
+		cfg.Failures, cfg.Objects = true, 50
+		src := properties.NewRandSource(seed, 0)
+		b := properties.NewBuilder(src, cfg)
+		for range 40 {
+			b.Op(src)
+		}
+		tr := properties.CloneTrace(b.Trace())
+		data, err := properties.Marshal(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(tr.Cluster.StatefulSet.PodManagementPolicy)+" "+tr.Schedule]++
+		for _, s := range tr.Steps {
+			seen[s.Op]++
+		}
+		checkReplaysAsBuilt(t, b, seed, data, replay)
+		b.Close()
+	}
+	for _, want := range []string{"OrderedReady eager", "OrderedReady explicit", "Parallel eager", "Parallel explicit",
+		sim.OpFailStart, sim.OpCrashLoop, sim.OpRecover, sim.OpDeliver, sim.OpRestart, sim.OpScale} {
+		if seen[want] == 0 {
+			t.Errorf("no %q in the generated traces with failures (seen: %v)", want, seen)
+		}
+	}
+}

@@ -130,6 +130,23 @@
 // ShrinkMode, a shrinker of their own, reduces what they find (steps,
 // settles, deliveries, Deployments, nodes, pods, ConfigMaps).
 //
+// With GenConfig.Failures (gen_failures.go) the builder also draws the
+// StatefulSet's podManagementPolicy (OrderedReady or Parallel) and the
+// pod failure ops failStart (count 1..3), crashLoop and recover; rapid
+// checks, against an oracle read from the trace's ops and the event log
+// (failures_test.go), that under OrderedReady no pod above a crash-looping
+// ordinal is created (the simulator's restart op, which re-creates the
+// pods it names itself, excepted), that a failStart of count c makes
+// exactly c failed start-up GETs of its ordinal and then a successful
+// one, that without failure ops OrderedReady and Parallel reach the same
+// eager quiescent points, and that a quiescent point holds iff every live
+// object's shard among spec.replicas has a started pod (so a crash-looping
+// ordinal violates field-selector iff some live object is its shard's).
+// DaemonSetBuilder draws evict (ModeConfig.Evict for Op), and mixed traces
+// interleave the two builders' ops: their verdict at every quiescent
+// point is the conjunction of the ConfigMaps' and the pods' parts
+// replayed alone (mixed_test.go, eager schedule).
+//
 // The tests start from fixed seeds, so every run checks the same traces;
 // `go test ./properties -explore` draws new seeds from the clock and logs
 // them. Every failure message carries the seed and the command that

@@ -17,7 +17,7 @@ import (
 
 // failureRapidChecks is the number of traces each pod failure property
 // checks (a quarter with -short).
-const failureRapidChecks = 200
+const failureRapidChecks = 800
 
 // minFailureOps and maxFailureOps bound the ops of a generated pod
 // failure trace.

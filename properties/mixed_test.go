@@ -14,7 +14,7 @@ import (
 
 // mixedRapidChecks is the number of mixed traces TestMixedVerdictIsConjunction
 // checks (a quarter with -short).
-const mixedRapidChecks = 100
+const mixedRapidChecks = 400
 
 // mixedTrace is a generated mixed trace and its two parts: the
 // StatefulSet's (ConfigMaps by autosharding) and the DaemonSet's (pods by

@@ -22,15 +22,16 @@ import (
 // management with failing start-ups. Each draws its traces from a seeded
 // PCG source (properties.NewRandSource(-ksm.modeseed, i) for trace i), so
 // a run replays the same traces; -ksm.modetraces N replays more (or
-// fewer) of them, and -ksm.modeseed others.
+// fewer) of them, -ksm.modeseed others, -ksm.modeops longer ones.
 //
-//	go test ./ksm -run 'TestRandom(Static|DaemonSet|PodManagement)TracesAgree' -ksm.modetraces 200 -ksm.modeseed 7
+//	go test ./ksm -run 'TestRandom(Static|DaemonSet|PodManagement)TracesAgree' -ksm.modetraces 200 -ksm.modeseed 7 -ksm.modeops 16
 //
 // A disagreement prints the seed, the trace index and the trace as JSON,
 // and writes it to a file that simrun replays.
 var (
 	modeTraces = flag.Int("ksm.modetraces", 0, "TestRandom{Static,DaemonSet,PodManagement}TracesAgree: random traces per release (0: each test's default, about 40 s for the three, warm)")
 	modeSeed   = flag.Uint64("ksm.modeseed", 1, "TestRandom{Static,DaemonSet,PodManagement}TracesAgree: the seed of the random traces (trace i is stream i of it)")
+	modeOps    = flag.Int("ksm.modeops", 8, "TestRandom{Static,DaemonSet,PodManagement}TracesAgree: the most ops a random trace draws (1..N)")
 )
 
 // The default number of random traces per release of each test: together
@@ -39,8 +40,6 @@ const (
 	defaultStaticTraces        = 30
 	defaultDaemonSetTraces     = 30
 	defaultPodManagementTraces = 30
-	// maxModeOps bounds the ops of a random mode trace (1..maxModeOps).
-	maxModeOps = 8
 )
 
 func modeTraceCount(def int) int {
@@ -70,9 +69,9 @@ func (c modeCase) fail(t *testing.T, format string, args ...any) {
 	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
 		saved = "not saved: " + err.Error()
 	}
-	t.Errorf("random %s trace %d of seed %d (-ksm.modeseed %d), kube-state-metrics %s: %s\n"+
+	t.Errorf("random %s trace %d of seed %d (-ksm.modeseed %d -ksm.modeops %d), kube-state-metrics %s: %s\n"+
 		"replay: go run ./cmd/simrun --trace %s --backend ksm -r %s --windows --log   (trace %s)\n%s",
-		c.test, c.index, c.seed, c.seed, c.m.release, fmt.Sprintf(format, args...), file, c.m.reducer.Name(), saved, data)
+		c.test, c.index, c.seed, c.seed, *modeOps, c.m.release, fmt.Sprintf(format, args...), file, c.m.reducer.Name(), saved, data)
 }
 
 // checkModeAgreement replays c's trace on the model and on real KSM (nb),
@@ -176,7 +175,7 @@ func TestRandomStaticTracesAgree(t *testing.T) {
 			for i := range n {
 				src := properties.NewRandSource(*modeSeed, uint64(i))
 				b := properties.NewStaticBuilder(src, properties.ModeConfig{Reducer: v, Objects: 40, Misconfigure: true})
-				for range 1 + src.Draw("ops", maxModeOps) {
+				for range 1 + src.Draw("ops", max(1, *modeOps)) {
 					b.Op(src)
 				}
 				c := modeCase{test: "static", seed: *modeSeed, index: i, m: m, trace: properties.CloneModeTrace(b.Trace())}
@@ -219,7 +218,7 @@ func TestRandomDaemonSetTracesAgree(t *testing.T) {
 			for i := range n {
 				src := properties.NewRandSource(*modeSeed, uint64(i))
 				b := properties.NewDaemonSetBuilder(src, properties.ModeConfig{Reducer: v, Unscheduled: properties.AnyUnscheduled, DottedNodes: true})
-				for range 1 + src.Draw("ops", maxModeOps) {
+				for range 1 + src.Draw("ops", max(1, *modeOps)) {
 					b.Op(src)
 				}
 				c := modeCase{test: "daemonset", seed: *modeSeed, index: i, m: m, trace: properties.CloneModeTrace(b.Trace())}
@@ -265,7 +264,7 @@ func TestRandomPodManagementTracesAgree(t *testing.T) {
 			for i := range n {
 				src := properties.NewRandSource(*modeSeed, uint64(i))
 				b := newPodManagementBuilder(src, m.reducer)
-				for range 1 + src.Draw("ops", maxModeOps) {
+				for range 1 + src.Draw("ops", max(1, *modeOps)) {
 					b.op(src)
 				}
 				c := modeCase{test: "podmanagement", seed: *modeSeed, index: i, m: m, trace: properties.CloneTrace(b.trace)}

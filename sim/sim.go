@@ -301,9 +301,17 @@ func (s *Sim) Apply(i int) error {
 				s.createPod(o, s.replacementName(p), p.flags, nil)
 				continue
 			}
-			// The StatefulSet's replacement: its start is queued behind
-			// the deletion in the ordinal's inbox, so it starts once the
-			// old pod is gone, as the controller creates it then.
+			if s.trace.Cluster.StatefulSet.PodManagementPolicy != appsv1.ParallelPodManagement {
+				// OrderedReady: the controller re-creates the pod once it
+				// is gone, and only when every pod below it is Running
+				// and Ready (reconcile, after the deletion's delivery); a
+				// pod that does not exist yet is created in its turn.
+				s.reconcile()
+				continue
+			}
+			// Parallel: the replacement's start is queued behind the
+			// deletion in the ordinal's inbox, so it starts once the old
+			// pod is gone, as the controller creates it then.
 			s.create(o)
 		}
 	case OpFailStart:

@@ -332,24 +332,9 @@ func CheckDaemonSet(opt DaemonSetOptions) (*StaticResult, *DaemonSetCounterexamp
 	var states atomic.Uint64
 	var depthNow atomic.Int64
 	if opt.Progress != nil {
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-					if el := time.Since(start); el >= 2*time.Second {
-						opt.Progress(StaticProgress{Depth: int(depthNow.Load()), States: states.Load(), Elapsed: el})
-					}
-				}
-			}
-		})
-		defer wg.Wait()
-		defer close(done)
+		defer reportProgress(start, func(el time.Duration) {
+			opt.Progress(StaticProgress{Depth: int(depthNow.Load()), States: states.Load(), Elapsed: el})
+		})()
 	}
 	seen := map[string]bool{}
 	var layer []dsPath

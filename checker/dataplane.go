@@ -366,24 +366,9 @@ func CheckDataPlane(opt DataPlaneOptions) (*DataPlaneResult, error) {
 		frontier atomic.Int64
 	}
 	if opt.Progress != nil {
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			tick := time.NewTicker(time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-tick.C:
-					if el := time.Since(start); el >= 2*time.Second {
-						opt.Progress(DataPlaneProgress{Depth: int(prog.depth.Load()), Replays: prog.replays.Load(), Layer: int(prog.frontier.Load()), Elapsed: el})
-					}
-				}
-			}
-		})
-		defer wg.Wait()
-		defer close(done)
+		defer reportProgress(start, func(el time.Duration) {
+			opt.Progress(DataPlaneProgress{Depth: int(prog.depth.Load()), Replays: prog.replays.Load(), Layer: int(prog.frontier.Load()), Elapsed: el})
+		})()
 	}
 	total := 0
 	for depth := 0; ; depth++ {

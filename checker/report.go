@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -293,4 +294,31 @@ func (r *Result) WriteJSON(w io.Writer, x *Export, path string) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r.JSON(x, path))
+}
+
+// reportProgress calls report with the time elapsed since start once a
+// second, from two seconds in, on a goroutine of its own, until the
+// function it returns is called; that function returns once report has
+// returned for the last time.
+func reportProgress(start time.Time, report func(elapsed time.Duration)) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if el := time.Since(start); el >= 2*time.Second {
+					report(el)
+				}
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }

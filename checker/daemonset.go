@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -520,22 +519,5 @@ func (cx *DaemonSetCounterexample) Export(name string) (*DataPlaneExport, error)
 	r := cx.c.opt.Reducer
 	t := cx.Trace(name)
 	t.Description = "Found by simrun check --mode daemonset (" + r.Name() + "): " + sim.Verdict(cx.Result)
-	data, err := formatTrace(t)
-	if err != nil {
-		return nil, err
-	}
-	data = bytes.Replace(data, []byte("\"steps\": [\n  ],"), []byte("\"steps\": [],"), 1)
-	parsed, err := sim.ParseTrace(name+".json", data)
-	if err != nil {
-		return nil, fmt.Errorf("checker: the exported trace does not parse: %w", err)
-	}
-	rep, err := sim.Replay(parsed, []model.Reducer{r}, sim.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("checker: the exported trace does not replay: %w", err)
-	}
-	res := rep.Results[0]
-	if res.Holds || res.Checkpoints[len(res.Checkpoints)-1].Holds() {
-		return nil, fmt.Errorf("checker: the exported trace replays %s, not violated at its last quiescent point", sim.Verdict(res))
-	}
-	return &DataPlaneExport{Trace: t, JSON: data, Replay: res}, nil
+	return exportTrace(t, name, r, false)
 }

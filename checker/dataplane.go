@@ -472,6 +472,13 @@ func (cx *DataPlaneCounterexample) Export(name string) (*DataPlaneExport, error)
 	r := cx.d.opt.Reducer
 	t := cx.d.trace(cx.path, name, "Found by simrun check ("+r.Name()+", data plane): "+cx.Summary())
 	t.Expect = map[string]string{r.Name(): sim.Violated}
+	return exportTrace(t, name, r, true)
+}
+
+// exportTrace formats t as a trace file named name and replays it against
+// r: the export stands only if the replay is violated at its last
+// quiescent point (with atLastStep, the point of its last step).
+func exportTrace(t *sim.Trace, name string, r model.Reducer, atLastStep bool) (*DataPlaneExport, error) {
 	data, err := formatTrace(t)
 	if err != nil {
 		return nil, err
@@ -487,8 +494,11 @@ func (cx *DataPlaneCounterexample) Export(name string) (*DataPlaneExport, error)
 	}
 	res := rep.Results[0]
 	last := res.Checkpoints[len(res.Checkpoints)-1]
-	if res.Holds || last.Holds() || last.Step != len(parsed.Steps)-1 {
+	switch {
+	case atLastStep && (res.Holds || last.Holds() || last.Step != len(parsed.Steps)-1):
 		return nil, fmt.Errorf("checker: the exported trace replays %s, not violated at its last step", sim.Verdict(res))
+	case res.Holds || last.Holds():
+		return nil, fmt.Errorf("checker: the exported trace replays %s, not violated at its last quiescent point", sim.Verdict(res))
 	}
 	return &DataPlaneExport{Trace: t, JSON: data, Replay: res}, nil
 }

@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -605,24 +604,7 @@ func (cx *StaticCounterexample) Export(name string) (*DataPlaneExport, error) {
 	r := cx.c.opt.Reducer
 	t := cx.c.trace(cx.path, name, "Found by simrun check --mode static ("+r.Name()+"): "+cx.Summary())
 	t.Expect = map[string]string{r.Name(): sim.Violated}
-	data, err := formatTrace(t)
-	if err != nil {
-		return nil, err
-	}
-	data = bytes.Replace(data, []byte("\"steps\": [\n  ],"), []byte("\"steps\": [],"), 1)
-	parsed, err := sim.ParseTrace(name+".json", data)
-	if err != nil {
-		return nil, fmt.Errorf("checker: the exported trace does not parse: %w", err)
-	}
-	rep, err := sim.Replay(parsed, []model.Reducer{r}, sim.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("checker: the exported trace does not replay: %w", err)
-	}
-	res := rep.Results[0]
-	if res.Holds || res.Checkpoints[len(res.Checkpoints)-1].Holds() {
-		return nil, fmt.Errorf("checker: the exported trace replays %s, not violated at its last quiescent point", sim.Verdict(res))
-	}
-	return &DataPlaneExport{Trace: t, JSON: data, Replay: res}, nil
+	return exportTrace(t, name, r, false)
 }
 
 // Summary is a one-line account of the counterexample.

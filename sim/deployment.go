@@ -296,9 +296,14 @@ func (s *Sim) createDeploymentPod(d *deployment, slot int, waitStopped []*pod) {
 	for len(d.lanes) <= slot {
 		d.lanes = append(d.lanes, s.newLane(laneName(d.spec.Name, len(d.lanes))))
 	}
+	s.createPod(d.lanes[slot], d.nextPodName(), d.spec.flags(), waitStopped)
+}
+
+// nextPodName names the Deployment's next pod, as its ReplicaSet would
+// give it a fresh suffix: "<deployment>-<revision>-<n>".
+func (d *deployment) nextPodName() string {
 	d.created++
-	name := d.spec.Name + "-" + strconv.Itoa(d.revision) + "-" + strconv.Itoa(d.created)
-	s.createPod(d.lanes[slot], name, d.spec.flags(), waitStopped)
+	return d.spec.Name + "-" + strconv.Itoa(d.revision) + "-" + strconv.Itoa(d.created)
 }
 
 // laneName names a Deployment's lane: the Deployment for its first slot,

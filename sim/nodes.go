@@ -527,7 +527,7 @@ func (s *Sim) deliverNode(i int) {
 		l.queue = slices.DeleteFunc(l.queue, func(x nodeItem) bool { return x.inst == inst })
 		d.insts = slices.DeleteFunc(d.insts, func(x *nodeInstance) bool { return x == inst })
 	}
-	s.recover(before, inst.store())
+	s.storeChanged(before, inst.store())
 	if s.opts.Windows && s.step >= 0 && !slices.Equal(before, inst.store()) {
 		s.measureWindow()
 	}
@@ -569,9 +569,9 @@ func (inst *nodeInstance) store() []string {
 	return inst.data.Store
 }
 
-// recover updates the coverage counts after a store changed from before
-// to after (both sorted).
-func (s *Sim) recover(before, after []string) {
+// storeChanged updates the coverage counts after a store changed from
+// before to after (both sorted).
+func (s *Sim) storeChanged(before, after []string) {
 	d := s.ds
 	i, j := 0, 0
 	for i < len(before) || j < len(after) {

@@ -301,7 +301,7 @@ func (s *Sim) Apply(i int) error {
 				s.createPod(o, s.replacementName(p), p.flags, nil)
 				continue
 			}
-			if s.trace.Cluster.StatefulSet.PodManagementPolicy != appsv1.ParallelPodManagement {
+			if s.orderedReady() {
 				// OrderedReady: the controller re-creates the pod once it
 				// is gone, and only when every pod below it is Running
 				// and Ready (reconcile, after the deletion's delivery); a
@@ -601,7 +601,7 @@ func (s *Sim) reconcile() {
 		s.inbox = append(s.inbox, nil)
 		s.objq = append(s.objq, nil)
 	}
-	if s.trace.Cluster.StatefulSet.PodManagementPolicy == appsv1.ParallelPodManagement {
+	if !s.orderedReady() {
 		// Everything at once. A deleted pod's replacement is created
 		// now, its start queued behind the deletion in the ordinal's
 		// inbox: it starts once the old pod is gone.
@@ -734,11 +734,16 @@ func (s *Sim) laneName(p *pod) string {
 func (s *Sim) replacementName(p *pod) string {
 	for _, d := range s.deployments {
 		if i := slices.Index(d.lanes, p.ordinal); i >= 0 {
-			d.created++
-			return d.spec.Name + "-" + strconv.Itoa(d.revision) + "-" + strconv.Itoa(d.created)
+			return d.nextPodName()
 		}
 	}
 	return p.state.Name + "-restarted"
+}
+
+// orderedReady reports whether the StatefulSet's pods are managed
+// OrderedReady (its default), not Parallel.
+func (s *Sim) orderedReady() bool {
+	return s.trace.Cluster.StatefulSet.PodManagementPolicy != appsv1.ParallelPodManagement
 }
 
 // desired is the number of pods the cluster wants: the StatefulSet's
@@ -895,8 +900,10 @@ func (s *Sim) deliver(ordinal int) {
 		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,
 	})
-	if p.flags.Autosharding && (it.kind == itemGet || it.kind == itemStop) {
-		s.reconcile() // the pod's readiness changed, or it is gone
+	if p.flags.Autosharding && s.orderedReady() && (it.kind == itemGet || it.kind == itemStop) {
+		// The pod's readiness changed, or it is gone: what OrderedReady
+		// waits for. (Parallel has nothing to wait for.)
+		s.reconcile()
 	}
 }
 

@@ -700,7 +700,7 @@ func (t *Trace) Validate() error {
 	switch {
 	case nodes != nil && c.StatefulSet.Name == "" && !static:
 		// DaemonSet sharding alone.
-	case static && c.StatefulSet.Name != "" || static && !reflect.ValueOf(c.StatefulSet).IsZero():
+	case static && !reflect.ValueOf(c.StatefulSet).IsZero():
 		return bad(-1, "cluster.deployments", "give either statefulSet (autosharding) or deployments (static sharding), not both: they would shard the same objects twice")
 	case static:
 		lanes = &laneTracker{}

@@ -460,16 +460,9 @@ func (p *pod) startStatic(ev model.Started) (string, error) {
 	if configured == 0 || ssName != "" {
 		return "", fmt.Errorf("KSM pod %s, started with %s, did not configure its sharding at once (it listed no ConfigMaps); its requests: %s; the end of the log:\n%s", p.conn.name, strings.Join(p.args, " "), p.requests(), p.b.host.log.String())
 	}
-	resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
+	c, err := p.checkSelfConfig(strings.Join(p.args, " "), want)
 	if err != nil {
 		return "", err
-	}
-	c, err := selfConfig(resp.Self)
-	if err != nil {
-		return "", fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
-	}
-	if c != want {
-		return "", fmt.Errorf("KSM pod %s, started with %s, runs as %s; the simulator starts it as %s", p.conn.name, strings.Join(p.args, " "), c, want)
 	}
 	p.state.Phase, p.state.Config = model.Static, c
 	return fmt.Sprintf("autosharding disabled: KSM started with %s configured %s and built its stores", strings.Join(p.args, " "), c), nil
@@ -546,13 +539,17 @@ func (p *pod) await(what string, cond func() bool) error {
 
 // exportedConfigMaps returns the distinct configmap label values of the
 // samples in a /metrics body, sorted.
-func exportedConfigMaps(body string) []string {
+func exportedConfigMaps(body string) []string { return distinctLabel(body, "", "configmap") }
+
+// distinctLabel returns the distinct values of label in the samples of a
+// /metrics body whose metric names start with prefix, sorted.
+func distinctLabel(body, prefix, label string) []string {
 	seen := map[string]bool{}
 	for _, line := range strings.Split(body, "\n") {
-		if line == "" || line[0] == '#' {
+		if line == "" || line[0] == '#' || !strings.HasPrefix(line, prefix) {
 			continue
 		}
-		if v, ok := labelValue(line, "configmap"); ok {
+		if v, ok := labelValue(line, label); ok {
 			seen[v] = true
 		}
 	}
@@ -562,6 +559,24 @@ func exportedConfigMaps(body string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// checkSelfConfig reads the configuration the KSM pod exports in its
+// self-metrics (kube_state_metrics_shard_ordinal, _total_shards) and fails
+// unless it is want; cmd is how the pod was started, for the message.
+func (p *pod) checkSelfConfig(cmd string, want model.Config) (model.Config, error) {
+	resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
+	if err != nil {
+		return model.Config{}, err
+	}
+	c, err := selfConfig(resp.Self)
+	if err != nil {
+		return model.Config{}, fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
+	}
+	if c != want {
+		return model.Config{}, fmt.Errorf("KSM pod %s, started with %s, runs as %s; the simulator starts it as %s", p.conn.name, cmd, c, want)
+	}
+	return c, nil
 }
 
 // labelValue returns the value of label name in one exposition-format

@@ -125,16 +125,9 @@ func (p *pod) startPods(ev model.Started) (string, error) {
 			return "", fmt.Errorf("KSM pod %s, started with %s, lists the pods with fieldSelector=%q; the model of %s builds %q%s", p.conn.name, cmd, sent, p.b.reducer.Name(), want, hint)
 		}
 	}
-	resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
+	c, err := p.checkSelfConfig(cmd, model.Config{Shard: 0, Total: 1})
 	if err != nil {
 		return "", err
-	}
-	c, err := selfConfig(resp.Self)
-	if err != nil {
-		return "", fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
-	}
-	if want := (model.Config{Shard: 0, Total: 1}); c != want {
-		return "", fmt.Errorf("KSM pod %s, started with %s, runs as %s; the simulator starts it as %s", p.conn.name, cmd, c, want)
 	}
 	p.state.Phase, p.state.Config = model.Static, c
 	sel := "no field selector: every pod"
@@ -245,20 +238,4 @@ func (p podsPod) DeliverObjects(ev model.Event) (model.Request, []string, error)
 
 // exportedPods returns the distinct pod label values (the pods' names:
 // their UIDs) of the kube_pod_ samples in a /metrics body, sorted.
-func exportedPods(body string) []string {
-	seen := map[string]bool{}
-	for _, line := range strings.Split(body, "\n") {
-		if !strings.HasPrefix(line, "kube_pod_") {
-			continue
-		}
-		if v, ok := labelValue(line, "pod"); ok {
-			seen[v] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for v := range seen {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
+func exportedPods(body string) []string { return distinctLabel(body, "kube_pod_", "pod") }

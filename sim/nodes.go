@@ -527,9 +527,13 @@ func (s *Sim) deliverNode(i int) {
 		l.queue = slices.DeleteFunc(l.queue, func(x nodeItem) bool { return x.inst == inst })
 		d.insts = slices.DeleteFunc(d.insts, func(x *nodeInstance) bool { return x == inst })
 	}
-	s.storeChanged(before, inst.store())
-	if s.opts.Windows && s.step >= 0 && !slices.Equal(before, inst.store()) {
-		s.measureWindow()
+	// A store is never written in place: the same slice is the same
+	// store, and only a changed one costs a merge (and a window state).
+	if after := inst.store(); len(after) != len(before) || len(after) > 0 && &after[0] != &before[0] {
+		changed := s.storeChanged(before, after)
+		if changed && s.opts.Windows && s.step >= 0 {
+			s.measureWindow()
+		}
 	}
 	s.log = append(s.log, LogEntry{Step: s.step, Kind: kind, Pod: -1, PodUID: inst.name, Event: what, Outcome: outcome})
 }
@@ -570,8 +574,8 @@ func (inst *nodeInstance) store() []string {
 }
 
 // storeChanged updates the coverage counts after a store changed from
-// before to after (both sorted).
-func (s *Sim) storeChanged(before, after []string) {
+// before to after (both sorted), and reports whether they differ.
+func (s *Sim) storeChanged(before, after []string) (changed bool) {
 	d := s.ds
 	i, j := 0, 0
 	for i < len(before) || j < len(after) {
@@ -587,8 +591,11 @@ func (s *Sim) storeChanged(before, after []string) {
 		default:
 			i++
 			j++
+			continue
 		}
+		changed = true
 	}
+	return changed
 }
 
 // recount files pod u under gap or overlap by its count: a live pod held

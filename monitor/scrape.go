@@ -1,0 +1,139 @@
+package monitor
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+)
+
+// A Scrape is one scrape round at simulated time At (a multiple of the scrape
+// interval, from 0): every KSM pod that was up then, and the API server.
+type Scrape struct {
+	At      time.Duration
+	Targets []Target
+	// Objects counts the live objects by resource ("configmaps", "pods"): the
+	// API server's apiserver_storage_objects.
+	Objects map[string]int
+}
+
+// A Target is one KSM pod's /metrics as scraped (honor_labels: true, as
+// kube-prometheus scrapes KSM).
+type Target struct {
+	Job       string   // the job label: "kube-state-metrics"
+	Instance  string   // the KSM pod's name
+	Shard     int32    // kube_state_metrics_shard_ordinal{shard_ordinal="<Shard>"} <Shard>
+	Total     int      // kube_state_metrics_total_shards <Total>
+	Resource  string   // "configmaps" or "pods": what Exported names
+	Namespace string   // the exported objects' namespace
+	Exported  []string // the objects' names it exports, sorted
+}
+
+// Metric names of the series built from scrapes.
+const (
+	metricShardOrdinal   = "kube_state_metrics_shard_ordinal"
+	metricTotalShards    = "kube_state_metrics_total_shards"
+	metricConfigMapInfo  = "kube_configmap_info"
+	metricPodInfo        = "kube_pod_info"
+	metricStorageObjects = "apiserver_storage_objects"
+	apiserverJob         = "apiserver"
+)
+
+// sample is one float sample; t in milliseconds since simulated time 0.
+type sample struct {
+	t int64
+	f float64
+}
+
+// series is one time series with its samples in time order.
+type series struct {
+	lset    labels.Labels
+	samples []sample
+	// seen is the index of the last scrape that had this series.
+	seen int
+}
+
+// seriesKey identifies a series while scrapes are read, without building its
+// labels: the metric name and the values of the few labels it can have.
+type seriesKey struct {
+	metric, job, instance, a, b, c string
+}
+
+// buildSeries turns scrapes into series, sorted by labels. A series present
+// in one scrape and absent from the next gets a staleness marker
+// (value.StaleNaN) at the next scrape's time, as Prometheus's scrape loop
+// writes them when a series or a whole target disappears. Scrapes must be in
+// increasing order of At, each At a multiple of interval.
+func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("monitor: interval %v is not positive", interval)
+	}
+	index := make(map[seriesKey]*series)
+	var all, prev, cur []*series
+	for i, sc := range scrapes {
+		if sc.At < 0 || sc.At%interval != 0 {
+			return nil, fmt.Errorf("monitor: scrape %d at %v is not a non-negative multiple of the interval %v", i, sc.At, interval)
+		}
+		if i > 0 && sc.At <= scrapes[i-1].At {
+			return nil, fmt.Errorf("monitor: scrape %d at %v is not after scrape %d at %v", i, sc.At, i-1, scrapes[i-1].At)
+		}
+		t := sc.At.Milliseconds()
+		cur = cur[:0]
+		add := func(k seriesKey, f float64, mk func() labels.Labels) {
+			s := index[k]
+			if s == nil {
+				s = &series{lset: mk(), seen: -1}
+				index[k] = s
+				all = append(all, s)
+			}
+			if s.seen == i {
+				return // the same series twice in one scrape: the first wins
+			}
+			s.seen = i
+			s.samples = append(s.samples, sample{t, f})
+			cur = append(cur, s)
+		}
+		for _, tg := range sc.Targets {
+			ord := strconv.Itoa(int(tg.Shard))
+			add(seriesKey{metric: metricShardOrdinal, job: tg.Job, instance: tg.Instance, a: ord}, float64(tg.Shard), func() labels.Labels {
+				return labels.FromStrings(labels.MetricName, metricShardOrdinal, "instance", tg.Instance, "job", tg.Job, "shard_ordinal", ord)
+			})
+			add(seriesKey{metric: metricTotalShards, job: tg.Job, instance: tg.Instance}, float64(tg.Total), func() labels.Labels {
+				return labels.FromStrings(labels.MetricName, metricTotalShards, "instance", tg.Instance, "job", tg.Job)
+			})
+			var metric, objLabel string
+			switch tg.Resource {
+			case "configmaps":
+				metric, objLabel = metricConfigMapInfo, "configmap"
+			case "pods":
+				metric, objLabel = metricPodInfo, "pod"
+			default:
+				if len(tg.Exported) > 0 {
+					return nil, fmt.Errorf("monitor: scrape at %v: target %q exports resource %q, want configmaps or pods", sc.At, tg.Instance, tg.Resource)
+				}
+			}
+			for _, name := range tg.Exported {
+				add(seriesKey{metric: metric, job: tg.Job, instance: tg.Instance, a: tg.Namespace, b: name}, 1, func() labels.Labels {
+					return labels.FromStrings(labels.MetricName, metric, objLabel, name, "instance", tg.Instance, "job", tg.Job, "namespace", tg.Namespace)
+				})
+			}
+		}
+		for res, n := range sc.Objects {
+			add(seriesKey{metric: metricStorageObjects, job: apiserverJob, a: res}, float64(n), func() labels.Labels {
+				return labels.FromStrings(labels.MetricName, metricStorageObjects, "job", apiserverJob, "resource", res)
+			})
+		}
+		for _, s := range prev {
+			if s.seen != i {
+				s.samples = append(s.samples, sample{t, math.Float64frombits(value.StaleNaN)})
+			}
+		}
+		prev, cur = cur, prev
+	}
+	slices.SortFunc(all, func(a, b *series) int { return labels.Compare(a.lset, b.lset) })
+	return all, nil
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 )
@@ -60,7 +61,7 @@ type series struct {
 // seriesKey identifies a series while scrapes are read, without building its
 // labels: the metric name and the values of the few labels it can have.
 type seriesKey struct {
-	metric, job, instance, a, b, c string
+	metric, job, instance, a, b string
 }
 
 // buildSeries turns scrapes into series, sorted by labels. A series present
@@ -100,10 +101,10 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 		for _, tg := range sc.Targets {
 			ord := strconv.Itoa(int(tg.Shard))
 			add(seriesKey{metric: metricShardOrdinal, job: tg.Job, instance: tg.Instance, a: ord}, float64(tg.Shard), func() labels.Labels {
-				return labels.FromStrings(labels.MetricName, metricShardOrdinal, "instance", tg.Instance, "job", tg.Job, "shard_ordinal", ord)
+				return labels.FromStrings(model.MetricNameLabel, metricShardOrdinal, "instance", tg.Instance, "job", tg.Job, "shard_ordinal", ord)
 			})
 			add(seriesKey{metric: metricTotalShards, job: tg.Job, instance: tg.Instance}, float64(tg.Total), func() labels.Labels {
-				return labels.FromStrings(labels.MetricName, metricTotalShards, "instance", tg.Instance, "job", tg.Job)
+				return labels.FromStrings(model.MetricNameLabel, metricTotalShards, "instance", tg.Instance, "job", tg.Job)
 			})
 			var metric, objLabel string
 			switch tg.Resource {
@@ -118,13 +119,13 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 			}
 			for _, name := range tg.Exported {
 				add(seriesKey{metric: metric, job: tg.Job, instance: tg.Instance, a: tg.Namespace, b: name}, 1, func() labels.Labels {
-					return labels.FromStrings(labels.MetricName, metric, objLabel, name, "instance", tg.Instance, "job", tg.Job, "namespace", tg.Namespace)
+					return labels.FromStrings(model.MetricNameLabel, metric, objLabel, name, "instance", tg.Instance, "job", tg.Job, "namespace", tg.Namespace)
 				})
 			}
 		}
 		for res, n := range sc.Objects {
 			add(seriesKey{metric: metricStorageObjects, job: apiserverJob, a: res}, float64(n), func() labels.Labels {
-				return labels.FromStrings(labels.MetricName, metricStorageObjects, "job", apiserverJob, "resource", res)
+				return labels.FromStrings(model.MetricNameLabel, metricStorageObjects, "job", apiserverJob, "resource", res)
 			})
 		}
 		for _, s := range prev {

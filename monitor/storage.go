@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -22,7 +23,7 @@ type memStorage struct {
 func newMemStorage(all []*series) *memStorage {
 	m := &memStorage{all: all, byName: make(map[string][]*series)}
 	for _, s := range all {
-		name := s.lset.Get(labels.MetricName)
+		name := s.lset.Get(model.MetricNameLabel)
 		m.byName[name] = append(m.byName[name], s)
 	}
 	return m
@@ -41,7 +42,7 @@ type memQuerier struct {
 // name when a matcher asks for exactly that name.
 func (q *memQuerier) candidates(ms []*labels.Matcher) []*series {
 	for _, m := range ms {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 			return q.m.byName[m.Value]
 		}
 	}

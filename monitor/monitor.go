@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -153,7 +154,18 @@ func newEngine(interval time.Duration) *promql.Engine {
 // Evaluate builds the series of scrapes and evaluates every alerting rule of
 // files at 0, Interval, 2*Interval, ... up to End inclusive, with Prometheus's
 // own rule engine, as promtool's rule unit tests do.
+//
+// Each rule's expression is computed for all evaluation times by one PromQL
+// range query (PromQL defines a range query's value at each step as the
+// instant query's at that time), and rules.AlertingRule.Eval gets it, time by
+// time, through its query function; any other query (a template's) goes to
+// the engine as an instant query, as with rules.EngineQueryFunc.
+// TestRangeQueriesAgree checks that both give the same report.
 func Evaluate(scrapes []Scrape, files []RuleFile, cfg Config) (*Report, error) {
+	return evaluate(scrapes, files, cfg, true)
+}
+
+func evaluate(scrapes []Scrape, files []RuleFile, cfg Config, rangeQueries bool) (*Report, error) {
 	interval := cfg.interval()
 	if cfg.End < 0 {
 		return nil, fmt.Errorf("monitor: end %v is negative", cfg.End)
@@ -166,14 +178,50 @@ func Evaluate(scrapes []Scrape, files []RuleFile, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	query := rules.EngineQueryFunc(newEngine(interval), newMemStorage(all))
+	engine, st := newEngine(interval), newMemStorage(all)
+	query := rules.EngineQueryFunc(engine, st)
 	ctx := context.Background()
+	epoch := time.Unix(0, 0).UTC()
+	last := cfg.End - cfg.End%interval
+	if rangeQueries {
+		// The range queries run concurrently: each has its own result.
+		pre := make(map[string][]promql.Vector)
+		var exprs []string
+		var owner []loadedRule
+		for _, l := range loaded {
+			qs := l.rule.Query().String()
+			if _, ok := pre[qs]; !ok {
+				pre[qs] = nil
+				exprs, owner = append(exprs, qs), append(owner, l)
+			}
+		}
+		results := make([][]promql.Vector, len(exprs))
+		errs := make([]error, len(exprs))
+		var wg sync.WaitGroup
+		for i, qs := range exprs {
+			wg.Go(func() { results[i], errs[i] = rangeQuery(ctx, engine, st, qs, epoch, last, interval) })
+		}
+		wg.Wait()
+		for i, qs := range exprs {
+			if errs[i] != nil {
+				return nil, fmt.Errorf("monitor: rules file %s: alert %s: %w", owner[i].file, owner[i].rule.Name(), errs[i])
+			}
+			pre[qs] = results[i]
+		}
+		instant := query
+		query = func(ctx context.Context, qs string, t time.Time) (promql.Vector, error) {
+			d := t.Sub(epoch)
+			if steps, ok := pre[qs]; ok && d >= 0 && d%interval == 0 && int(d/interval) < len(steps) {
+				return steps[d/interval], nil
+			}
+			return instant(ctx, qs, t)
+		}
+	}
 
 	rep := &Report{Alerts: make([]AlertReport, len(loaded))}
 	for i, l := range loaded {
 		rep.Alerts[i] = AlertReport{Name: l.rule.Name(), File: l.file, Group: l.group, Expr: l.expr, For: l.hold}
 	}
-	epoch := time.Unix(0, 0).UTC()
 	for at := time.Duration(0); at <= cfg.End; at += interval {
 		ts := epoch.Add(at)
 		ev := Eval{At: at}
@@ -255,4 +303,34 @@ func (r *Report) String() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// rangeQuery evaluates qs at start, start+step, ... start+last and returns
+// the instant vector of each step.
+func rangeQuery(ctx context.Context, engine *promql.Engine, st *memStorage, qs string, start time.Time, last, step time.Duration) ([]promql.Vector, error) {
+	q, err := engine.NewRangeQuery(ctx, st, nil, qs, start, start.Add(last), step)
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	res := q.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, err
+	}
+	steps := make([]promql.Vector, last/step+1)
+	t0, ms := start.UnixMilli(), step.Milliseconds()
+	for _, s := range m {
+		if len(s.Histograms) > 0 {
+			return nil, fmt.Errorf("%s: histogram samples are not supported", qs)
+		}
+		for _, p := range s.Floats {
+			k := (p.T - t0) / ms
+			steps[k] = append(steps[k], promql.Sample{Metric: s.Metric, T: p.T, F: p.F})
+		}
+	}
+	return steps, nil
 }

@@ -58,10 +58,19 @@ type series struct {
 	seen int
 }
 
-// seriesKey identifies a series while scrapes are read, without building its
-// labels: the metric name and the values of the few labels it can have.
+// seriesKey identifies a series, or a target's object series, while scrapes
+// are read, without building labels: the metric name and the values of the
+// few labels it can have.
 type seriesKey struct {
-	metric, job, instance, a, b string
+	metric, job, instance, a string
+}
+
+// objectSeries are a target's series of one kind of object, by object name,
+// and in the order of its last scrape.
+type objectSeries struct {
+	byName map[string]*series
+	names  []string
+	last   []*series
 }
 
 // buildSeries turns scrapes into series, sorted by labels. A series present
@@ -73,7 +82,8 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 	if interval <= 0 {
 		return nil, fmt.Errorf("monitor: interval %v is not positive", interval)
 	}
-	index := make(map[seriesKey]*series)
+	index := make(map[seriesKey]*series) // the series of targets and of the API server
+	objects := make(map[seriesKey]*objectSeries)
 	var all, prev, cur []*series
 	for i, sc := range scrapes {
 		if sc.At < 0 || sc.At%interval != 0 {
@@ -84,13 +94,8 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 		}
 		t := sc.At.Milliseconds()
 		cur = cur[:0]
-		add := func(k seriesKey, f float64, mk func() labels.Labels) {
-			s := index[k]
-			if s == nil {
-				s = &series{lset: mk(), seen: -1}
-				index[k] = s
-				all = append(all, s)
-			}
+		// record appends the scrape's sample to s.
+		record := func(s *series, f float64) {
 			if s.seen == i {
 				return // the same series twice in one scrape: the first wins
 			}
@@ -98,14 +103,29 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 			s.samples = append(s.samples, sample{t, f})
 			cur = append(cur, s)
 		}
+		newSeries := func(kv ...string) *series {
+			// Room for a sample per remaining scrape and a staleness marker.
+			s := &series{lset: labels.FromStrings(kv...), seen: -1, samples: make([]sample, 0, min(len(scrapes)-i+1, 64))}
+			all = append(all, s)
+			return s
+		}
+		lookup := func(k seriesKey, kv ...string) *series {
+			s := index[k]
+			if s == nil {
+				s = newSeries(kv...)
+				index[k] = s
+			}
+			return s
+		}
 		for _, tg := range sc.Targets {
 			ord := strconv.Itoa(int(tg.Shard))
-			add(seriesKey{metric: metricShardOrdinal, job: tg.Job, instance: tg.Instance, a: ord}, float64(tg.Shard), func() labels.Labels {
-				return labels.FromStrings(model.MetricNameLabel, metricShardOrdinal, "instance", tg.Instance, "job", tg.Job, "shard_ordinal", ord)
-			})
-			add(seriesKey{metric: metricTotalShards, job: tg.Job, instance: tg.Instance}, float64(tg.Total), func() labels.Labels {
-				return labels.FromStrings(model.MetricNameLabel, metricTotalShards, "instance", tg.Instance, "job", tg.Job)
-			})
+			record(lookup(seriesKey{metric: metricShardOrdinal, job: tg.Job, instance: tg.Instance, a: ord},
+				model.MetricNameLabel, metricShardOrdinal, "instance", tg.Instance, "job", tg.Job, "shard_ordinal", ord), float64(tg.Shard))
+			record(lookup(seriesKey{metric: metricTotalShards, job: tg.Job, instance: tg.Instance},
+				model.MetricNameLabel, metricTotalShards, "instance", tg.Instance, "job", tg.Job), float64(tg.Total))
+			if len(tg.Exported) == 0 {
+				continue
+			}
 			var metric, objLabel string
 			switch tg.Resource {
 			case "configmaps":
@@ -113,20 +133,41 @@ func buildSeries(scrapes []Scrape, interval time.Duration) ([]*series, error) {
 			case "pods":
 				metric, objLabel = metricPodInfo, "pod"
 			default:
-				if len(tg.Exported) > 0 {
-					return nil, fmt.Errorf("monitor: scrape at %v: target %q exports resource %q, want configmaps or pods", sc.At, tg.Instance, tg.Resource)
-				}
+				return nil, fmt.Errorf("monitor: scrape at %v: target %q exports resource %q, want configmaps or pods", sc.At, tg.Instance, tg.Resource)
 			}
-			for _, name := range tg.Exported {
-				add(seriesKey{metric: metric, job: tg.Job, instance: tg.Instance, a: tg.Namespace, b: name}, 1, func() labels.Labels {
-					return labels.FromStrings(model.MetricNameLabel, metric, objLabel, name, "instance", tg.Instance, "job", tg.Job, "namespace", tg.Namespace)
-				})
+			k := seriesKey{metric: metric, job: tg.Job, instance: tg.Instance, a: tg.Namespace}
+			os := objects[k]
+			if os == nil {
+				os = &objectSeries{byName: make(map[string]*series, len(tg.Exported))}
+				objects[k] = os
+			}
+			// Fast path: the target exports the same objects as in its
+			// last scrape, in the same (sorted) order.
+			same := len(os.names) == len(tg.Exported)
+			for j, name := range tg.Exported {
+				if same && os.names[j] == name {
+					record(os.last[j], 1)
+					continue
+				}
+				if same {
+					same = false
+					os.names, os.last = os.names[:j], os.last[:j]
+				}
+				s := os.byName[name]
+				if s == nil {
+					s = newSeries(model.MetricNameLabel, metric, objLabel, name, "instance", tg.Instance, "job", tg.Job, "namespace", tg.Namespace)
+					os.byName[name] = s
+				}
+				record(s, 1)
+				os.names, os.last = append(os.names, name), append(os.last, s)
+			}
+			if !same && len(os.names) > len(tg.Exported) {
+				os.names, os.last = os.names[:len(tg.Exported)], os.last[:len(tg.Exported)]
 			}
 		}
 		for res, n := range sc.Objects {
-			add(seriesKey{metric: metricStorageObjects, job: apiserverJob, a: res}, float64(n), func() labels.Labels {
-				return labels.FromStrings(model.MetricNameLabel, metricStorageObjects, "job", apiserverJob, "resource", res)
-			})
+			record(lookup(seriesKey{metric: metricStorageObjects, job: apiserverJob, a: res},
+				model.MetricNameLabel, metricStorageObjects, "job", apiserverJob, "resource", res), float64(n))
 		}
 		for _, s := range prev {
 			if s.seen != i {

@@ -81,7 +81,9 @@ func WritePromtoolTest(w io.Writer, scrapes []Scrape, rep *Report, ruleFilePaths
 		fmt.Fprintf(bw, "      - eval_time: %s\n", model.Duration(c.at))
 		fmt.Fprintf(bw, "        alertname: %s\n", c.name)
 		var firing []Alert
-		if ev := rep.evalAt(c.at); ev != nil {
+		// promtool checks eval_time t against the evaluation at the last
+		// multiple of the interval not after t.
+		if ev := rep.evalAt(c.at - c.at%interval); ev != nil {
 			for _, a := range ev.Firing {
 				if a.Name() == c.name {
 					firing = append(firing, a)

@@ -29,6 +29,11 @@ func promtoolScenarios() map[string]scenario {
 			{name: "kube-state-metrics-0", shard: 0, total: 2, to: 2 * m},
 			{name: "kube-state-metrics-1", shard: 1, total: 2, to: 2 * m},
 		}, n: 4, end: 20 * m},
+		// End is not a multiple of the interval: the last evaluation is at 20m.
+		"all-down-end-unaligned": {pods: []pod{
+			{name: "kube-state-metrics-0", shard: 0, total: 2, to: 2 * m},
+			{name: "kube-state-metrics-1", shard: 1, total: 2, to: 2 * m},
+		}, n: 2, end: 20*m + 10*time.Second},
 		"transient-overlap": {pods: []pod{
 			ksm(0, 0, 2), ksm(1, 1, 2),
 			{name: "kube-state-metrics-0-new", shard: 0, total: 2, from: 5 * m, to: 7 * m},

@@ -43,7 +43,9 @@
 // PromQL defines as the instant query at each step; Eval receives it time by
 // time through its query function and keeps the pending and firing states
 // (for, keep_firing_for) itself. A test checks that this reports exactly what
-// an instant query per evaluation (rules.EngineQueryFunc) reports.
+// an instant query per evaluation (rules.EngineQueryFunc) reports. Unlike
+// promtool, the ALERTS and ALERTS_FOR_STATE series the rules produce are not
+// written back, so a rule that queries them is not supported.
 //
 // # Alignment with promtool
 //
@@ -66,4 +68,16 @@
 // KubeStateMetricsObjectsMissing (fewer distinct objects exported than the
 // API server stores, which needs apiserver_storage_objects: no KSM series
 // carries the number of objects that exist).
+//
+// What they say, as the tests reproduce with real KSM behaviour (each alert
+// after 15 minutes pending): pods configured 0/3 1/3 2/3 raise nothing; after
+// a relabel then scale-up that leaves pods 0/2 1/2 2/3,
+// KubeStateMetricsShardingMismatch fires and KubeStateMetricsShardsMissing
+// does not (ordinals 0, 1, 2 are all there); after a scale-down that leaves
+// pods 0/3 1/3, KubeStateMetricsShardsMissing fires and
+// KubeStateMetricsShardingMismatch does not. Pods that never configured
+// sharding export shard_ordinal 0 and total_shards 1 and every object: three
+// of them raise no mixin alert at all, only
+// KubeStateMetricsObjectsExportedTwice. When every KSM pod is down, only
+// KubeStateMetricsObjectsMissing fires (the mixin's expressions are empty).
 package monitor

@@ -190,3 +190,34 @@ func TestEvaluateErrors(t *testing.T) {
 		t.Errorf("misaligned scrape: error %v", err)
 	}
 }
+
+// TestEvaluatePods checks the kube_pod_info side of the coverage rules: a pod
+// exported twice and a pod no shard exports.
+func TestEvaluatePods(t *testing.T) {
+	var scrapes []Scrape
+	for at := time.Duration(0); at <= 20*time.Minute; at += testInterval {
+		scrapes = append(scrapes, Scrape{
+			At: at,
+			Targets: []Target{
+				{Job: "kube-state-metrics", Instance: "ksm-0", Shard: 0, Total: 2, Resource: "pods", Namespace: "ns", Exported: []string{"p0", "p1"}},
+				{Job: "kube-state-metrics", Instance: "ksm-1", Shard: 1, Total: 2, Resource: "pods", Namespace: "ns", Exported: []string{"p1"}},
+			},
+			Objects: map[string]int{"pods": 3},
+		})
+	}
+	rep, err := Evaluate(scrapes, DefaultRuleFiles(), Config{End: 20 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range rep.Evals[len(rep.Evals)-1].Firing {
+		got = append(got, a.Labels.String())
+	}
+	want := []string{
+		`{alertname="KubeStateMetricsObjectsExportedTwice", namespace="ns", pod="p1", severity="critical"}`,
+		`{alertname="KubeStateMetricsObjectsMissing", resource="pods", severity="critical"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("firing at 20m:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

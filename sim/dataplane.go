@@ -171,7 +171,7 @@ func (s *Sim) configureSharding(p *pod) {
 	c := p.state.Config
 	p.data = model.NewReflector(c.Shard, c.Total, s.reducer.ListWatch(), s.apiConfig.PageSize)
 	p.hasStore, p.dataWatch = true, false
-	s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
+	s.pushObjects(p.ordinal, item{kind: itemObjPage, pod: p})
 	if or, ok := p.runner.(ObjectsRunner); ok && s.err == nil {
 		if err := or.ConfigureSharding(c.Shard, c.Total, s.apiConfig.PageSize); err != nil {
 			s.err = fmt.Errorf("%s backend: pod %s: ConfigureSharding: %w", s.backend.Name(), p.state.Name, err)
@@ -190,7 +190,7 @@ func (s *Sim) dropObjectItems(p *pod, drop func(item) bool) {
 func (s *Sim) follow(p *pod) {
 	r := p.data
 	if !r.Watching {
-		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjPage, pod: p})
+		s.pushObjects(p.ordinal, item{kind: itemObjPage, pod: p})
 		return
 	}
 	if p.dataWatch {
@@ -198,7 +198,7 @@ func (s *Sim) follow(p *pod) {
 	}
 	from := model.ParseResourceVersion(r.Request.ResourceVersion)
 	if from < s.api.compacted {
-		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjWatchEnd, pod: p, expired: true})
+		s.pushObjects(p.ordinal, item{kind: itemObjWatchEnd, pod: p, expired: true})
 		return
 	}
 	p.dataWatch = true
@@ -212,11 +212,11 @@ func (s *Sim) follow(p *pod) {
 func (s *Sim) queueObjectWrite(p *pod, w objectWrite) {
 	rv := strconv.FormatUint(w.rv, 10)
 	if len(w.created) > 0 {
-		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjEvent, pod: p,
+		s.pushObjects(p.ordinal, item{kind: itemObjEvent, pod: p,
 			objects: model.ObjectsWatched{Type: watch.Added, UIDs: w.created, ResourceVersion: rv}})
 	}
 	if len(w.deleted) > 0 {
-		s.objq[p.ordinal] = append(s.objq[p.ordinal], item{kind: itemObjEvent, pod: p,
+		s.pushObjects(p.ordinal, item{kind: itemObjEvent, pod: p,
 			objects: model.ObjectsWatched{Type: watch.Deleted, UIDs: w.deleted, ResourceVersion: rv}})
 	}
 }
@@ -282,7 +282,7 @@ func (s *Sim) deliverObjects(ordinal int) {
 		s.measureWindow()
 	}
 	s.log = append(s.log, LogEntry{
-		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
+		Step: s.step, At: Seconds(s.clock.now), Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config,
 	})
 }
@@ -442,13 +442,13 @@ func (s *Sim) disconnect(ordinal int) {
 	if p.watching {
 		p.watching = false
 		s.inbox[ordinal] = slices.DeleteFunc(s.inbox[ordinal], func(x item) bool { return x.pod == p && x.kind == itemEvent })
-		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemSSWatchEnd, pod: p})
+		s.push(ordinal, item{kind: itemSSWatchEnd, pod: p})
 		ended = append(ended, "StatefulSet")
 	}
 	if p.dataWatch {
 		p.dataWatch = false
 		s.dropObjectItems(p, func(x item) bool { return x.kind == itemObjEvent })
-		s.objq[ordinal] = append(s.objq[ordinal], item{kind: itemObjWatchEnd, pod: p})
+		s.pushObjects(ordinal, item{kind: itemObjWatchEnd, pod: p})
 		ended = append(ended, "objects")
 	}
 	if d, ok := p.runner.(Disconnecter); ok && s.err == nil {
@@ -525,12 +525,12 @@ func (s *Sim) watchStatefulSet(p *pod) {
 	}
 	evs, expired := s.api.watchFrom(p.selector, p.ssRV)
 	if expired {
-		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemSSExpired, pod: p})
+		s.push(p.ordinal, item{kind: itemSSExpired, pod: p})
 		return
 	}
 	p.watching = true
 	for _, ev := range evs {
-		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemEvent, pod: p, event: ev})
+		s.push(p.ordinal, item{kind: itemEvent, pod: p, event: ev})
 	}
 }
 
@@ -552,5 +552,5 @@ func (s *Sim) deliverWatchEnd(it item) {
 		return
 	}
 	s.logf(LogWatchEnd, p.ordinal, p.uid, "informer watch ERROR 410 Gone (resourceVersion %d compacted): relist", p.ssRV)
-	s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemList, pod: p, relist: true})
+	s.push(p.ordinal, item{kind: itemList, pod: p, relist: true})
 }

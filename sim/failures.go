@@ -54,7 +54,7 @@ func (s *Sim) recoverStarts(ordinal int) {
 	s.logf(LogFault, ordinal, "", "recovers: its next start-up succeeds")
 	if p := s.newest(ordinal); p != nil && p.state.Phase == model.Crashed && !p.stopping &&
 		!slices.ContainsFunc(s.inbox[ordinal], func(it item) bool { return it.pod == p && it.kind == itemRestart }) {
-		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemRestart, pod: p})
+		s.push(ordinal, item{kind: itemRestart, pod: p})
 	}
 }
 
@@ -79,9 +79,10 @@ func (s *Sim) afterStart(p *pod, kind itemKind) {
 	case kind == itemGet && p.state.Phase == model.Crashed:
 		s.inbox[p.ordinal] = slices.DeleteFunc(s.inbox[p.ordinal], func(x item) bool { return x.pod == p && x.kind == itemList })
 		if s.failures[p.ordinal] >= 0 {
-			s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemRestart, pod: p})
+			s.push(p.ordinal, item{kind: itemRestart, pod: p})
 		}
 	case kind == itemRestart && p.state.Phase == model.Starting:
-		s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemGet, pod: p}, item{kind: itemList, pod: p})
+		s.push(p.ordinal, item{kind: itemGet, pod: p})
+		s.push(p.ordinal, item{kind: itemList, pod: p})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -42,6 +43,8 @@ type nodeItem struct {
 	kind  nodeItemKind
 	inst  *nodeInstance
 	event model.ObjectsWatched
+	due   time.Duration // as item's (clock.go)
+	seq   uint64
 }
 
 // podWrite is one write of the pods, at one resourceVersion: created,
@@ -181,7 +184,7 @@ func (s *Sim) createNodeInstance(i int) {
 	}
 	l.newest = inst
 	d.insts = append(d.insts, inst)
-	l.queue = append(l.queue, nodeItem{kind: nodeStart, inst: inst})
+	s.pushNode(l, nodeItem{kind: nodeStart, inst: inst})
 	s.logf(LogCreated, -1, name, "created with %s; start queued", strings.Join(f.Args(name, s.api.Namespace), " "))
 }
 
@@ -193,7 +196,7 @@ func (s *Sim) stopNodeInstance(i int) {
 		return
 	}
 	inst.stopping = true
-	l.queue = append(l.queue, nodeItem{kind: nodeStop, inst: inst})
+	s.pushNode(l, nodeItem{kind: nodeStop, inst: inst})
 	s.logf(LogDeletionQueued, -1, inst.name, "deletion queued")
 }
 
@@ -348,14 +351,14 @@ func (s *Sim) queuePodWrite(inst *nodeInstance, w podWrite) {
 		}
 	}
 	rv := strconv.FormatUint(w.rv, 10)
-	q := &s.ds.lanes[inst.lane].queue
+	l := s.ds.lanes[inst.lane]
 	if len(added) > 0 {
 		slices.Sort(added)
-		*q = append(*q, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Added, UIDs: added, ResourceVersion: rv}})
+		s.pushNode(l, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Added, UIDs: added, ResourceVersion: rv}})
 	}
 	if len(deleted) > 0 {
 		slices.Sort(deleted)
-		*q = append(*q, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Deleted, UIDs: deleted, ResourceVersion: rv}})
+		s.pushNode(l, nodeItem{kind: nodeEvent, inst: inst, event: model.ObjectsWatched{Type: watch.Deleted, UIDs: deleted, ResourceVersion: rv}})
 	}
 }
 
@@ -451,22 +454,6 @@ func (s *Sim) nodePending() int {
 	return n
 }
 
-// drainNodes delivers one item of every node lane that has one; it
-// reports whether it delivered any.
-func (s *Sim) drainNodes() bool {
-	if s.ds == nil {
-		return false
-	}
-	any := false
-	for i, l := range s.ds.lanes {
-		if len(l.queue) > 0 {
-			s.deliverNode(i)
-			any = true
-		}
-	}
-	return any
-}
-
 // deliverNode processes the head of node lane i's queue.
 func (s *Sim) deliverNode(i int) {
 	d := s.ds
@@ -498,7 +485,7 @@ func (s *Sim) deliverNode(i int) {
 				s.err = fmt.Errorf("%s backend: pod %s: ConfigureSharding: %w", s.backend.Name(), inst.name, err)
 			}
 		}
-		l.queue = append(l.queue, nodeItem{kind: nodePage, inst: inst})
+		s.pushNode(l, nodeItem{kind: nodePage, inst: inst})
 		outcome = "pods store built, " + describeNodeSelector(sel) + "; " + inst.data.Request.String()
 	case nodePage:
 		what = inst.data.Request.String()
@@ -535,7 +522,7 @@ func (s *Sim) deliverNode(i int) {
 			s.measureWindow()
 		}
 	}
-	s.log = append(s.log, LogEntry{Step: s.step, Kind: kind, Pod: -1, PodUID: inst.name, Event: what, Outcome: outcome})
+	s.log = append(s.log, LogEntry{Step: s.step, At: Seconds(s.clock.now), Kind: kind, Pod: -1, PodUID: inst.name, Event: what, Outcome: outcome})
 }
 
 func describeNodeSelector(sel string) string {
@@ -550,7 +537,7 @@ func describeNodeSelector(sel string) string {
 func (s *Sim) followPods(inst *nodeInstance) {
 	r := inst.data
 	if !r.Watching {
-		s.ds.lanes[inst.lane].queue = append(s.ds.lanes[inst.lane].queue, nodeItem{kind: nodePage, inst: inst})
+		s.pushNode(s.ds.lanes[inst.lane], nodeItem{kind: nodePage, inst: inst})
 		return
 	}
 	if inst.watching {
@@ -718,7 +705,9 @@ func (s *Sim) deliverNodeStep(i int, st Step) error {
 			return &TraceError{Step: i, Field: "count",
 				Msg: fmt.Sprintf("the KSM pod of %s ran out of items after %d of %d deliveries", who, n, st.Count)}
 		}
+		s.advance(s.ds.lanes[l].queue[0].due)
 		s.deliverNode(l)
+		s.recordPoint()
 		if s.err != nil {
 			return s.err // the backend failed: nothing after it is trusted
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/shardsim/shardsim/internal/textsafe"
 	"github.com/shardsim/shardsim/model"
@@ -49,6 +50,9 @@ type Result struct {
 	// Pending counts the items still undelivered when the trace ended.
 	Pending int        `json:"pending,omitempty"`
 	Log     []LogEntry `json:"log,omitempty"`
+	// Timeline is the impact over simulated time, with
+	// Options.Timeline.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // Sharding modes of a trace (KSM README: "Horizontal sharding",
@@ -65,8 +69,12 @@ const (
 
 // Checkpoint is the state of the shards at the end of one step.
 type Checkpoint struct {
-	Step     int         `json:"step"` // index into steps, -1 for the initial point
-	Op       string      `json:"op"`
+	Step int    `json:"step"` // index into steps, -1 for the initial point
+	Op   string `json:"op"`
+	// Start is the simulated time of the step's op, At of this point:
+	// the step took At-Start (clock.go).
+	Start    Seconds     `json:"start"`
+	At       Seconds     `json:"at"`
 	Replicas int         `json:"replicas"` // the StatefulSet's spec.replicas; static: the Deployments' replicas summed
 	Objects  int         `json:"objects"`  // live objects
 	Pending  int         `json:"pending,omitempty"`
@@ -175,6 +183,7 @@ const (
 // (Pod -1) or an item one pod processed, with what the pod made of it.
 type LogEntry struct {
 	Step    int          `json:"step"`
+	At      Seconds      `json:"at"` // simulated time
 	Kind    LogKind      `json:"kind"`
 	Pod     int          `json:"pod"`
 	PodUID  string       `json:"podUID,omitempty"`
@@ -316,6 +325,9 @@ func (r *Report) WriteText(w io.Writer, withLog bool) error {
 				step, w.Violated, w.States, w.MaxGap, w.MaxOverlap, w.Healing)
 		}
 		fmt.Fprintf(&b, "  verdict: %s\n", textsafe.Text(Verdict(res)))
+		if res.Timeline != nil {
+			res.Timeline.writeText(&b)
+		}
 		if withLog {
 			b.WriteString("  event log:\n")
 			for _, e := range res.Log {
@@ -616,7 +628,7 @@ func (e LogEntry) String() string {
 	case e.PodUID != "":
 		who = "KSM pod " + e.PodUID // of DaemonSet sharding, by name
 	}
-	s := fmt.Sprintf("[%s] %s: %s", step, who, e.Event)
+	s := fmt.Sprintf("[%s %s] %s: %s", step, FormatDuration(time.Duration(e.At)), who, e.Event)
 	if e.Outcome != "" {
 		s += " => " + e.Outcome
 	}

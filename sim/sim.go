@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 
@@ -43,6 +44,10 @@ type Options struct {
 	// costs one evaluation per such delivery.
 	Windows bool
 
+	// Timeline records the replay's impact over simulated time
+	// (Result.Timeline); nil: none.
+	Timeline *TimelineOptions
+
 	// continuation marks the replays classify makes: they are not
 	// classified themselves.
 	continuation bool
@@ -77,6 +82,10 @@ type item struct {
 	// waitStopped: the item is not delivered before every one of these
 	// pods has stopped (a Recreate rollout's new pods).
 	waitStopped []*pod
+	// due is the simulated time the item can be delivered at; seq the
+	// order it was queued in (clock.go).
+	due time.Duration
+	seq uint64
 }
 
 // ready reports whether the item can be delivered now.
@@ -137,9 +146,12 @@ type Sim struct {
 	objWrites []objectWrite            // every create and delete, in order
 	splits    map[pageKey][]model.Page // SplitPage results for the current objects
 
-	step   int // index of the step being replayed, -1 before the first
-	log    []LogEntry
-	result Result
+	step      int           // index of the step being replayed, -1 before the first
+	stepStart time.Duration // when it started
+	clock     clock
+	tl        *timeline // nil without Options.Timeline
+	log       []LogEntry
+	result    Result
 }
 
 // Run replays t against r and returns the result. It fails on a valid
@@ -217,6 +229,11 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 		opts.Strict, opts.Windows = true, true
 	}
 	s := &Sim{trace: t, reducer: r, opts: opts, step: -1, apiConfig: t.Cluster.Config()}
+	lat, err := t.Cluster.Latencies.resolve("cluster.latencies")
+	if err != nil {
+		s.err = err // Validate reports it first
+	}
+	s.clock = newClock(lat)
 	if t.Cluster.StatefulSet.Name != "" {
 		s.api = NewAPIServer(t.Cluster.Namespace, t.Cluster.StatefulSet)
 	} else {
@@ -266,6 +283,15 @@ func New(t *Trace, r model.Reducer, opts Options) *Sim {
 		s.setupDaemonSet(t)
 	}
 	s.drain()
+	// Time starts at the initial checkpoint: the setup happened before
+	// it (its log entries have negative times).
+	for i := range s.log {
+		s.log[i].At -= Seconds(s.clock.now)
+	}
+	s.clock.now = 0
+	if opts.Timeline != nil && s.err == nil {
+		s.startTimeline()
+	}
 	s.observe("initial")
 	return s
 }
@@ -283,7 +309,9 @@ func (s *Sim) Apply(i int) error {
 		return s.err
 	}
 	s.step = i
+	s.stepStart = s.clock.now
 	st := s.trace.Steps[i]
+	s.beginStep(i, st.Op)
 	switch st.Op {
 	case OpRelabel:
 		s.write(func(ss *appsv1.StatefulSet) { ss.Labels = cloneLabels(st.Labels) })
@@ -374,11 +402,17 @@ func (s *Sim) Apply(i int) error {
 				return &TraceError{Step: i, Field: "count",
 					Msg: fmt.Sprintf("pod %d's next item waits for the old pods of a Recreate rollout to stop (after %d of %d deliveries): deliver their deletions first", *st.Pod, n, st.Count)}
 			}
+			s.advance(queue[*st.Pod][0].due)
 			deliver(*st.Pod)
+			s.recordPoint()
 		}
 	case OpSettle:
 		s.drain()
+	case OpWait:
+		d, _ := ParseDuration(st.Duration) // Validate checked it
+		s.advance(s.clock.now + d)
 	}
+	s.recordPoint() // the op's own effect, before anything is delivered
 	switch {
 	case s.trace.Schedule != Explicit:
 		s.drain()
@@ -411,6 +445,9 @@ func (s *Sim) Finish() *Result {
 	}
 	r.Pending = s.pending()
 	r.Log = s.log
+	if s.tl != nil && s.err == nil {
+		r.Timeline = s.timelineResult()
+	}
 	return &r
 }
 
@@ -466,8 +503,10 @@ func (s *Sim) observe(op string) {
 	if n := len(s.result.Windows); n > 0 && s.result.Windows[n-1].Step == s.step {
 		s.result.Windows[n-1].Op = op
 	}
+	s.endStep()
 	c := Checkpoint{
 		Step: s.step, Op: op, Pods: pods,
+		Start: Seconds(s.stepStart), At: Seconds(s.clock.now),
 		Replicas: s.desired(),
 		Complete: cov.Complete, Disjoint: cov.Disjoint,
 		Gap: s.uidSet(cov.Gap), Overlap: s.uidSet(cov.Overlap),
@@ -576,7 +615,7 @@ func (s *Sim) write(mutate func(*appsv1.StatefulSet)) {
 			continue
 		}
 		if ev, ok := WatchEvent(p.selector, old, cur); ok {
-			s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemEvent, pod: p, event: ev})
+			s.push(p.ordinal, item{kind: itemEvent, pod: p, event: ev})
 		}
 	}
 }
@@ -689,11 +728,12 @@ func (s *Sim) createPod(ordinal int, name string, f model.Flags, waitStopped []*
 	}
 	s.latest[ordinal] = p
 	if f.Autosharding {
-		s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemGet, pod: p, waitStopped: waitStopped}, item{kind: itemList, pod: p})
+		s.push(ordinal, item{kind: itemGet, pod: p, waitStopped: waitStopped})
+		s.push(ordinal, item{kind: itemList, pod: p})
 		s.logf(LogCreated, ordinal, p.uid, "created; start queued (GET, then LIST)")
 		return
 	}
-	s.inbox[ordinal] = append(s.inbox[ordinal], item{kind: itemStart, pod: p, waitStopped: waitStopped})
+	s.push(ordinal, item{kind: itemStart, pod: p, waitStopped: waitStopped})
 	s.logf(LogCreated, ordinal, p.uid, "%s created with %s; start queued", name, strings.Join(f.Args(name, s.api.Namespace), " "))
 }
 
@@ -761,38 +801,31 @@ func (s *Sim) stop(p *pod) {
 		return
 	}
 	p.stopping = true
-	s.inbox[p.ordinal] = append(s.inbox[p.ordinal], item{kind: itemStop, pod: p})
+	s.push(p.ordinal, item{kind: itemStop, pod: p})
 	s.logf(LogDeletionQueued, p.ordinal, p.uid, "deletion queued")
 }
 
-// drain delivers every queued item, one per pod and stream in ordinal
-// order (the StatefulSet stream first), round after round, until all
-// inboxes are empty.
+// drain delivers every queued item, the earliest due first (clock.go),
+// until nothing is left that can be delivered.
 func (s *Sim) drain() {
-	for !s.Quiescent() && s.err == nil {
-		for o := range s.inbox {
-			if len(s.inbox[o]) > 0 && s.inbox[o][0].ready() {
-				s.deliver(o)
-			}
-			if len(s.objq[o]) > 0 && s.err == nil {
-				s.deliverObjects(o)
-			}
+	for s.err == nil {
+		str, lane, ok := s.next(-1)
+		if !ok {
+			return
 		}
-		s.drainNodes()
+		s.deliverNext(str, lane)
 	}
 }
 
 // drainObjects delivers the objects streams only (the eager data plane
-// under the explicit schedule).
+// under the explicit schedule), the earliest due first.
 func (s *Sim) drainObjects() {
-	for more := true; more && s.err == nil; {
-		more = false
-		for o := range s.objq {
-			if len(s.objq[o]) > 0 {
-				s.deliverObjects(o)
-				more = true
-			}
+	for s.err == nil {
+		str, lane, ok := s.next(streamObjects)
+		if !ok {
+			return
 		}
+		s.deliverNext(str, lane)
 	}
 }
 
@@ -897,7 +930,7 @@ func (s *Sim) deliver(ordinal int) {
 		s.measureWindow()
 	}
 	s.log = append(s.log, LogEntry{
-		Step: s.step, Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
+		Step: s.step, At: Seconds(s.clock.now), Kind: kind, Pod: ordinal, PodUID: p.uid, Event: what, Outcome: outcome,
 		Config: p.state.Config, Changed: before != p.state.Config, event: ev,
 	})
 	if p.flags.Autosharding && s.orderedReady() && (it.kind == itemGet || it.kind == itemStop) {
@@ -908,7 +941,7 @@ func (s *Sim) deliver(ordinal int) {
 }
 
 func (s *Sim) logf(kind LogKind, ordinal int, uid, format string, args ...any) {
-	s.log = append(s.log, LogEntry{Step: s.step, Kind: kind, Pod: ordinal, PodUID: uid, Event: fmt.Sprintf(format, args...)})
+	s.log = append(s.log, LogEntry{Step: s.step, At: Seconds(s.clock.now), Kind: kind, Pod: ordinal, PodUID: uid, Event: fmt.Sprintf(format, args...)})
 }
 
 // describe renders the fields of a StatefulSet the model reads.

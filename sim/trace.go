@@ -68,6 +68,9 @@ type Cluster struct {
 	// PageSize is the client-go pager's page size, the limit of a paged
 	// LIST (default model.DefaultPageSize, 500).
 	PageSize int `json:"pageSize,omitempty"`
+	// Latencies are how long each kind of inbox item takes in simulated
+	// time (clock.go has the defaults).
+	Latencies *Latencies `json:"latencies,omitempty"`
 }
 
 // APIServerSpec is the API server's configuration (cluster.apiServer); each
@@ -126,6 +129,9 @@ const (
 	OpDelete  = "delete"
 	OpDeliver = "deliver"
 	OpSettle  = "settle"
+	// OpWait lets simulated time pass with nothing happening but what is
+	// due meanwhile.
+	OpWait = "wait"
 
 	// Fault ops (DESIGN.md, "Trace ops for faults").
 	OpCompact    = "compact"
@@ -186,11 +192,14 @@ type Step struct {
 	// Node is the node of a DaemonSet sharding op, or the node lane a
 	// deliver takes from ("" the unscheduled pods' Deployment).
 	Node *string `json:"node,omitempty"`
+	// Duration is how long a wait lets simulated time pass (a Go
+	// duration: "10m").
+	Duration string `json:"duration,omitempty"`
 }
 
 // IsClusterOp reports whether the step changes the cluster (as opposed to
 // scheduling deliveries).
-func (s Step) IsClusterOp() bool { return s.Op != OpDeliver && s.Op != OpSettle }
+func (s Step) IsClusterOp() bool { return s.Op != OpDeliver && s.Op != OpSettle && s.Op != OpWait }
 
 // IsFault reports whether the step is a fault op (compact, disconnect,
 // cacheLag).
@@ -475,6 +484,7 @@ var (
 		"op": nil, "labels": labelsSchema, "replicas": nil, "pods": nil,
 		"uids": nil, "generate": nil, "seed": nil, "pod": nil, "count": nil,
 		"stream": nil, "writes": nil, "deployments": deploymentSchema, "name": nil, "node": nil,
+		"duration": nil,
 	}}
 	traceSchema = &keySchema{fields: map[string]*keySchema{
 		"name": nil, "description": nil, "schedule": nil, "dataPlane": nil, "judge": nil, "properties": nil,
@@ -490,6 +500,9 @@ var (
 			"objects":     objectsSchema,
 			"apiServer":   {fields: map[string]*keySchema{"watchCache": nil, "watchList": nil}},
 			"pageSize":    nil,
+			"latencies": {fields: map[string]*keySchema{
+				"watch": nil, "listPage": nil, "podStart": nil, "podStop": nil, "jitter": nil, "seed": nil,
+			}},
 		}},
 		"steps":  {elem: stepSchema, steps: true},
 		"expect": {anyKey: true},
@@ -679,6 +692,9 @@ func (t *Trace) Validate() error {
 	}
 	if c.PageSize > MaxObjects {
 		return bad(-1, "cluster.pageSize", "%d is more than the simulator's limit of %d objects", c.PageSize, MaxObjects)
+	}
+	if _, err := c.Latencies.resolve("cluster.latencies"); err != nil {
+		return err
 	}
 	if c.Namespace == "" {
 		return bad(-1, "cluster.namespace", "required")
@@ -916,10 +932,17 @@ func (t *Trace) Validate() error {
 					return bad(i, "stream", "unknown stream %s, want %q (the default) or %q", textsafe.Quote(s.Stream), StreamStatefulSet, StreamObjects)
 				}
 			}
+		case OpWait:
+			if s.Duration == "" {
+				return bad(i, "duration", "required: how long simulated time passes (a Go duration such as \"10m\")")
+			}
+			if _, err := ParseDuration(s.Duration); err != nil {
+				return bad(i, "duration", "%v", err)
+			}
 		case "":
 			return bad(i, "op", "required")
 		default:
-			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, evict, createPods, bind, failStart, crashLoop, recover, compact, disconnect, cacheLag, deliver, settle", textsafe.Quote(s.Op))
+			return bad(i, "op", "unknown op %s, want one of relabel, scale, restart, create, delete, apply, deleteDeployment, addNode, removeNode, taint, untaint, evict, createPods, bind, failStart, crashLoop, recover, compact, disconnect, cacheLag, wait, deliver, settle", textsafe.Quote(s.Op))
 		}
 	}
 	if !objects && nodes == nil {
@@ -942,11 +965,12 @@ func (s *Step) unusedFields() []string {
 		"uids": s.UIDs != nil, "generate": s.Generate != 0, "seed": s.Seed != 0,
 		"pod": s.Pod != nil, "count": s.Count != 0, "stream": s.Stream != "", "writes": s.Writes != nil,
 		"deployments": s.Deployments != nil, "name": s.Name != "", "node": s.Node != nil,
+		"duration": s.Duration != "",
 	}
 	allowed := map[string][]string{
 		OpRelabel: {"labels"}, OpScale: {"replicas"}, OpRestart: {"pods"},
 		OpCreate: {"uids", "generate", "seed"}, OpDelete: {"uids"},
-		OpDeliver: {"pod", "count", "stream", "node"}, OpSettle: {},
+		OpDeliver: {"pod", "count", "stream", "node"}, OpSettle: {}, OpWait: {"duration"},
 		OpCompact: {}, OpDisconnect: {"pods"}, OpCacheLag: {"writes"},
 		OpApply: {"deployments"}, OpDeleteDeployment: {"name"},
 		OpFailStart: {"pods", "count"}, OpCrashLoop: {"pods"}, OpRecover: {"pods"},

@@ -87,7 +87,7 @@ func TestClientGoBackendGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: nb})
+	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: nb, Timeline: &sim.TimelineOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}

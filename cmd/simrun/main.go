@@ -83,8 +83,10 @@ type replayFlags struct {
 	html     string
 	force    bool
 	backend  backendFlags
+	time     timeFlags
 
 	formatSet bool // --format was given
+	cmd       *cobra.Command
 }
 
 func newRootCommand() *cobra.Command {
@@ -177,6 +179,7 @@ Exit status:
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.formatSet = cmd.Flags().Changed("format")
+			f.cmd = cmd
 			return replay(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
 		},
 	}
@@ -198,6 +201,7 @@ Exit status:
 	addHTMLFlag(cmd, &f.html)
 	fl.BoolVar(&f.force, "force", false, "with --html, replace an existing file (never a directory or a device)")
 	addBackendFlag(cmd, &f.backend)
+	addTimeFlags(cmd, &f.time)
 	cmd.AddCommand(newHuntCommand(), newCheckCommand(), newImportCommand(), newKSMCommand(), newVersionCommand(), newCampaignCommand())
 	return cmd
 }
@@ -238,7 +242,11 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if f.backend.name == ksm.Name && t.DataPlane == sim.Explicit {
 		fmt.Fprintln(errOut, `simrun: note: the ksm backend answers its pods' ConfigMap requests at once, so under "dataPlane": "explicit" real KSM runs its data plane eagerly: transient points may differ from the model's, quiescent points agree`)
 	}
-	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows})
+	timeline, err := f.time.apply(f.cmd, t)
+	if err != nil {
+		return err
+	}
+	rep, err := sim.Replay(t, reducers, sim.Options{Strict: f.strict, Backend: newBackend, Windows: f.windows, Timeline: timeline})
 	if err != nil {
 		var te *sim.TraceError
 		if errors.Is(err, sim.ErrUnsupported) {

@@ -34,6 +34,7 @@ func ExampleEvaluate() {
 	// KubeStateMetricsShardingMismatch (kube-state-metrics-mixin.yaml): inactive
 	// KubeStateMetricsShardsMissing (kube-state-metrics-mixin.yaml): pending at 0s, firing at 15m0s [15m0s, 20m0s], at most 1 alerts
 	// KubeStateMetricsObjectsExportedTwice (coverage.yaml): inactive
+	// KubeStateMetricsObjectsExportedTwice (coverage.yaml): inactive
 	// KubeStateMetricsObjectsMissing (coverage.yaml): pending at 0s, firing at 15m0s [15m0s, 20m0s], at most 1 alerts
 	// KubeStateMetricsObjectsMissing (coverage.yaml): inactive
 	// {alertname="KubeStateMetricsShardsMissing", severity="critical"}

@@ -214,7 +214,7 @@ func TestEvaluatePods(t *testing.T) {
 		got = append(got, a.Labels.String())
 	}
 	want := []string{
-		`{alertname="KubeStateMetricsObjectsExportedTwice", namespace="ns", pod="p1", severity="critical"}`,
+		`{alertname="KubeStateMetricsObjectsExportedTwice", resource="pods", severity="critical"}`,
 		`{alertname="KubeStateMetricsObjectsMissing", resource="pods", severity="critical"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -26,11 +26,28 @@ import (
 // none). The output is deterministic: series sorted by labels, alerts by name
 // then labels.
 func WritePromtoolTest(w io.Writer, scrapes []Scrape, rep *Report, ruleFilePaths []string, cfg Config) error {
-	interval := cfg.interval()
-	all, err := buildSeries(scrapes, interval)
-	if err != nil {
-		return err
+	return WritePromtoolTests(w, []PromtoolTest{{Scrapes: scrapes, Report: rep, Config: cfg}}, ruleFilePaths)
+}
+
+// PromtoolTest is one test of a promtool test file: a scenario's scrapes,
+// the report Evaluate made of them and its Config. Name, if set, is
+// written as a comment above the test.
+type PromtoolTest struct {
+	Name    string
+	Scrapes []Scrape
+	Report  *Report
+	Config  Config
+}
+
+// WritePromtoolTests writes one promtool test file with a test per entry
+// of tests, each as WritePromtoolTest writes its one. Every test must
+// share the first one's interval (promtool's evaluation_interval is the
+// file's).
+func WritePromtoolTests(w io.Writer, tests []PromtoolTest, ruleFilePaths []string) error {
+	if len(tests) == 0 {
+		return fmt.Errorf("monitor: no promtool test to write")
 	}
+	interval := tests[0].Config.interval()
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# Written by github.com/shardsim/shardsim/monitor: run with `promtool test rules`.\n")
 	fmt.Fprintf(bw, "rule_files:\n")
@@ -39,6 +56,28 @@ func WritePromtoolTest(w io.Writer, scrapes []Scrape, rep *Report, ruleFilePaths
 	}
 	fmt.Fprintf(bw, "evaluation_interval: %s\n", model.Duration(interval))
 	fmt.Fprintf(bw, "tests:\n")
+	for _, t := range tests {
+		if t.Config.interval() != interval {
+			return fmt.Errorf("monitor: promtool test %q has interval %s, the file %s", t.Name, t.Config.interval(), interval)
+		}
+		if err := writePromtoolTest(bw, t); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writePromtoolTest writes one entry of tests.
+func writePromtoolTest(bw *bufio.Writer, t PromtoolTest) error {
+	scrapes, rep, cfg := t.Scrapes, t.Report, t.Config
+	interval := cfg.interval()
+	all, err := buildSeries(scrapes, interval)
+	if err != nil {
+		return err
+	}
+	if t.Name != "" {
+		fmt.Fprintf(bw, "  # %s\n", strings.ReplaceAll(t.Name, "\n", " "))
+	}
 	fmt.Fprintf(bw, "  - interval: %s\n", model.Duration(interval))
 	fmt.Fprintf(bw, "    input_series:\n")
 	for _, s := range all {
@@ -74,7 +113,7 @@ func WritePromtoolTest(w io.Writer, scrapes []Scrape, rep *Report, ruleFilePaths
 		checks = append(checks, check{cfg.End, n})
 	}
 	if len(checks) == 0 {
-		return bw.Flush()
+		return nil
 	}
 	fmt.Fprintf(bw, "    alert_rule_test:\n")
 	for _, c := range checks {
@@ -103,7 +142,7 @@ func WritePromtoolTest(w io.Writer, scrapes []Scrape, rep *Report, ruleFilePaths
 			writeLabels(bw, a.Annotations)
 		}
 	}
-	return bw.Flush()
+	return nil
 }
 
 // evalAt returns the evaluation at time at, or nil.

@@ -109,9 +109,15 @@ type AlertOutcome struct {
 	// result, FiresAt the first at which it fired (nil: never).
 	PendingAt *Seconds `json:"pendingAt,omitempty"`
 	FiresAt   *Seconds `json:"firesAt,omitempty"`
-	// Firing are the spans it fired in: from the first evaluation that
-	// fired to the first that did not (or the end).
-	Firing []Span `json:"firing,omitempty"`
+	// Firing are the spans of evaluations at which it fired, first and
+	// last included.
+	Firing []Interval `json:"firing,omitempty"`
+}
+
+// Interval is a span of simulated time.
+type Interval struct {
+	From Seconds `json:"from"`
+	To   Seconds `json:"to"`
 }
 
 // TimePoint is the coverage from At on.
@@ -171,11 +177,15 @@ type ScrapeTarget struct {
 
 // timeline records a replay's points and scrapes as the clock runs.
 type timeline struct {
-	opts       TimelineOptions
-	points     []TimePoint
-	steps      []StepImpact
-	scrapes    []Scrape
-	nextScrape time.Duration
+	opts TimelineOptions
+	// changes counts the deliveries and ops so far; scraped is its value
+	// at the last scrape, whose targets a scrape with nothing changed
+	// since repeats.
+	changes, scraped int
+	points           []TimePoint
+	steps            []StepImpact
+	scrapes          []Scrape
+	nextScrape       time.Duration
 }
 
 // startTimeline starts recording at the initial checkpoint (time 0).
@@ -189,7 +199,6 @@ func (s *Sim) startTimeline() {
 	}
 	s.tl = &timeline{opts: o}
 	s.recordPoint()
-	s.scrapeBefore(1) // the scrape at 0 sees the initial state
 }
 
 // recordPoint records the coverage now, if it changed.
@@ -197,6 +206,7 @@ func (s *Sim) recordPoint() {
 	if s.tl == nil || s.err != nil {
 		return
 	}
+	s.tl.changes++
 	_, cov := s.evaluate()
 	p := TimePoint{At: Seconds(s.clock.now), Gap: len(cov.Gap), Overlap: len(cov.Overlap)}
 	if s.ds != nil {
@@ -214,15 +224,29 @@ func (s *Sim) recordPoint() {
 	s.tl.points = append(pts, p)
 }
 
-// scrapeBefore runs the scrapes due before t.
+// scrapeBefore runs the scrapes due before t. A scrape at t sees every
+// change made at t or before: the clock reaches t before what is due at t
+// is delivered, and scrapes t only on its way past it.
 func (s *Sim) scrapeBefore(t time.Duration) {
 	if s.tl == nil {
 		return
 	}
 	for s.tl.nextScrape < t && s.err == nil {
-		s.tl.scrapes = append(s.tl.scrapes, s.scrape(s.tl.nextScrape))
+		s.tl.scrapes = append(s.tl.scrapes, s.scrapeAt(s.tl.scrapes, s.tl.nextScrape))
 		s.tl.nextScrape += s.tl.opts.ScrapeInterval
 	}
+}
+
+// scrapeAt scrapes at t, after the scrapes before: when nothing changed
+// since the last of them, it repeats its targets (shared, not copied).
+func (s *Sim) scrapeAt(before []Scrape, t time.Duration) Scrape {
+	if n := len(before); n > 0 && s.tl.scraped == s.tl.changes {
+		sc := before[n-1]
+		sc.At = Seconds(t)
+		return sc
+	}
+	s.tl.scraped = s.tl.changes
+	return s.scrape(t)
 }
 
 // scrape is Prometheus's scrape of every KSM pod that is up at t: started
@@ -330,7 +354,7 @@ func (s *Sim) timelineResult() *Timeline {
 	// The hold: the state does not change, so its scrapes repeat the
 	// current one.
 	for t := tl.nextScrape; t <= end && s.err == nil; t += tl.opts.ScrapeInterval {
-		out.Scrapes = append(out.Scrapes, s.scrape(t))
+		out.Scrapes = append(out.Scrapes, s.scrapeAt(out.Scrapes, t))
 	}
 	for i := range out.Steps {
 		st := &out.Steps[i]

@@ -87,8 +87,11 @@ func TestClientGoBackendGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: nb, Timeline: &sim.TimelineOptions{}})
+	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{Backend: nb, Timeline: &sim.TimelineOptions{Series: true}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
 		t.Fatal(err)
 	}
 	for _, golden := range []string{"relabel.txt", "relabel.json"} {

@@ -20,8 +20,11 @@ func relabelReport(t *testing.T) *sim.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{})
+	rep, err := sim.Replay(tr, model.Reducers(), sim.Options{Timeline: &sim.TimelineOptions{Series: true}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
 		t.Fatal(err)
 	}
 	return rep

@@ -263,6 +263,10 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
+	tests, err := evaluateAlerts(rep, t.Cluster.Namespace)
+	if err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
 	// The page is rendered from the full report, before Cap, and written
 	// after the text report: a write that fails loses nothing but itself.
 	var page []byte
@@ -291,6 +295,11 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 				verdict = "violated"
 			}
 			return usageErr("%v (the report above is complete; its verdict: %s)", err, verdict)
+		}
+	}
+	if f.time.promtoolTest != "" {
+		if err := writePromtoolTest(f.time.promtoolTest, tests, f.force); err != nil {
+			return usageErr("%v (the report above is complete)", err)
 		}
 	}
 	if !rep.Holds() {

@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -83,8 +91,130 @@ func (f *timeFlags) apply(cmd *cobra.Command, t *sim.Trace) (*sim.TimelineOption
 	if hold == 0 {
 		hold = time.Nanosecond // sim reads 0 as the default
 	}
-	return &sim.TimelineOptions{ScrapeInterval: f.scrapeInterval, Hold: hold, Series: f.promtoolTest != ""}, nil
+	return &sim.TimelineOptions{ScrapeInterval: f.scrapeInterval, Hold: hold, Series: true}, nil
 }
 
-// describe renders a duration flag for messages.
-func describeDuration(d time.Duration) string { return fmt.Sprint(d) }
+// Prometheus job labels of the simulated KSM pods: one job for the
+// StatefulSet's or Deployments' pods, the mixin's selector; in a mixed
+// trace the DaemonSet's pods are a job of their own, as their Service is.
+const (
+	ksmJob     = "kube-state-metrics"
+	ksmPodsJob = "kube-state-metrics-pods"
+)
+
+// monitorScrapes converts a replay's scrapes for package monitor.
+func monitorScrapes(res *sim.Result, namespace string) []monitor.Scrape {
+	out := make([]monitor.Scrape, len(res.Timeline.Scrapes))
+	for i, sc := range res.Timeline.Scrapes {
+		m := monitor.Scrape{At: time.Duration(sc.At), Objects: sc.Objects, Targets: make([]monitor.Target, len(sc.Targets))}
+		for j, tg := range sc.Targets {
+			job := ksmJob
+			if res.Mode == sim.ModeMixed && tg.Resource == "pods" {
+				job = ksmPodsJob
+			}
+			m.Targets[j] = monitor.Target{Job: job, Instance: tg.Instance, Shard: tg.Shard, Total: tg.Total,
+				Resource: tg.Resource, Namespace: namespace, Exported: tg.Names}
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// evaluateAlerts evaluates the shipped rules (the KSM mixin's sharding
+// alerts and the coverage alerts) on every result's scrapes with
+// Prometheus's rule engine, and fills in Timeline.Alerts. It returns the
+// promtool tests of the results.
+func evaluateAlerts(rep *sim.Report, namespace string) ([]monitor.PromtoolTest, error) {
+	var tests []monitor.PromtoolTest
+	for _, res := range rep.Results {
+		tl := res.Timeline
+		if tl == nil {
+			continue
+		}
+		scrapes := monitorScrapes(res, namespace)
+		cfg := monitor.Config{Interval: time.Duration(tl.ScrapeInterval), End: time.Duration(tl.End)}
+		mr, err := monitor.Evaluate(scrapes, monitor.DefaultRuleFiles(), cfg)
+		if err != nil {
+			return nil, err
+		}
+		tl.Alerts = alertOutcomes(mr)
+		tests = append(tests, monitor.PromtoolTest{Name: res.Reducer + " (" + res.Models + ")", Scrapes: scrapes, Report: mr, Config: cfg})
+	}
+	return tests, nil
+}
+
+// alertOutcomes turns a monitor report into the report's alert outcomes,
+// one per alert name (rules of the same name merged), in rule order.
+func alertOutcomes(mr *monitor.Report) []sim.AlertOutcome {
+	var out []sim.AlertOutcome
+	index := map[string]int{}
+	for _, a := range mr.Alerts {
+		i, seen := index[a.Name]
+		if !seen {
+			i = len(out)
+			index[a.Name] = i
+			out = append(out, sim.AlertOutcome{Alert: a.Name, File: a.File, For: sim.Seconds(a.For)})
+		}
+		o := &out[i]
+		if a.Pended && (o.PendingAt == nil || sim.Seconds(a.PendingAt) < *o.PendingAt) {
+			t := sim.Seconds(a.PendingAt)
+			o.PendingAt = &t
+		}
+		if a.Fired && (o.FiresAt == nil || sim.Seconds(a.FiresAt) < *o.FiresAt) {
+			t := sim.Seconds(a.FiresAt)
+			o.FiresAt = &t
+		}
+		for _, f := range a.Firing {
+			o.Firing = append(o.Firing, sim.Interval{From: sim.Seconds(f[0]), To: sim.Seconds(f[1])})
+		}
+	}
+	for i := range out {
+		out[i].Firing = mergeIntervals(out[i].Firing)
+	}
+	return out
+}
+
+// mergeIntervals sorts intervals and merges the overlapping ones.
+func mergeIntervals(in []sim.Interval) []sim.Interval {
+	slices.SortFunc(in, func(a, b sim.Interval) int { return cmp.Compare(a.From, b.From) })
+	var out []sim.Interval
+	for _, iv := range in {
+		if n := len(out); n > 0 && iv.From <= out[n-1].To {
+			out[n-1].To = max(out[n-1].To, iv.To)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// writePromtoolTest writes the promtool test file and, beside it, the
+// rules files it names.
+func writePromtoolTest(path string, tests []monitor.PromtoolTest, force bool) error {
+	var names []string
+	dir := filepath.Dir(path)
+	for _, rf := range monitor.DefaultRuleFiles() {
+		names = append(names, rf.Name)
+		rp := filepath.Join(dir, rf.Name)
+		if old, err := os.ReadFile(rp); err == nil && bytes.Equal(old, rf.Data) {
+			continue // the same rules: nothing to replace
+		}
+		if err := writeFile(rp, rf.Data, force); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("--promtool-test: %w (the rules file the test names, beside it); choose another directory or add --force to replace it", err)
+			}
+			return fmt.Errorf("--promtool-test: %w", err)
+		}
+	}
+	var b bytes.Buffer
+	if err := monitor.WritePromtoolTests(&b, tests, names); err != nil {
+		return err
+	}
+	if err := writeFile(path, b.Bytes(), force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("--promtool-test: %w; choose another file or add --force to replace it", err)
+		}
+		return fmt.Errorf("--promtool-test: %w", err)
+	}
+	return nil
+}

@@ -54,6 +54,8 @@ type pageView struct {
 	// static sharding lanes, DaemonSet sharding lanes.
 	Auto, Static, Nodes bool
 	Exits               bool // a KSM process exited at start-up (the exit marker)
+	Timed               bool // some result has a Timeline: the time axis legend
+	Alerts              bool // some result has alerts
 	Reducers            []reducerView
 }
 
@@ -69,7 +71,9 @@ type reducerView struct {
 	// run of points with the same nodes and KSM pods.
 	NodeTables []nodeTableView
 	Table      tableView
-	Log        []string
+	// Impact is the impact over simulated time (nil: no Timeline).
+	Impact *impactView
+	Log    []string
 }
 
 type svgView struct {
@@ -81,14 +85,19 @@ type svgView struct {
 	Rows   []svgRow
 	LeftX  int // x of the lane labels
 	RightX int // right end of the last column
+	// Timed: the x axis is simulated time (Axis), not one column per
+	// point.
+	Timed bool
+	Axis  *axisView
 }
 
 // svgRow is one row of the timeline below the column heads: exactly one
 // field is set.
 type svgRow struct {
-	Head *headView
-	Lane *laneView
-	Band *bandRowView
+	Head  *headView
+	Lane  *laneView
+	Band  *bandRowView
+	Alert *alertRowView
 }
 
 // headView heads a group of lanes: the resource and how it is sharded.
@@ -103,6 +112,12 @@ type colView struct {
 	Step, Op, Replica string
 	Class             string // checkpoint marker: holds, violated, transient-holds, transient-violated
 	Title             string
+	// On a time axis: X and W are the step's run (from its op to its
+	// point; W 0 for the initial point), CX the point, LabelY the row of
+	// its label.
+	Timed          bool
+	LabelX, LabelY int
+	RunTitle       string
 }
 
 type laneView struct {
@@ -147,6 +162,8 @@ type bandRowView struct {
 	Y     int
 	TY    int
 	Cells []boxView
+	Timed bool     // cells over simulated time
+	Worst *boxView // on a time axis: the worst window, outlined
 }
 
 // tableView is the table of checkpoints: its columns depend on the mode.
@@ -189,6 +206,10 @@ func newPage(rep *sim.Report) pageView {
 		p.Exits = p.Exits || slices.ContainsFunc(res.Log, exited)
 		p.Reducers = append(p.Reducers, newReducer(res))
 		p.Windows = p.Windows || len(res.Windows) > 0
+		if res.Timeline != nil {
+			p.Timed = true
+			p.Alerts = p.Alerts || len(res.Timeline.Alerts) > 0
+		}
 	}
 	if !p.Static && !p.Nodes {
 		p.Auto = true
@@ -310,7 +331,12 @@ func newReducer(res *sim.Result) reducerView {
 		rv.Log = append(rv.Log, logLine(e))
 	}
 	rv.Table = newTable(res.Mode, ps)
-	rv.SVG = newSVG(res, ps, groups(res, ps))
+	if res.Timeline != nil {
+		rv.SVG = newTimedSVG(res, ps, groups(res, ps))
+		rv.Impact = newImpact(res.Timeline)
+	} else {
+		rv.SVG = newSVG(res, ps, groups(res, ps))
+	}
 	rv.NodeTables = nodeTables(ps)
 	return rv
 }
@@ -322,7 +348,7 @@ func logLine(e sim.LogEntry) string {
 	if !isNodeEntry(e) {
 		return e.String()
 	}
-	s := fmt.Sprintf("[%s] KSM pod %s: %s", stepName(e.Step), e.PodUID, e.Event)
+	s := fmt.Sprintf("[%s %s] KSM pod %s: %s", stepName(e.Step), e.At, e.PodUID, e.Event)
 	if e.Outcome != "" {
 		s += " => " + e.Outcome
 	}
@@ -826,4 +852,7 @@ func orNone(s string) string {
 //go:embed page.tmpl
 var pageHTML string
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	"sub": func(a, b int) int { return a - b },
+}).Parse(pageHTML))

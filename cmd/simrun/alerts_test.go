@@ -1,0 +1,209 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/sim"
+)
+
+const (
+	shardingMismatch = "KubeStateMetricsShardingMismatch"
+	shardsMissing    = "KubeStateMetricsShardsMissing"
+	exportedTwice    = "KubeStateMetricsObjectsExportedTwice"
+	objectsMissing   = "KubeStateMetricsObjectsMissing"
+)
+
+// replayWithAlerts replays path against reducers (nil: the trace's
+// default ones) as simrun does: with the timeline, then the alerts.
+func replayWithAlerts(t *testing.T, path string, reducers []model.Reducer) *sim.Report {
+	t.Helper()
+	tr, err := sim.LoadTrace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reducers == nil {
+		reducers = sim.ExpectedReducers(tr)
+	}
+	rep, err := sim.Replay(tr, reducers, sim.Options{Timeline: &sim.TimelineOptions{Series: true}})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rep
+}
+
+// fired returns the alerts of res that fired, sorted.
+func fired(res *sim.Result) []string {
+	var out []string
+	for _, a := range res.Timeline.Alerts {
+		if a.FiresAt != nil {
+			out = append(out, a.Alert)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// permanent reports whether res ends violated: its last quiescent point
+// is, so the violation lasts through the hold.
+func permanent(res *sim.Result) bool {
+	last := res.Checkpoints[len(res.Checkpoints)-1]
+	return last.Healing == sim.Permanent
+}
+
+// TestMixinAlertsAsObserved: what DESIGN.md records of real KSM v2.12.0
+// and v2.13.0 self-metrics run through promtool on the mixin's rules —
+// relabel-then-scale-up fires only ShardingMismatch, relabel-then-scale-down
+// only ShardsMissing, a pod that never configured (it exports shard 0 of 1)
+// fires both, and the bugs below the informer leave every configuration
+// right, so neither fires — comes out of the simulated self-metrics and
+// Prometheus's rule engine.
+func TestMixinAlertsAsObserved(t *testing.T) {
+	for _, tc := range []struct {
+		trace   string
+		reducer string
+		want    []string // the mixin alerts that fire
+	}{
+		{"../../traces/relabel.json", "label-selector", []string{shardingMismatch}},
+		{"../../traces/relabel.json", "field-selector", nil},
+		{"../../traces/relabel-scale-down.json", "label-selector", []string{shardsMissing}},
+		{"../../traces/relabel-scale-down.json", "field-selector", nil},
+		{"../../traces/bugs/get-list-race.json", "v2.12.0", []string{shardingMismatch, shardsMissing}},
+		{"../../traces/bugs/3065-paged-list-keeps-first-page.json", "v2.19.1", nil},
+		{"../../traces/bugs/2973-watchlist-bookmark-one-shard.json", "v2.19.0", nil},
+	} {
+		r, ok := model.ReducerByName(tc.reducer)
+		if !ok {
+			t.Fatalf("no reducer %s", tc.reducer)
+		}
+		res := replayWithAlerts(t, tc.trace, []model.Reducer{r}).Results[0]
+		var got []string
+		for _, a := range fired(res) {
+			if a == shardingMismatch || a == shardsMissing {
+				got = append(got, a)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s on %s: the mixin alerts that fire are %v, want %v", filepath.Base(tc.trace), tc.reducer, got, tc.want)
+		}
+	}
+}
+
+// TestCoverageAlertsOnBugTraces: on every bug trace, the coverage alerts
+// fire on every reducer the bug leaves permanently violated, and neither
+// fires on a reducer that holds (the releases that fixed it). A
+// self-healing bug lasts well under a scrape interval: nothing with
+// "for: 15m" can page on it, and nothing does.
+func TestCoverageAlertsOnBugTraces(t *testing.T) {
+	paths, err := filepath.Glob("../../traces/bugs/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no bug traces: %v", err)
+	}
+	for _, path := range paths {
+		for _, res := range replayWithAlerts(t, path, nil).Results {
+			got := fired(res)
+			coverage := slices.Contains(got, exportedTwice) || slices.Contains(got, objectsMissing)
+			switch {
+			case permanent(res) && !coverage:
+				t.Errorf("%s on %s: permanently violated, yet no coverage alert fires (fired: %v)", filepath.Base(path), res.Reducer, got)
+			case res.Holds && len(got) > 0:
+				t.Errorf("%s on %s: holds, yet %v fire", filepath.Base(path), res.Reducer, got)
+			case !res.Holds && !permanent(res) && len(got) > 0:
+				t.Errorf("%s on %s: self-healing, yet %v fire", filepath.Base(path), res.Reducer, got)
+			}
+		}
+	}
+}
+
+// TestNoAlertOnHoldingTraces: no alert fires on any shipped trace's
+// reducer that holds, and a coverage alert fires on every one that ends
+// violated.
+func TestNoAlertOnHoldingTraces(t *testing.T) {
+	var paths []string
+	for _, pattern := range []string{"../../traces/*.json", "../../traces/*/*.json"} {
+		p, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p...)
+	}
+	if testing.Short() {
+		paths = paths[:min(len(paths), 8)]
+	}
+	for _, path := range paths {
+		for _, res := range replayWithAlerts(t, path, nil).Results {
+			got := fired(res)
+			switch {
+			case res.Holds && len(got) > 0:
+				t.Errorf("%s on %s: holds, yet %v fire", path, res.Reducer, got)
+			case permanent(res) && !slices.Contains(got, exportedTwice) && !slices.Contains(got, objectsMissing):
+				t.Errorf("%s on %s: ends violated, yet no coverage alert fires (fired: %v)", path, res.Reducer, got)
+			}
+		}
+	}
+}
+
+// TestPromtoolTestFile: simrun --promtool-test writes a file that
+// Prometheus's own promtool passes, for the main job and every bug trace
+// (it skips without promtool; .ci/run installs Debian's prometheus).
+func TestPromtoolTestFile(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed (Debian: apt-get install prometheus); the promtool test files are not checked")
+	}
+	paths, _ := filepath.Glob("../../traces/bugs/*.json")
+	paths = append([]string{relabelTrace}, paths...)
+	if testing.Short() {
+		paths = paths[:2]
+	}
+	for _, path := range paths {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "test.yaml")
+		code, _, errOut := runSimrun(t, "--trace", path, "--promtool-test", out)
+		if code != 0 && code != exitViolated {
+			t.Fatalf("%s: exit status %d: %s", path, code, errOut)
+		}
+		for _, f := range []string{"kube-state-metrics-mixin.yaml", "coverage.yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s: the rules file %s is not beside the test: %v", path, f, err)
+			}
+		}
+		cmd := exec.Command(promtool, "test", "rules", "test.yaml")
+		cmd.Dir = dir
+		b, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(b), "SUCCESS") {
+			t.Errorf("%s: promtool test rules: %v\n%s", path, err, b)
+		}
+	}
+}
+
+// TestPromtoolTestRefusesToClobber: an existing test file, or a
+// different rules file beside it, is replaced only with --force.
+func TestPromtoolTestRefusesToClobber(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "test.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "coverage.yaml"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runSimrun(t, "--trace", relabelTrace, "--promtool-test", out)
+	if code != exitUsage || !strings.Contains(string(errOut), "coverage.yaml") || !strings.Contains(string(errOut), "--force") {
+		t.Errorf("exit status %d, want %d naming coverage.yaml and --force; stderr:\n%s", code, exitUsage, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "coverage.yaml")); string(b) != "mine\n" {
+		t.Errorf("coverage.yaml was replaced without --force: %q", b)
+	}
+	if code, _, errOut = runSimrun(t, "--trace", relabelTrace, "--promtool-test", out, "--force"); code != exitViolated {
+		t.Errorf("with --force: exit status %d, want %d; stderr:\n%s", code, exitViolated, errOut)
+	}
+	if code, _, errOut = runSimrun(t, "--trace", relabelTrace, "--promtool-test", out); code != exitUsage || !strings.Contains(string(errOut), "test.yaml") {
+		t.Errorf("an existing test file: exit status %d, want %d naming it; stderr:\n%s", code, exitUsage, errOut)
+	}
+}

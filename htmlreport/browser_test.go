@@ -36,6 +36,7 @@ var (
 	overlapFill = color.RGBA{0x8e, 0x24, 0xaa, 0xff} // the overlap band
 	gapFill     = color.RGBA{0xe5, 0x39, 0x35, 0xff} // the gap band
 	failedFill  = color.RGBA{0xfb, 0xe9, 0xe7, 0xff} // a KSM pod that exited
+	firingFill  = color.RGBA{0xd5, 0x00, 0x00, 0xff} // an alert firing (time axis)
 )
 
 // colour is one colour a screenshot must show, and its name.
@@ -64,6 +65,19 @@ func TestBrowserScreenshotNodes(t *testing.T) {
 	screenshot(t, "mixed-relabel", render(t, replay(t, filepath.Join(traceDir, "daemonset", "mixed-relabel.json"))), 1100,
 		[]colour{{"stale pod", staleFill}, {"agreeing pod or node", agreeFill}, {"overlap band", overlapFill},
 			{"gap band", gapFill}, {"exited KSM pod", failedFill}})
+}
+
+// TestBrowserScreenshotTimeline renders the relabel report with a
+// timeline and alerts (withAlerts) and checks the screenshot shows the
+// time axis's parts: the stale and agreeing pods, the overlap of the
+// label selector and the gap of the field selector during the scale, and
+// the firing alerts' bars.
+func TestBrowserScreenshotTimeline(t *testing.T) {
+	rep := replayTimed(t, filepath.Join(traceDir, "relabel.json"))
+	withAlerts(t, rep)
+	screenshot(t, "relabel-timeline", render(t, rep), 1400,
+		[]colour{{"stale pod", staleFill}, {"agreeing pod", agreeFill}, {"overlap band", overlapFill},
+			{"gap band", gapFill}, {"firing alert", firingFill}})
 }
 
 // screenshot renders page in headless Chromium (1200 pixels wide, height

@@ -46,6 +46,31 @@
 // words), a row for the unscheduled pods and the totals. A selector that
 // does not select its node is shown next to the one it should be.
 //
+// When the replay ran with a timeline (sim.Options.Timeline, which simrun
+// sets unless --no-timeline) the timeline is drawn over simulated time
+// (Result.Timeline) rather than one column per point:
+//
+//   - a time axis in seconds, linear from 0 to the last step's point,
+//     then the hold of the final state compressed after a break and said
+//     in words ("⋯ held 20m0s ⋯"), the end's time at its right;
+//   - each point's marker at its time and its step's run, from its op to
+//     its point, shaded; step labels in two rows, shortened to the step's
+//     number (or left to the hover text) where points crowd;
+//   - the lanes' states from each point to the next, the event markers at
+//     the times of their events;
+//   - the gap and overlap bands from Timeline.Points: how many objects are
+//     missing or exported twice from each change to the next (mixed
+//     sharding: ConfigMaps and pods together), the worst windows outlined;
+//   - a row per alert (Timeline.Alerts): pending and firing spans.
+//
+// Under it an impact section: per step its op's time, its point's, how
+// long it took and the missing and duplicated series-seconds; the totals;
+// the worst windows; the scrapes with their missed and doubled samples;
+// and whether each alert fires and when ("fires at 1m30s (pending from
+// 30s, for: 1m0s)"), or that it never does. A report without a timeline
+// (older JSON, --no-timeline) keeps the columns per point. The event log
+// gives every entry's simulated time.
+//
 // Hovering any element shows what it stands for (SVG <title> elements):
 // a band names the step, the op and the first example UIDs.
 //

@@ -16,7 +16,7 @@ const (
 	stepLabelY0 = 38  // first row of step labels
 	stepLabelDY = 14  // between rows of step labels
 	stepRows    = 2   // rows of step labels before they may overlap
-	minLinW     = 720 // the linear part of the axis, at least
+	minLinW     = 680 // the linear part of the axis, at least
 	holdW       = 200 // the compressed hold
 	breakW      = 14  // the break in the axis before the hold
 	tickSpacing = 90  // about this many pixels between ticks
@@ -162,7 +162,7 @@ func timedColumns(res *sim.Result, ps []point, s timeScale, byStep map[int][]sim
 	for i := range rowEnd {
 		rowEnd[i] = -1 << 30
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		cx := s.x(dur(p.At))
 		c := colView{CX: cx, Step: stepName(p.Step), Op: p.Op, Replica: replicaLine(res.Mode, p), Timed: true}
 		if p.Step < 0 {
@@ -173,21 +173,31 @@ func timedColumns(res *sim.Result, ps []point, s timeScale, byStep map[int][]sim
 			c.W = max(cx-c.X, 2)
 			c.RunTitle = fmt.Sprintf("%s (%s) running: the op at %s, its point at %s (took %s)", stepName(p.Step), p.Op, p.Start, p.At, p.At-p.Start)
 		}
-		// the first row where the label fits, else the one that ends
-		// first; labels start at their point
+		// the first row where the label fits; else the step's number
+		// alone; else none (the marker's hover text still names it).
+		// Labels start at their point.
 		c.LabelX = cx - 3
-		w := labelCharW*len([]rune(c.Step+" "+c.Op)) + 6
-		row := slices.IndexFunc(rowEnd, func(end int) bool { return end+6 <= c.LabelX })
-		if row < 0 {
-			row = 0
-			for r := range rowEnd {
-				if rowEnd[r] < rowEnd[row] {
-					row = r
-				}
+		place := func(label string) bool {
+			w := labelCharW*len([]rune(label)) + 6
+			row := slices.IndexFunc(rowEnd, func(end int) bool { return end+6 <= c.LabelX })
+			if row < 0 {
+				return false
 			}
+			rowEnd[row] = c.LabelX + w
+			c.LabelY = stepLabelY0 + row*stepLabelDY
+			return true
 		}
-		rowEnd[row] = c.LabelX + w
-		c.LabelY = stepLabelY0 + row*stepLabelDY
+		full := strings.TrimSpace(c.Step + " " + c.Op)
+		// with stepRows rows, the label shares its row with the one
+		// stepRows points on: leave it room
+		roomy := i+stepRows >= len(ps) || c.LabelX+labelCharW*len([]rune(full))+12 <= s.x(dur(ps[i+stepRows].At))-3
+		switch {
+		case (roomy || p.Step < 0) && place(full):
+		case p.Step >= 0 && place(strconv.Itoa(p.Step)):
+			c.Step, c.Op = strconv.Itoa(p.Step), ""
+		default:
+			c.Step, c.Op = "", ""
+		}
 		status := "holds"
 		if !p.Holds() {
 			status = "violated"

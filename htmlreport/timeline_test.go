@@ -66,7 +66,7 @@ func TestGoldenTimeline(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "relabel-timeline.html"), render(t, rep), "go test ./htmlreport -run TestGoldenTimeline")
 }
 
-// byClass returns the texts of the elements of n with tag and class.
+// textsOf returns the texts of the elements of n with tag and class.
 func textsOf(n *html.Node, tag string, classes ...string) []string {
 	var out []string
 	for _, e := range findAll(n, element(tag, classes...)) {
@@ -266,6 +266,9 @@ func TestEveryTraceTimed(t *testing.T) {
 	}
 }
 
+// TestWriteTimedSample writes the relabel page with a timeline and
+// alerts to $HTMLREPORT_SAMPLE (and the mixed trace's next to it), to look
+// at in a browser; it skips unless the variable is set.
 func TestWriteTimedSample(t *testing.T) {
 	out := os.Getenv("HTMLREPORT_SAMPLE")
 	if out == "" {

@@ -12,15 +12,16 @@ import (
 
 // Geometry of the timeline on a time axis (Result.Timeline set).
 const (
-	axisY       = 22  // the axis line; tick labels above it
-	stepLabelY0 = 38  // first row of step labels
-	stepLabelDY = 14  // between rows of step labels
-	stepRows    = 2   // rows of step labels before they may overlap
-	minLinW     = 680 // the linear part of the axis, at least
-	holdW       = 200 // the compressed hold
-	breakW      = 14  // the break in the axis before the hold
-	tickSpacing = 90  // about this many pixels between ticks
-	alertH      = 22  // one alert's row
+	axisY       = 22   // the axis line; tick labels above it
+	stepLabelY0 = 38   // first row of step labels
+	stepLabelDY = 14   // between rows of step labels
+	stepRows    = 2    // rows of step labels before they may overlap
+	minLinW     = 600  // the linear part of the axis, at least
+	maxSVGW     = 1120 // the linear part widens with the points up to this width
+	holdW       = 200  // the compressed hold
+	breakW      = 14   // the break in the axis before the hold
+	tickSpacing = 90   // about this many pixels between ticks
+	alertH      = 22   // one alert's row
 )
 
 // timeScale maps simulated time to x: linear over [0, last] from x0 to
@@ -115,7 +116,8 @@ func newScale(tl *sim.Timeline, ps []point, x0 int) timeScale {
 	for _, p := range tl.Points {
 		last = max(last, dur(p.At))
 	}
-	s := timeScale{x0: x0, linW: max(minLinW, len(ps)*colW), last: last, end: max(dur(tl.End), last)}
+	linW := max(minLinW, min(len(ps)*colW, maxSVGW-24-holdW-x0))
+	s := timeScale{x0: x0, linW: linW, last: last, end: max(dur(tl.End), last)}
 	if s.last <= 0 {
 		s.last = time.Second // nothing took time: a second of axis
 	}

@@ -286,3 +286,30 @@ func TestWriteTimedSample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDegenerateTimelines: a Timeline with nothing in it, or alerts
+// without spans, still renders (no panic), with its time axis.
+func TestDegenerateTimelines(t *testing.T) {
+	zero := sim.Seconds(0)
+	for name, rep := range map[string]*sim.Report{
+		"no points": {Trace: "nothing", Schedule: "eager", Results: []*sim.Result{
+			{Reducer: "label-selector", Models: "kube-state-metrics <= v2.12.0", Timeline: &sim.Timeline{}},
+		}},
+		"only a hold": {Trace: "hold", Schedule: "eager", Results: []*sim.Result{
+			{Reducer: "field-selector", Models: "kube-state-metrics >= v2.13.0",
+				Checkpoints: []sim.Checkpoint{{Step: -1, Op: "initial", Replicas: 1, Complete: true, Disjoint: true}},
+				Timeline: &sim.Timeline{End: sim.Seconds(time.Minute), Hold: sim.Seconds(time.Minute),
+					Points: []sim.TimePoint{{Gap: 3}},
+					Alerts: []sim.AlertOutcome{{Alert: "A", FiresAt: &zero}, {Alert: "B"}}}},
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := render(t, rep)
+			checkSelfContained(t, out)
+			checkSVGWellFormed(t, out)
+			if !bytes.Contains(out, []byte(`class="axis"`)) {
+				t.Error("no time axis")
+			}
+		})
+	}
+}

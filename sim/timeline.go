@@ -122,7 +122,11 @@ type Interval struct {
 
 // TimePoint is the coverage from At on.
 type TimePoint struct {
-	At      Seconds `json:"at"`
+	At Seconds `json:"at"`
+	// Step is the step whose op or delivery made the change (-1: the
+	// setup). A step's op can come at the instant the step before it
+	// settled: two points then share a time, the first lasting no time.
+	Step    int     `json:"step"`
 	Gap     int     `json:"gap"`
 	Overlap int     `json:"overlap"`
 }
@@ -208,14 +212,14 @@ func (s *Sim) recordPoint() {
 	}
 	s.tl.changes++
 	_, cov := s.evaluate()
-	p := TimePoint{At: Seconds(s.clock.now), Gap: len(cov.Gap), Overlap: len(cov.Overlap)}
+	p := TimePoint{At: Seconds(s.clock.now), Step: s.step, Gap: len(cov.Gap), Overlap: len(cov.Overlap)}
 	if s.ds != nil {
 		p.Gap += len(s.ds.gap)
 		p.Overlap += len(s.ds.overlap)
 	}
 	pts := s.tl.points
-	if n := len(pts); n > 0 && pts[n-1].At == p.At {
-		pts = pts[:n-1] // a later change at the same instant replaces it
+	if n := len(pts); n > 0 && pts[n-1].At == p.At && pts[n-1].Step == p.Step {
+		pts = pts[:n-1] // a later change of the step at the same instant replaces it
 	}
 	if n := len(pts); n > 0 && pts[n-1].Gap == p.Gap && pts[n-1].Overlap == p.Overlap {
 		s.tl.points = pts

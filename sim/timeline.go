@@ -126,9 +126,9 @@ type TimePoint struct {
 	// Step is the step whose op or delivery made the change (-1: the
 	// setup). A step's op can come at the instant the step before it
 	// settled: two points then share a time, the first lasting no time.
-	Step    int     `json:"step"`
-	Gap     int     `json:"gap"`
-	Overlap int     `json:"overlap"`
+	Step    int `json:"step"`
+	Gap     int `json:"gap"`
+	Overlap int `json:"overlap"`
 }
 
 // StepImpact is one step's share of the timeline.

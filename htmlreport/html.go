@@ -94,10 +94,11 @@ type svgView struct {
 // svgRow is one row of the timeline below the column heads: exactly one
 // field is set.
 type svgRow struct {
-	Head  *headView
-	Lane  *laneView
-	Band  *bandRowView
-	Alert *alertRowView
+	Head    *headView
+	Lane    *laneView
+	Band    *bandRowView
+	Alert   *alertRowView
+	Scrapes *scrapeRowView
 }
 
 // headView heads a group of lanes: the resource and how it is sharded.
@@ -332,6 +333,9 @@ func newReducer(res *sim.Result) reducerView {
 	}
 	rv.Table = newTable(res.Mode, ps)
 	if res.Timeline != nil {
+		addTimes(&rv.Table, ps)
+	}
+	if res.Timeline != nil {
 		rv.SVG = newTimedSVG(res, ps, groups(res, ps))
 		rv.Impact = newImpact(res.Timeline)
 	} else {
@@ -410,6 +414,15 @@ func newTable(mode string, ps []point) tableView {
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// addTimes adds the simulated time of each point to the table of
+// checkpoints, after its op: "at".
+func addTimes(t *tableView, ps []point) {
+	t.Head = slices.Insert(slices.Clone(t.Head), 2, "at")
+	for i, p := range ps {
+		t.Rows[i] = slices.Insert(t.Rows[i], 2, tdView{Text: p.At.String()})
+	}
 }
 
 // podsString renders pods as the text report does:

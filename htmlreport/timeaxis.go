@@ -22,6 +22,7 @@ const (
 	breakW      = 14   // the break in the axis before the hold
 	tickSpacing = 90   // about this many pixels between ticks
 	alertH      = 22   // one alert's row
+	scrapeH     = 18   // the scrapes' row
 )
 
 // timeScale maps simulated time to x: linear over [0, last] from x0 to
@@ -460,6 +461,49 @@ func timedWindowRow(ws []sim.Window, ps []point, y int, s timeScale) bandRowView
 	return row
 }
 
+// scrapeRow marks every scrape on the time axis: grey when it had every
+// live object once, red when it missed some, purple when it doubled some.
+func scrapeRow(tl *sim.Timeline, y int, s timeScale) *scrapeRowView {
+	r := &scrapeRowView{Y: y, MidY: y + scrapeH/2, Label: "scrapes",
+		Title: fmt.Sprintf("Prometheus's scrapes of the KSM pods, every %s: %d scrapes, %d missed samples, %d doubled samples",
+			tl.ScrapeInterval, len(tl.Scrapes), tl.MissedSamples, tl.DoubledSamples)}
+	for _, sc := range tl.Scrapes {
+		m := scrapeMark{X: s.x(dur(sc.At)), Class: "scrape"}
+		switch {
+		case sc.Missed > 0 && sc.Doubled > 0:
+			m.Class = "scrape missed doubled"
+		case sc.Missed > 0:
+			m.Class = "scrape missed"
+		case sc.Doubled > 0:
+			m.Class = "scrape doubled"
+		}
+		var inst []string
+		for _, tg := range sc.Targets {
+			inst = append(inst, fmt.Sprintf("%s (%s %d/%d) %d", tg.Instance, tg.Resource, tg.Shard, tg.Total, tg.Exported))
+		}
+		var t strings.Builder
+		fmt.Fprintf(&t, "scrape at %s: %s up, %d missed samples, %d doubled samples", sc.At, plural(len(sc.Targets), "target"), sc.Missed, sc.Doubled)
+		writeLines(&t, inst)
+		m.Title = t.String()
+		r.Marks = append(r.Marks, m)
+	}
+	return r
+}
+
+// scrapeRowView is the row of scrapes under the bands.
+type scrapeRowView struct {
+	Y, MidY int
+	Label   string
+	Title   string
+	Marks   []scrapeMark
+}
+
+type scrapeMark struct {
+	X     int
+	Class string
+	Title string
+}
+
 // alertOutcome says in words whether and when an alert fires.
 func alertOutcome(a sim.AlertOutcome) string {
 	switch {
@@ -577,8 +621,12 @@ func newTimedSVG(res *sim.Result, ps []point, groups []groupSpec) svgView {
 		v.Rows = append(v.Rows, svgRow{Band: &row})
 		y += bandH
 	}
+	if len(tl.Scrapes) > 0 {
+		v.Rows = append(v.Rows, svgRow{Scrapes: scrapeRow(tl, y+2, s)})
+		y += scrapeH + 2
+	}
 	if len(tl.Alerts) > 0 {
-		y += 6
+		y += 4
 		for _, r := range alertRows(tl, y, s) {
 			v.Rows = append(v.Rows, svgRow{Alert: &r})
 			y += alertH

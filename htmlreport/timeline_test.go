@@ -57,13 +57,21 @@ func jsonFloat(f float64) string {
 	return string(b)
 }
 
-// TestGoldenTimeline compares the relabel report with a timeline and
-// alerts (filled by hand: withAlerts) with its page under testdata (go
-// test ./htmlreport -run TestGolden -update rewrites it).
+// TestGoldenTimeline compares the relabel and mixed-relabel reports with
+// a timeline and alerts (filled by hand: withAlerts) with their pages
+// under testdata (go test ./htmlreport -run TestGolden -update rewrites
+// them).
 func TestGoldenTimeline(t *testing.T) {
-	rep := replayTimed(t, filepath.Join(traceDir, "relabel.json"))
-	withAlerts(t, rep)
-	golden.Check(t, filepath.Join("testdata", "relabel-timeline.html"), render(t, rep), "go test ./htmlreport -run TestGoldenTimeline")
+	for _, g := range []struct{ trace, golden string }{
+		{"relabel.json", "relabel-timeline.html"},
+		{"daemonset/mixed-relabel.json", "mixed-relabel-timeline.html"},
+	} {
+		t.Run(g.golden, func(t *testing.T) {
+			rep := replayTimed(t, filepath.Join(traceDir, g.trace))
+			withAlerts(t, rep)
+			golden.Check(t, filepath.Join("testdata", g.golden), render(t, rep), "go test ./htmlreport -run TestGoldenTimeline/"+g.golden)
+		})
+	}
 }
 
 // textsOf returns the texts of the elements of n with tag and class.
@@ -173,6 +181,40 @@ func TestTimeAxis(t *testing.T) {
 			if len(worst) != 1 || !strings.Contains(ownTitle(worst[0]), (w.To-w.From).String()+" long") {
 				t.Errorf("field-selector: the worst gap window is not outlined on the band")
 			}
+		}
+
+		// A mark per scrape; the label selector's scrapes from the
+		// first after the overlap began doubled 340 samples each.
+		marks := findAll(svg, element("g", "scrape"))
+		if len(marks) != len(tl.Scrapes) {
+			t.Errorf("%s: %d scrape marks, want %d", res.Reducer, len(marks), len(tl.Scrapes))
+		}
+		doubled := 0
+		for _, m := range marks {
+			if hasClass(m, "doubled") {
+				doubled++
+				if !strings.Contains(ownTitle(m), "340 doubled samples") {
+					t.Errorf("%s: a doubled scrape says %q", res.Reducer, ownTitle(m))
+				}
+			}
+		}
+		if want := tl.DoubledSamples / 340; doubled != want {
+			t.Errorf("%s: %d doubled scrapes, want %d", res.Reducer, doubled, want)
+		}
+
+		// The table of checkpoints gives each point's time.
+		var ats []string
+		for _, row := range findAll(sec, element("tr")) {
+			if cells := textsOf(row, "td"); len(cells) > 3 && (cells[2] == "checkpoint" || cells[3] == "checkpoint") {
+				ats = append(ats, cells[2])
+			}
+		}
+		var wantAts []string
+		for _, c := range res.Checkpoints {
+			wantAts = append(wantAts, c.At.String())
+		}
+		if !slices.Equal(ats, wantAts) {
+			t.Errorf("%s: checkpoint times %q, want %q", res.Reducer, ats, wantAts)
 		}
 
 		// The alerts' rows: the firing one has a firing bar from 1m30s.

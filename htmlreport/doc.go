@@ -61,6 +61,8 @@
 //   - the gap and overlap bands from Timeline.Points: how many objects are
 //     missing or exported twice from each change to the next (mixed
 //     sharding: ConfigMaps and pods together), the worst windows outlined;
+//   - a mark per scrape (Timeline.Scrapes): grey, red when it missed
+//     samples, purple when it doubled some;
 //   - a row per alert (Timeline.Alerts): pending and firing spans.
 //
 // Under it an impact section: per step its op's time, its point's, how
@@ -69,7 +71,9 @@
 // and whether each alert fires and when ("fires at 1m30s (pending from
 // 30s, for: 1m0s)"), or that it never does. A report without a timeline
 // (older JSON, --no-timeline) keeps the columns per point. The event log
-// gives every entry's simulated time.
+// gives every entry's simulated time, the table of checkpoints every
+// point's; the list of verdicts at the top adds each reducer's
+// series-seconds and the alerts that fire.
 //
 // Hovering any element shows what it stands for (SVG <title> elements):
 // a band names the step, the op and the first example UIDs.

@@ -647,6 +647,9 @@ type impactView struct {
 	Scrapes              string
 	ScrapesBad           bool
 	Alerts               []alertView
+	// Firing names the alerts that fire: "KSMShardingMismatch fires at
+	// 1m30s"; empty when none does.
+	Firing string
 }
 
 type impactStepView struct {
@@ -695,6 +698,18 @@ func newImpact(tl *sim.Timeline) *impactView {
 		}
 		iv.Worst = append(iv.Worst, fmt.Sprintf("objects %s: %s long, from %s to %s, up to %d at once (%s series-seconds)",
 			w.what, w.span.To-w.span.From, w.span.From, to, w.span.Peak, seriesSeconds(w.span.SeriesSeconds)))
+	}
+	var fires []string
+	for _, a := range tl.Alerts {
+		if a.FiresAt != nil {
+			fires = append(fires, a.Alert+" fires at "+a.FiresAt.String())
+		}
+	}
+	switch {
+	case len(fires) > 0:
+		iv.Firing = strings.Join(fires, ", ")
+	case len(tl.Alerts) > 0:
+		iv.Firing = "no alert fires"
 	}
 	for _, a := range tl.Alerts {
 		iv.Alerts = append(iv.Alerts, alertView{Name: a.Alert, File: a.File, Outcome: alertOutcome(a),

@@ -579,6 +579,22 @@ func (p *pod) checkSelfConfig(cmd string, want model.Config) (model.Config, erro
 	return c, nil
 }
 
+// SelfMetrics implements sim.SelfMetricsReader: the shard and total the
+// KSM pod's self-metrics show now. Before autosharding configures it,
+// KSM shows shard 0 of 1: pkg/app/server.go calls WithSharding with the
+// flag defaults first.
+func (p *pod) SelfMetrics() (int32, int, error) {
+	resp, err := p.b.host.call(request{Op: opSelf, Pod: p.conn.name, UID: p.conn.uid})
+	if err != nil {
+		return 0, 0, err
+	}
+	c, err := selfConfig(resp.Self)
+	if err != nil {
+		return 0, 0, fmt.Errorf("KSM pod %s: %w", p.conn.name, err)
+	}
+	return c.Shard, c.Total, nil
+}
+
 // labelValue returns the value of label name in one exposition-format
 // sample line. Label values here are UIDs and namespaces: no escapes.
 func labelValue(line, name string) (string, bool) {

@@ -203,3 +203,11 @@ type StartFailer interface {
 type TraceChecker interface {
 	Check(t *Trace) string
 }
+
+// SelfMetricsReader is a pod runner that reads what its KSM pod exports
+// as kube_state_metrics_shard_ordinal and kube_state_metrics_total_shards
+// (the ksm backend: real KSM's self-metrics). Every scrape of a timeline
+// checks the model's self-metrics against it.
+type SelfMetricsReader interface {
+	SelfMetrics() (shard int32, total int, err error)
+}

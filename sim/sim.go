@@ -170,6 +170,9 @@ func Run(t *Trace, r model.Reducer, opts Options) (*Result, error) {
 		}
 	}
 	res := s.Finish()
+	if s.err != nil {
+		return nil, s.err // the backend failed during the hold's scrapes
+	}
 	if !opts.continuation {
 		if err := classify(t, r, opts, res); err != nil {
 			return nil, err

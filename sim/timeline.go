@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardsim/shardsim/internal/textsafe"
+	"github.com/shardsim/shardsim/model"
 )
 
 // Seconds is a simulated time or duration that reports render in
@@ -289,6 +290,9 @@ func (s *Sim) scrape(t time.Duration) Scrape {
 			if c.Total == 0 {
 				c.Total = 1 // WithSharding(0, 1), before autosharding configures
 			}
+			if !s.checkSelfMetrics(p.runner, p.state.Name, c) {
+				return sc
+			}
 			add(ScrapeTarget{Instance: p.state.Name, Shard: c.Shard, Total: c.Total, Resource: "configmaps"}, names)
 		}
 	}
@@ -297,6 +301,9 @@ func (s *Sim) scrape(t time.Duration) Scrape {
 		for _, inst := range s.ds.insts {
 			if !inst.started || inst.stopped || inst.failed != "" {
 				continue
+			}
+			if !s.checkSelfMetrics(inst.runner, inst.name, model.Config{Shard: 0, Total: 1}) {
+				return sc
 			}
 			add(ScrapeTarget{Instance: inst.name, Shard: 0, Total: 1, Resource: "pods"}, inst.store())
 		}
@@ -325,6 +332,25 @@ func (s *Sim) scrape(t time.Duration) Scrape {
 		return 0
 	})
 	return sc
+}
+
+// checkSelfMetrics checks the self-metrics the model gives pod name (c)
+// against what a backend's KSM pod exports; a disagreement fails the
+// replay.
+func (s *Sim) checkSelfMetrics(r PodRunner, name string, c model.Config) bool {
+	sr, ok := r.(SelfMetricsReader)
+	if !ok {
+		return true
+	}
+	shard, total, err := sr.SelfMetrics()
+	if err == nil && (shard != c.Shard || total != c.Total) {
+		err = fmt.Errorf("its self-metrics show shard_ordinal %d and total_shards %d at %s; the model exports %d and %d", shard, total, FormatDuration(s.clock.now), c.Shard, c.Total)
+	}
+	if err != nil {
+		s.err = fmt.Errorf("%s backend: pod %s: %w", s.backend.Name(), name, err)
+		return false
+	}
+	return true
 }
 
 // beginStep marks step i's op at the current time.

@@ -141,7 +141,8 @@ func TestTimeAxis(t *testing.T) {
 		}
 		for _, want := range []string{
 			"Impact over " + tl.End.String(),
-			"scrapes every 30s: 41 scrapes, 0 missed samples, " + strconv.Itoa(tl.DoubledSamples) + " doubled samples",
+			"scrapes every 30s: " + strconv.Itoa(len(tl.Scrapes)) + " scrapes, " + strconv.Itoa(tl.MissedSamples) + " missed samples, " +
+				strconv.Itoa(tl.DoubledSamples) + " doubled samples",
 			"fires at 1m30s (pending from 30s, for: 1m0s)",
 			"pending from 0s, never fires (for: 5m0s)",
 			"never fires",

@@ -112,9 +112,9 @@ var promqlParser = parser.NewParser(parser.Options{})
 func loadRules(files []RuleFile) ([]loadedRule, error) {
 	var out []loadedRule
 	for _, f := range files {
-		rgs, errs := rulefmt.Parse(f.Data, false, model.UTF8Validation, promqlParser, slog.New(slog.DiscardHandler))
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("monitor: rules file %s: %w", f.Name, errors.Join(errs...))
+		rgs, err := parseRuleFile(f)
+		if err != nil {
+			return nil, err
 		}
 		for _, g := range rgs.Groups {
 			if g.QueryOffset != nil && *g.QueryOffset != 0 {
@@ -136,6 +136,25 @@ func loadRules(files []RuleFile) ([]loadedRule, error) {
 		}
 	}
 	return out, nil
+}
+
+// parsedRules caches parsed rules files by content: a replay evaluates
+// the same files once per reducer, and parsing and validating them costs
+// more than evaluating a small scenario.
+var parsedRules sync.Map // string(RuleFile.Data) -> *rulefmt.RuleGroups
+
+// parseRuleFile parses and validates f as Prometheus loads a rules file.
+// The result is shared: callers must not modify it.
+func parseRuleFile(f RuleFile) (*rulefmt.RuleGroups, error) {
+	if v, ok := parsedRules.Load(string(f.Data)); ok {
+		return v.(*rulefmt.RuleGroups), nil
+	}
+	rgs, errs := rulefmt.Parse(f.Data, false, model.UTF8Validation, promqlParser, slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("monitor: rules file %s: %w", f.Name, errors.Join(errs...))
+	}
+	parsedRules.Store(string(f.Data), rgs)
+	return rgs, nil
 }
 
 // newEngine returns a PromQL engine set as promtool's rule unit tests set

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -34,7 +35,7 @@ func replayWithAlerts(t *testing.T, path string, reducers []model.Reducer) *sim.
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace, monitor.DefaultRuleFiles()); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return rep

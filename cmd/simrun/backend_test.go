@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -91,7 +92,7 @@ func TestClientGoBackendGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace, monitor.DefaultRuleFiles()); err != nil {
 		t.Fatal(err)
 	}
 	for _, golden := range []string{"relabel.txt", "relabel.json"} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardsim/shardsim/htmlreport"
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -24,7 +25,7 @@ func relabelReport(t *testing.T) *sim.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace); err != nil {
+	if _, err := evaluateAlerts(rep, tr.Cluster.Namespace, monitor.DefaultRuleFiles()); err != nil {
 		t.Fatal(err)
 	}
 	return rep

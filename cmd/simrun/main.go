@@ -16,6 +16,7 @@ import (
 	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/ksm"
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -263,7 +264,7 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 		}
 		return &exitError{code: exitUsage, err: err}
 	}
-	tests, err := evaluateAlerts(rep, t.Cluster.Namespace)
+	tests, err := evaluateAlerts(rep, t.Cluster.Namespace, monitor.DefaultRuleFiles())
 	if err != nil {
 		return &exitError{code: exitInternal, err: err}
 	}

@@ -120,11 +120,11 @@ func monitorScrapes(res *sim.Result, namespace string) []monitor.Scrape {
 	return out
 }
 
-// evaluateAlerts evaluates the shipped rules (the KSM mixin's sharding
-// alerts and the coverage alerts) on every result's scrapes with
+// evaluateAlerts evaluates the rules files (simrun's: the KSM mixin's
+// sharding alerts and the coverage alerts) on every result's scrapes with
 // Prometheus's rule engine, and fills in Timeline.Alerts. It returns the
 // promtool tests of the results.
-func evaluateAlerts(rep *sim.Report, namespace string) ([]monitor.PromtoolTest, error) {
+func evaluateAlerts(rep *sim.Report, namespace string, files []monitor.RuleFile) ([]monitor.PromtoolTest, error) {
 	var tests []monitor.PromtoolTest
 	for _, res := range rep.Results {
 		tl := res.Timeline
@@ -133,7 +133,7 @@ func evaluateAlerts(rep *sim.Report, namespace string) ([]monitor.PromtoolTest, 
 		}
 		scrapes := monitorScrapes(res, namespace)
 		cfg := monitor.Config{Interval: time.Duration(tl.ScrapeInterval), End: time.Duration(tl.End)}
-		mr, err := monitor.Evaluate(scrapes, monitor.DefaultRuleFiles(), cfg)
+		mr, err := monitor.Evaluate(scrapes, files, cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -207,4 +207,12 @@ func TestPromtoolTestRefusesToClobber(t *testing.T) {
 	if code, _, errOut = runSimrun(t, "--trace", relabelTrace, "--promtool-test", out); code != exitUsage || !strings.Contains(string(errOut), "test.yaml") {
 		t.Errorf("an existing test file: exit status %d, want %d naming it; stderr:\n%s", code, exitUsage, errOut)
 	}
+	missing := filepath.Join(dir, "missing", "test.yaml")
+	code, stdout, errOut := runSimrun(t, "--trace", relabelTrace, "--promtool-test", missing)
+	if code != exitUsage || len(stdout) != 0 || !strings.Contains(string(errOut), "missing") {
+		t.Errorf("a missing directory: exit status %d, want %d before the replay (no report); stderr:\n%s", code, exitUsage, errOut)
+	}
+	if code, _, errOut = runSimrun(t, "--trace", relabelTrace, "--promtool-test", out, "--no-timeline", "--force"); code != exitUsage || !strings.Contains(string(errOut), "--no-timeline") {
+		t.Errorf("--promtool-test with --no-timeline: exit status %d, want %d; stderr:\n%s", code, exitUsage, errOut)
+	}
 }

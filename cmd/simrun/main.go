@@ -224,6 +224,9 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if err := checkHTMLPath(f); err != nil {
 		return err
 	}
+	if err := checkPromtoolPath(f); err != nil {
+		return err
+	}
 	var t *sim.Trace
 	if f.trace == "-" {
 		t, err = sim.ReadTrace("standard input", in) // at most sim.MaxTraceBytes
@@ -301,6 +304,9 @@ func replay(in io.Reader, out, errOut io.Writer, f *replayFlags) error {
 	if f.time.promtoolTest != "" {
 		if err := writePromtoolTest(f.time.promtoolTest, tests, f.force); err != nil {
 			return usageErr("%v (the report above is complete)", err)
+		}
+		if note := promtoolNote(tests); note != "" {
+			fmt.Fprintln(errOut, note)
 		}
 	}
 	if !rep.Holds() {

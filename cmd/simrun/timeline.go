@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shardsim/shardsim/internal/atomicfile"
 	"github.com/shardsim/shardsim/monitor"
 	"github.com/shardsim/shardsim/sim"
 )
@@ -188,6 +189,29 @@ func mergeIntervals(in []sim.Interval) []sim.Interval {
 	return out
 }
 
+// promtoolMaxSamples is promtool's limit on the samples one query of a
+// rules unit test loads (cmd/promtool/unittest.go: MaxSamples 10000).
+const promtoolMaxSamples = 10000
+
+// promtoolNote warns when a scrape of tests has more object series than
+// promtool lets a query load: promtool would refuse the file.
+func promtoolNote(tests []monitor.PromtoolTest) string {
+	most := 0
+	for _, t := range tests {
+		for _, sc := range t.Scrapes {
+			n := 0
+			for _, tg := range sc.Targets {
+				n += len(tg.Exported)
+			}
+			most = max(most, n)
+		}
+	}
+	if most <= promtoolMaxSamples {
+		return ""
+	}
+	return fmt.Sprintf("simrun: note: a scrape of this replay has %d object series; promtool lets a query load %d samples, so `promtool test rules` will refuse the file (simrun's own evaluation has no such limit)", most, promtoolMaxSamples)
+}
+
 // writePromtoolTest writes the promtool test file and, beside it, the
 // rules files it names.
 func writePromtoolTest(path string, tests []monitor.PromtoolTest, force bool) error {
@@ -215,6 +239,34 @@ func writePromtoolTest(path string, tests []monitor.PromtoolTest, force bool) er
 			return fmt.Errorf("--promtool-test: %w; choose another file or add --force to replace it", err)
 		}
 		return fmt.Errorf("--promtool-test: %w", err)
+	}
+	return nil
+}
+
+// checkPromtoolPath refuses, before the replay, a --promtool-test path
+// that could not be written: the trace itself, an existing file without
+// --force, anything that is not a regular file, a missing or read-only
+// directory.
+func checkPromtoolPath(f *replayFlags) error {
+	path := f.time.promtoolTest
+	if path == "" {
+		return nil
+	}
+	if path == "-" {
+		return usageErr("--promtool-test needs a file: the rules files it names are written beside it")
+	}
+	if f.trace != "-" {
+		ti, terr := os.Stat(f.trace)
+		pi, perr := os.Stat(path)
+		if terr == nil && perr == nil && os.SameFile(ti, pi) {
+			return usageErr("--promtool-test %s: that is the trace being replayed; refusing to replace it, even with --force", path)
+		}
+	}
+	if err := atomicfile.Check(path, f.force); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageErr("--promtool-test: %v; choose another file or add --force to replace it", err)
+		}
+		return usageErr("--promtool-test: %v", err)
 	}
 	return nil
 }

@@ -38,11 +38,29 @@
 // every step; under "explicit" a deliver with "stream": "objects" takes
 // them one at a time.
 //
-// Under the eager schedule every step is followed by a drain (one item per
-// pod in ordinal order, round after round), so every step ends at a
-// quiescent point. Under the explicit schedule the trace itself says what
+// Under the eager schedule every step is followed by a drain, so every
+// step ends at a quiescent point. Under the explicit schedule the trace itself says what
 // to deliver (deliver, settle), so ops can land between a pod's GET and
 // its LIST, or between two pods learning of the same scale.
+//
+// # Simulated time
+//
+// Every item is due a latency after the moment it could start (clock.go:
+// watch events, LIST pages, pod starts and stops, each jittered by a PRNG
+// seeded from the trace; the kubelet's restart back-off), behind the item
+// ahead of it in its queue: a lane is one connection. A drain is a
+// discrete-event loop that delivers the earliest due item among the
+// queues' heads, the first queued among equals; an explicit deliver moves
+// the clock to its item's due time. Time 0 is the initial checkpoint; the
+// wait op lets time pass. Nothing reads a real clock.
+//
+// With Options.Timeline a replay also records the coverage after every
+// change (TimePoint), Prometheus's scrapes of the KSM pods every scrape
+// interval (what each pod's /metrics and self-metrics show, Scrape), and
+// computes the missing and duplicated series-seconds per step and in total
+// and the worst windows, with the final state held for a while after the
+// last step (Timeline). Package monitor evaluates alerting rules on the
+// scrapes.
 //
 // # Properties
 //

@@ -9,6 +9,14 @@
 //	simrun --trace traces/relabel.json --format json   # machine-readable report
 //	simrun --trace T --reducer field-selector          # one reducer
 //	simrun --trace T --log                             # with the event log
+//	simrun --trace T --promtool-test out/t.yaml        # the scrapes and alerts for promtool
+//
+// Under each verdict the report gives the replay in simulated time: each
+// step's duration, the missing and duplicated series-seconds, the worst
+// windows, Prometheus's scrapes every --scrape-interval, and when the KSM
+// mixin's sharding alerts and the coverage alerts (package monitor,
+// evaluated by Prometheus's rule engine) fire. --latency, --latency-seed,
+// --jitter and --hold tune the time; --no-timeline skips it.
 //
 // Exit status: 0 every selected reducer holds, 1 a property is violated,
 // 2 bad input or usage, or an output file that cannot be written, 3 a

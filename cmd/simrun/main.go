@@ -122,6 +122,19 @@ Reducers:
   field-selector   kube-state-metrics >= v2.13.0: the pods watch it by
                    metadata.name.
 
+Time: every replay runs in simulated time. Each watch event, LIST page, pod
+start and pod stop takes a latency (defaults 100ms, 250ms, 5s, 2s, jittered by
+25% from a seed: cluster.latencies in the trace, or --latency, --latency-seed,
+--jitter), and after the last step the final state holds for --hold (20m).
+Under each verdict the report gives each step's duration, the missing and
+duplicated series-seconds (objects x seconds exported by no pod, or by two),
+the worst windows, what Prometheus scraping every --scrape-interval (30s) saw
+(missed and doubled samples), and when each alert fires: the KSM mixin's
+KubeStateMetricsShardingMismatch and KubeStateMetricsShardsMissing and this
+project's coverage alerts, evaluated by Prometheus's own rule engine on the
+simulated self-metrics and object series. --promtool-test FILE writes all of
+it as a promtool test rules file. --no-timeline skips it all.
+
 Files: --html FILE is checked before the replay: an existing file is replaced
 only with --force, and never something that is not a regular file (a directory,
 a device); a symbolic link counts as an existing file and, with --force, the
@@ -174,7 +187,14 @@ Exit status:
   simrun --trace traces/faults/paged-list.json
 
   # A timeline to look at: one self-contained HTML page per run
-  simrun --trace traces/relabel.json --html report.html`,
+  simrun --trace traces/relabel.json --html report.html
+
+  # The scenario as a promtool test (rules files written beside it)
+  simrun --trace traces/relabel.json --promtool-test out/relabel.yaml
+  (cd out && promtool test rules relabel.yaml)
+
+  # A slow image pull: pods take 90s to start
+  simrun --trace traces/relabel.json --latency podStart=90s`,
 		Args:          rootArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -191,9 +191,15 @@ func (c *clock) latency(kind itemKind, restarts int) time.Duration {
 	case itemStop:
 		return c.draw(c.lat.podStop)
 	case itemRestart:
-		return min(restartBackOff<<min(restarts, 16), maxRestartBackOff)
+		return restartBackOffAfter(restarts)
 	}
 	return c.draw(c.lat.watch) // watch events, and re-watches after a watch ends
+}
+
+// restartBackOffAfter is the kubelet's back-off before the restart that
+// follows restarts earlier ones.
+func restartBackOffAfter(restarts int) time.Duration {
+	return min(restartBackOff<<min(restarts, 16), maxRestartBackOff)
 }
 
 // nodeLatency is latency for a DaemonSet sharding item.
@@ -228,13 +234,18 @@ func lastDue[T interface{ dueAt() time.Duration }](c *clock, q []T) time.Duratio
 func (it item) dueAt() time.Duration     { return it.due }
 func (it nodeItem) dueAt() time.Duration { return it.due }
 
-// push queues it in lane's StatefulSet stream.
+// push queues it in lane's StatefulSet stream; it.wait, if set, is its
+// latency.
 func (s *Sim) push(lane int, it item) {
 	restarts := 0
 	if it.pod != nil {
 		restarts = it.pod.state.Restarts
 	}
-	it.due, it.seq = s.clock.due(lastDue(&s.clock, s.inbox[lane]), s.clock.latency(it.kind, restarts))
+	d := it.wait
+	if d == 0 {
+		d = s.clock.latency(it.kind, restarts)
+	}
+	it.due, it.seq = s.clock.due(lastDue(&s.clock, s.inbox[lane]), d)
 	s.inbox[lane] = append(s.inbox[lane], it)
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/shardsim/shardsim/model"
 )
@@ -54,7 +55,26 @@ func (s *Sim) recoverStarts(ordinal int) {
 	s.logf(LogFault, ordinal, "", "recovers: its next start-up succeeds")
 	if p := s.newest(ordinal); p != nil && p.state.Phase == model.Crashed && !p.stopping &&
 		!slices.ContainsFunc(s.inbox[ordinal], func(it item) bool { return it.pod == p && it.kind == itemRestart }) {
-		s.push(ordinal, item{kind: itemRestart, pod: p})
+		s.push(ordinal, item{kind: itemRestart, pod: p, wait: s.crashLoopWait(p)})
+	}
+}
+
+// crashLoopWait is how long after now the kubelet restarts pod p, which
+// has crash-looped since p.crashedAt. The replay does not restart a
+// crash-looping container (it would never settle), so the restarts the
+// kubelet made meanwhile are counted here: after each crash it waits its
+// back-off (10s, doubled each time, at most 5 minutes), and each restart
+// fails again a pod start latency later. The wait is until the first
+// restart from now on.
+func (s *Sim) crashLoopWait(p *pod) time.Duration {
+	t, k := p.crashedAt, p.state.Restarts
+	for {
+		t += restartBackOffAfter(k) // the restart
+		if t >= s.clock.now {
+			return t - s.clock.now
+		}
+		t += s.clock.lat.podStart // it fails again
+		k++
 	}
 }
 
@@ -77,6 +97,7 @@ func (s *Sim) startFails(p *pod) (string, bool) {
 func (s *Sim) afterStart(p *pod, kind itemKind) {
 	switch {
 	case kind == itemGet && p.state.Phase == model.Crashed:
+		p.crashedAt = s.clock.now
 		s.inbox[p.ordinal] = slices.DeleteFunc(s.inbox[p.ordinal], func(x item) bool { return x.pod == p && x.kind == itemList })
 		if s.failures[p.ordinal] >= 0 {
 			s.push(p.ordinal, item{kind: itemRestart, pod: p})

@@ -83,9 +83,10 @@ type item struct {
 	// pods has stopped (a Recreate rollout's new pods).
 	waitStopped []*pod
 	// due is the simulated time the item can be delivered at; seq the
-	// order it was queued in (clock.go).
-	due time.Duration
-	seq uint64
+	// order it was queued in (clock.go); wait, if set, the latency it is
+	// queued with in place of its kind's.
+	due, wait time.Duration
+	seq       uint64
 }
 
 // ready reports whether the item can be delivered now.
@@ -112,6 +113,8 @@ type pod struct {
 	watching bool           // has an open watch
 	stopping bool           // a Stop item is queued
 	ssRV     uint64         // the informer's last synced resourceVersion
+
+	crashedAt time.Duration // when its last start-up crashed it
 
 	data      model.Reflector // the objects store and its reflector
 	hasStore  bool            // ConfigureSharding has built the store

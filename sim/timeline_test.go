@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,5 +312,37 @@ func TestLatencyErrors(t *testing.T) {
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s %s: got %v, want a trace error naming %s and saying %q", tc.cluster, tc.steps, err, tc.field, tc.msg)
 		}
+	}
+}
+
+// TestCrashLoopRecovery: a pod that crash-looped for 20 minutes is
+// restarted after recover when the kubelet's back-off says, not at once:
+// crashed at 7s, it was restarted (and failed 5s later) at 17s, 42s, 87s,
+// 172s, 337s, 642s and 947s, and recover at 20m7s waits for the restart
+// at 1252s.
+func TestCrashLoopRecovery(t *testing.T) {
+	tr, err := sim.ReadTrace("crash.json", strings.NewReader(`{"name": "crash",
+		"cluster": {"namespace": "ns", "statefulSet": {"name": "ksm", "replicas": 1}, "objects": {"generate": 10, "seed": 1},
+			"latencies": {"jitter": 0}},
+		"steps": [{"op": "crashLoop", "pods": [0]}, {"op": "restart", "pods": [0]},
+			{"op": "wait", "duration": "20m"}, {"op": "recover", "pods": [0]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(tr, model.FieldSelector{}, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restarts []time.Duration
+	for _, e := range res.Log {
+		if e.Kind == sim.LogRestarted {
+			restarts = append(restarts, time.Duration(e.At))
+		}
+	}
+	if want := []time.Duration{1252 * time.Second}; !slices.Equal(restarts, want) {
+		t.Errorf("restarted at %v, want %v", restarts, want)
+	}
+	if last := res.Checkpoints[len(res.Checkpoints)-1]; !last.Holds() || time.Duration(last.At) != 1252*time.Second+5500*time.Millisecond {
+		t.Errorf("the recovery settles at %s (holds %v), want 20m57.5s", last.At, last.Holds())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -127,6 +128,15 @@ func monitorScrapes(res *sim.Result, namespace string) []monitor.Scrape {
 // promtool tests of the results.
 func evaluateAlerts(rep *sim.Report, namespace string, files []monitor.RuleFile) ([]monitor.PromtoolTest, error) {
 	var tests []monitor.PromtoolTest
+	// Reducers that behave alike scrape alike (the same items, queued in
+	// the same order, draw the same latencies): their scrapes are
+	// evaluated once. Evaluate is a function of its input.
+	type done struct {
+		scrapes []monitor.Scrape
+		cfg     monitor.Config
+		report  *monitor.Report
+	}
+	var evaluated []done
 	for _, res := range rep.Results {
 		tl := res.Timeline
 		if tl == nil {
@@ -134,9 +144,19 @@ func evaluateAlerts(rep *sim.Report, namespace string, files []monitor.RuleFile)
 		}
 		scrapes := monitorScrapes(res, namespace)
 		cfg := monitor.Config{Interval: time.Duration(tl.ScrapeInterval), End: time.Duration(tl.End)}
-		mr, err := monitor.Evaluate(scrapes, files, cfg)
-		if err != nil {
-			return nil, err
+		var mr *monitor.Report
+		for _, d := range evaluated {
+			if d.cfg == cfg && reflect.DeepEqual(d.scrapes, scrapes) {
+				mr = d.report
+				break
+			}
+		}
+		if mr == nil {
+			var err error
+			if mr, err = monitor.Evaluate(scrapes, files, cfg); err != nil {
+				return nil, err
+			}
+			evaluated = append(evaluated, done{scrapes, cfg, mr})
 		}
 		tl.Alerts = alertOutcomes(mr)
 		tests = append(tests, monitor.PromtoolTest{Name: res.Reducer + " (" + res.Models + ")", Scrapes: scrapes, Report: mr, Config: cfg})

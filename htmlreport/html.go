@@ -801,22 +801,30 @@ func windowRow(ws []sim.Window, ps []point, y int, colX func(int) int) bandRowVi
 		x := colX(i) + segInset
 		w := colW - 2*segInset
 		b := boxView{X: x, Y: y + 2, W: w, H: bandH - 4, TX: x + w/2, TY: y + bandH/2 + 4, Class: "band zero", Label: "0"}
-		idx := slices.IndexFunc(ws, func(w sim.Window) bool { return w.Step == p.Step })
-		switch {
-		case idx < 0:
-			b.Title = fmt.Sprintf("drift, %s: no delivery changed what a pod serves", where(p))
-		case ws[idx].Violated == 0:
-			b.Title = fmt.Sprintf("drift, %s: all %d intermediate states hold", where(p), ws[idx].States)
-		default:
-			win := ws[idx]
-			b.Class = "band drift"
-			b.Label = fmt.Sprintf("%d/%d", win.Violated, win.States)
-			b.Title = fmt.Sprintf("drift, %s: %d of %d intermediate states (after each delivery that changed what a pod serves) violate a property\nworst gap %d, worst overlap %d",
-				where(p), win.Violated, win.States, win.MaxGap, win.MaxOverlap)
-		}
+		driftCell(&b, ws, p, func(string) bool { return true })
 		row.Cells = append(row.Cells, b)
 	}
 	return row
+}
+
+// driftCell fills in the drift band's cell b of point p's step from its
+// window in ws: its class, title and, where fits says it fits, its label.
+func driftCell(b *boxView, ws []sim.Window, p point, fits func(string) bool) {
+	idx := slices.IndexFunc(ws, func(w sim.Window) bool { return w.Step == p.Step })
+	switch {
+	case idx < 0:
+		b.Title = fmt.Sprintf("drift, %s: no delivery changed what a pod serves", where(p))
+	case ws[idx].Violated == 0:
+		b.Title = fmt.Sprintf("drift, %s: all %d intermediate states hold", where(p), ws[idx].States)
+	default:
+		win := ws[idx]
+		b.Class = "band drift"
+		if l := fmt.Sprintf("%d/%d", win.Violated, win.States); fits(l) {
+			b.Label = l
+		}
+		b.Title = fmt.Sprintf("drift, %s: %d of %d intermediate states (after each delivery that changed what a pod serves) violate a property\nworst gap %d, worst overlap %d",
+			where(p), win.Violated, win.States, win.MaxGap, win.MaxOverlap)
+	}
 }
 
 func kindOf(p point) string {

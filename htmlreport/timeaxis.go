@@ -441,21 +441,7 @@ func timedWindowRow(ws []sim.Window, ps []point, y int, s timeScale) bandRowView
 		x, x2 := s.x(dur(p.Start)), s.x(to)
 		w := max(x2-x-2, 2)
 		b := boxView{X: x + 1, Y: y + 2, W: w, H: bandH - 4, TX: x + 1 + w/2, TY: y + bandH/2 + 4, Class: "band zero"}
-		idx := slices.IndexFunc(ws, func(w sim.Window) bool { return w.Step == p.Step })
-		switch {
-		case idx < 0:
-			b.Title = fmt.Sprintf("drift, %s: no delivery changed what a pod serves", where(p))
-		case ws[idx].Violated == 0:
-			b.Title = fmt.Sprintf("drift, %s: all %d intermediate states hold", where(p), ws[idx].States)
-		default:
-			win := ws[idx]
-			b.Class = "band drift"
-			if l := fmt.Sprintf("%d/%d", win.Violated, win.States); fits(l, w) {
-				b.Label = l
-			}
-			b.Title = fmt.Sprintf("drift, %s: %d of %d intermediate states (after each delivery that changed what a pod serves) violate a property\nworst gap %d, worst overlap %d",
-				where(p), win.Violated, win.States, win.MaxGap, win.MaxOverlap)
-		}
+		driftCell(&b, ws, p, func(l string) bool { return fits(l, w) })
 		row.Cells = append(row.Cells, b)
 	}
 	return row

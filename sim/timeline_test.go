@@ -264,14 +264,12 @@ func TestRestartBackOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var restarts []time.Duration
+	restarts := logTimes(res, sim.LogRestarted)
 	var firstFailure time.Duration = -1
 	for _, e := range res.Log {
-		switch {
-		case e.Kind == sim.LogRestarted:
-			restarts = append(restarts, time.Duration(e.At))
-		case e.Kind == sim.LogGet && strings.HasPrefix(e.Event, "GET failed") && firstFailure < 0:
+		if e.Kind == sim.LogGet && strings.HasPrefix(e.Event, "GET failed") {
 			firstFailure = time.Duration(e.At)
+			break
 		}
 	}
 	if len(restarts) != 3 || firstFailure < 0 {
@@ -333,16 +331,22 @@ func TestCrashLoopRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var restarts []time.Duration
-	for _, e := range res.Log {
-		if e.Kind == sim.LogRestarted {
-			restarts = append(restarts, time.Duration(e.At))
-		}
-	}
+	restarts := logTimes(res, sim.LogRestarted)
 	if want := []time.Duration{1252 * time.Second}; !slices.Equal(restarts, want) {
 		t.Errorf("restarted at %v, want %v", restarts, want)
 	}
 	if last := res.Checkpoints[len(res.Checkpoints)-1]; !last.Holds() || time.Duration(last.At) != 1252*time.Second+5500*time.Millisecond {
 		t.Errorf("the recovery settles at %s (holds %v), want 20m57.5s", last.At, last.Holds())
 	}
+}
+
+// logTimes returns the times of res's log entries of kind.
+func logTimes(res *sim.Result, kind sim.LogKind) []time.Duration {
+	var out []time.Duration
+	for _, e := range res.Log {
+		if e.Kind == kind {
+			out = append(out, time.Duration(e.At))
+		}
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -214,5 +216,29 @@ func TestPromtoolTestRefusesToClobber(t *testing.T) {
 	}
 	if code, _, errOut = runSimrun(t, "--trace", relabelTrace, "--promtool-test", out, "--no-timeline", "--force"); code != exitUsage || !strings.Contains(string(errOut), "--no-timeline") {
 		t.Errorf("--promtool-test with --no-timeline: exit status %d, want %d; stderr:\n%s", code, exitUsage, errOut)
+	}
+}
+
+// TestAlertsDeterministic: the report with its alerts, and the promtool
+// file, are byte-identical whatever GOMAXPROCS is (Prometheus's engine
+// runs the rules' queries in parallel).
+func TestAlertsDeterministic(t *testing.T) {
+	var outs, files [2][]byte
+	for i, procs := range []int{1, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		path := filepath.Join(t.TempDir(), "t.yaml")
+		code, out, errOut := runSimrun(t, "--trace", "../../traces/bugs/get-list-race.json", "--format", "json", "--promtool-test", path)
+		runtime.GOMAXPROCS(prev)
+		if code != exitViolated {
+			t.Fatalf("exit status %d: %s", code, errOut)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i], files[i] = out, b
+	}
+	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(files[0], files[1]) {
+		t.Error("GOMAXPROCS 1 and 4 give different reports or promtool files")
 	}
 }

@@ -22,7 +22,7 @@ import (
 // every run; -rapid.seed or RAPID_SEED chooses others.
 const defaultRapidSeed = 1
 
-var runs = flag.Int("ksm.runs", 4, "TestDeterministic: replays of each shipped trace per release")
+var runs = flag.Int("ksm.runs", 3, "TestDeterministic: replays of each shipped trace per release")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -317,7 +317,7 @@ func TestRandomTracesAgree(t *testing.T) {
 	}
 }
 
-// TestDeterministic: -ksm.runs replays (4 by default) of every shipped
+// TestDeterministic: -ksm.runs replays (3 by default) of every shipped
 // trace on real KSM give byte-identical JSON reports.
 func TestDeterministic(t *testing.T) {
 	traces := shippedTraces(t)

@@ -278,13 +278,15 @@ func (s *Sim) scrape(t time.Duration) Scrape {
 			if !p.state.Ready() {
 				continue
 			}
-			names := s.storeOf(p)
+			var names []string
 			if e, ok := p.runner.(Exporter); ok {
 				var err error
 				if names, err = e.Exported(); err != nil {
-					s.err = err
+					s.err = fmt.Errorf("%s backend: pod %s: read exports: %w", s.backend.Name(), p.state.Name, err)
 					return sc
 				}
+			} else {
+				names = s.storeOf(p)
 			}
 			c := p.state.Config
 			if c.Total == 0 {
@@ -322,15 +324,7 @@ func (s *Sim) scrape(t time.Duration) Scrape {
 			sc.Doubled += n - 1
 		}
 	}
-	slices.SortStableFunc(sc.Targets, func(a, b ScrapeTarget) int {
-		if a.Instance < b.Instance {
-			return -1
-		}
-		if a.Instance > b.Instance {
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(sc.Targets, func(a, b ScrapeTarget) int { return strings.Compare(a.Instance, b.Instance) })
 	return sc
 }
 

@@ -538,8 +538,11 @@ func (s *Sim) observe(op string) {
 // now. A pod whose store is synced is judged by its configuration (the
 // same objects, and no per-object work when all agree); the others by the
 // UIDs their stores hold.
-func (s *Sim) evaluate() ([]PodConfig, Coverage) {
-	desired := s.desired()
+func (s *Sim) evaluate() ([]PodConfig, Coverage) { return s.evaluateFor(s.desired()) }
+
+// evaluateFor is evaluate as if desired pods were wanted: with none,
+// completeness is not required (no gap).
+func (s *Sim) evaluateFor(desired int) ([]PodConfig, Coverage) {
 	if pods, cov, ok := s.exportCoverage(desired); ok {
 		return pods, cov
 	}

@@ -63,7 +63,9 @@ type Timeline struct {
 	Latencies LatencySettings `json:"latencies"`
 	// Points are the coverage after every change, in time order: from
 	// each point's At to the next one's, that many objects are exported
-	// by no pod (Gap) and by more than one (Overlap).
+	// by no pod (Gap) and by more than one (Overlap). Unlike a
+	// checkpoint's gap, Gap counts what no pod exports even when no KSM
+	// pod is wanted (replicas 0): Prometheus has none of it either way.
 	Points []TimePoint `json:"points"`
 	// Steps is the impact of each step: from its op to the next step's
 	// op (the last step: to End).
@@ -212,7 +214,9 @@ func (s *Sim) recordPoint() {
 		return
 	}
 	s.tl.changes++
-	_, cov := s.evaluate()
+	// What Prometheus has: an object no pod exports is missing even when
+	// no KSM pod is wanted (the properties excuse it then).
+	_, cov := s.evaluateFor(max(s.desired(), 1))
 	p := TimePoint{At: Seconds(s.clock.now), Step: s.step, Gap: len(cov.Gap), Overlap: len(cov.Overlap)}
 	if s.ds != nil {
 		p.Gap += len(s.ds.gap)

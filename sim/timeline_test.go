@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"pgregory.net/rapid"
+
 	"github.com/shardsim/shardsim/model"
+	"github.com/shardsim/shardsim/properties"
 	"github.com/shardsim/shardsim/sim"
 )
 
@@ -54,7 +57,64 @@ func TestTimelineOracle(t *testing.T) {
 	}
 }
 
-func checkTimeline(t *testing.T, name string, res *sim.Result) {
+// reporter is what checkTimeline reports to: a *testing.T or a *rapid.T.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// rapidSource draws a generator's choices from rapid, so that rapid
+// shrinks a failing trace.
+type rapidSource struct{ t *rapid.T }
+
+func (s rapidSource) Draw(label string, n int) int { return rapid.IntRange(0, n-1).Draw(s.t, label) }
+
+// TestTimelineOracleRandom: the oracles of TestTimelineOracle on random
+// traces of every generator: autosharding with faults and both
+// schedules, static sharding and DaemonSet sharding.
+func TestTimelineOracleRandom(t *testing.T) {
+	type builder interface {
+		Op(properties.Source) string
+		Trace() *sim.Trace
+		Close()
+	}
+	for _, g := range []struct {
+		name string
+		new  func(properties.Source) builder
+	}{
+		{"autosharding", func(src properties.Source) builder {
+			return properties.NewBuilder(src, properties.GenConfig{Objects: 60, Faults: true, DataPlane: properties.AnyDataPlane})
+		}},
+		{"static", func(src properties.Source) builder {
+			return properties.NewStaticBuilder(src, properties.ModeConfig{Objects: 60})
+		}},
+		{"daemonset", func(src properties.Source) builder {
+			return properties.NewDaemonSetBuilder(src, properties.ModeConfig{Objects: 60})
+		}},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			rapid.Check(t, func(rt *rapid.T) {
+				src := rapidSource{rt}
+				b := g.new(src)
+				defer b.Close()
+				for range rapid.IntRange(1, 8).Draw(rt, "ops") {
+					b.Op(src)
+				}
+				tr := properties.CloneTrace(b.Trace())
+				for _, r := range []model.Reducer{model.LabelSelector{}, model.FieldSelector{}} {
+					res, err := sim.Run(tr, r, sim.Options{Timeline: &sim.TimelineOptions{Series: true, Hold: time.Minute}})
+					if err != nil {
+						rt.Fatalf("%s: %v", r.Name(), err)
+					}
+					checkTimeline(rt, g.name+" "+r.Name(), res)
+				}
+			})
+		})
+	}
+}
+
+func checkTimeline(t reporter, name string, res *sim.Result) {
 	t.Helper()
 	tl := res.Timeline
 	if tl == nil {
@@ -84,6 +144,9 @@ func checkTimeline(t *testing.T, name string, res *sim.Result) {
 	}
 	for _, c := range res.Checkpoints {
 		gap, overlap := c.Gap.Count, c.Overlap.Count
+		if c.Replicas == 0 && c.Nodes == nil {
+			gap = c.Objects // no pod wanted, none serving: all of them
+		}
 		if c.Nodes != nil {
 			gap += c.Nodes.Gap.Count
 			overlap += c.Nodes.Overlap.Count

@@ -45,8 +45,8 @@ type TimelineOptions struct {
 	// DefaultScrapeInterval): every KSM pod is scraped at 0, the
 	// interval, twice the interval, ...
 	ScrapeInterval time.Duration
-	// Hold is how long the final state holds after the last step
-	// (default DefaultHold).
+	// Hold is how long the final state holds after the last step: 0 is
+	// DefaultHold, a negative Hold none.
 	Hold time.Duration
 	// Series keeps, for every scrape, what each KSM pod exported
 	// (ScrapeTarget.Exported): the input of alert evaluation.
@@ -201,8 +201,11 @@ func (s *Sim) startTimeline() {
 	if o.ScrapeInterval <= 0 {
 		o.ScrapeInterval = DefaultScrapeInterval
 	}
-	if o.Hold <= 0 {
+	switch {
+	case o.Hold == 0:
 		o.Hold = DefaultHold
+	case o.Hold < 0:
+		o.Hold = 0
 	}
 	s.tl = &timeline{opts: o}
 	s.recordPoint()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -364,4 +366,37 @@ func TestAlertsMatchScrapesRandom(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTimeFlags: --latency and --jitter change the times (with or
+// without the timeline), and --hold 0 ends the timeline at the last
+// step's point.
+func TestTimeFlags(t *testing.T) {
+	report := func(args ...string) *sim.Report {
+		t.Helper()
+		code, out, errOut := runSimrun(t, append([]string{"--trace", relabelTrace, "-r", "field-selector", "--format", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit status %d: %s", args, code, errOut)
+		}
+		var rep sim.Report
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatal(err)
+		}
+		return &rep
+	}
+	// relabel: a watch event; scale: pod 2 starts (30s), lists its
+	// StatefulSet and its objects (250ms each).
+	for _, args := range [][]string{{"--latency", "podStart=30s", "--jitter", "0"}, {"--latency", "podStart=30s", "--jitter", "0", "--no-timeline"}} {
+		rep := report(args...)
+		if at := rep.Results[0].Checkpoints[2].At; at != sim.Seconds(30600*time.Millisecond) {
+			t.Errorf("%v: the scale settles at %s, want 30.6s", args, at)
+		}
+		if tl := rep.Results[0].Timeline; (tl == nil) != slices.Contains(args, "--no-timeline") {
+			t.Errorf("%v: timeline %v", args, tl != nil)
+		}
+	}
+	tl := report("--hold", "0").Results[0].Timeline
+	if last := tl.Steps[len(tl.Steps)-1]; tl.End != last.At || tl.Hold != 0 {
+		t.Errorf("--hold 0: the timeline ends at %s (hold %s), the last step's point is %s", tl.End, tl.Hold, last.At)
+	}
 }

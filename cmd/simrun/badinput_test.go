@@ -156,6 +156,14 @@ func TestBadUsage(t *testing.T) {
 		{"bad --max-uids", []string{"--trace", good, "--max-uids", "-5"}, []string{"--max-uids"}},
 		{"non-numeric --max-uids", []string{"--trace", good, "--max-uids", "all"}, []string{"--max-uids"}},
 		{"positional argument", []string{"--trace", good, "extra"}, []string{"extra"}},
+		{"--latency without =", []string{"--trace", good, "--latency", "podStart"}, []string{`--latency "podStart"`, "name=duration", "watch, listPage, podStart, podStop"}},
+		{"--latency bad duration", []string{"--trace", good, "--latency", "watch=fast"}, []string{"--latency watch", `invalid duration "fast"`}},
+		{"--latency unknown name", []string{"--trace", good, "--latency", "network=1s"}, []string{`unknown latency "network"`}},
+		{"--latency negative", []string{"--trace", good, "--latency", "podStop=-1s"}, []string{"--latency podStop", "negative"}},
+		{"--jitter above 1", []string{"--trace", good, "--jitter", "2"}, []string{"--jitter", "from 0 to 1"}},
+		{"--scrape-interval too short", []string{"--trace", good, "--scrape-interval", "10ms"}, []string{"--scrape-interval", "1s to 1h"}},
+		{"--hold negative", []string{"--trace", good, "--hold", "-1s"}, []string{"--hold"}},
+		{"--promtool-test -", []string{"--trace", good, "--promtool-test", "-"}, []string{"--promtool-test needs a file"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

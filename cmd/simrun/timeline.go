@@ -41,19 +41,13 @@ func addTimeFlags(cmd *cobra.Command, f *timeFlags) {
 	fl.DurationVar(&f.scrapeInterval, "scrape-interval", sim.DefaultScrapeInterval, "Prometheus's scrape and rule evaluation interval")
 	fl.DurationVar(&f.hold, "hold", sim.DefaultHold, "how long the final state holds after the last step (long enough for a for: 15m alert)")
 	fl.BoolVar(&f.noTimeline, "no-timeline", false, "skip the timeline: no impact, scrapes or alerts (the verdicts stay)")
-	fl.StringVar(&f.promtoolTest, "promtool-test", "", "write the replay as a `promtool test rules` file (the first reducer's scrapes and alerts) to FILE, with the rules files beside it")
+	fl.StringVar(&f.promtoolTest, "promtool-test", "", "write the replay as a `promtool test rules` file to FILE, a test per reducer (its scrapes and when its alerts fire), with the rules files it names beside it")
 }
 
 // apply checks the flags and applies them to t's latencies; it returns
 // the timeline options (nil with --no-timeline).
 func (f *timeFlags) apply(cmd *cobra.Command, t *sim.Trace) (*sim.TimelineOptions, error) {
 	f.seedSet, f.jitterSet = cmd.Flags().Changed("latency-seed"), cmd.Flags().Changed("jitter")
-	if f.noTimeline {
-		if f.promtoolTest != "" {
-			return nil, usageErr("--promtool-test needs the timeline: leave out --no-timeline")
-		}
-		return nil, nil
-	}
 	if f.scrapeInterval < time.Second || f.scrapeInterval > time.Hour {
 		return nil, usageErr("--scrape-interval must be from 1s to 1h, got %s", f.scrapeInterval)
 	}
@@ -89,9 +83,15 @@ func (f *timeFlags) apply(cmd *cobra.Command, t *sim.Trace) (*sim.TimelineOption
 		}
 		t.Cluster.Latencies = &l
 	}
+	if f.noTimeline {
+		if f.promtoolTest != "" {
+			return nil, usageErr("--promtool-test needs the timeline: leave out --no-timeline")
+		}
+		return nil, nil
+	}
 	hold := f.hold
 	if hold == 0 {
-		hold = time.Nanosecond // sim reads 0 as the default
+		hold = -1 // none: sim reads 0 as the default
 	}
 	return &sim.TimelineOptions{ScrapeInterval: f.scrapeInterval, Hold: hold, Series: true}, nil
 }

@@ -552,30 +552,7 @@ func newSVG(res *sim.Result, ps []point, groups []groupSpec) svgView {
 		colOf[p.Step] = i
 		c := colView{X: colX(i), CX: colX(i) + colW/2, W: colW, Step: stepName(p.Step), Op: p.Op,
 			Replica: replicaLine(res.Mode, p)}
-		status := "holds"
-		if !p.Holds() {
-			status = "violated"
-		}
-		var t strings.Builder
-		if p.transient {
-			c.Class = "cp transient-" + status
-			fmt.Fprintf(&t, "%s: transient point, %d items still undelivered (violations here are normal and checked only with --strict)\n", strings.ToUpper(stepName(p.Step)[:1])+stepName(p.Step)[1:], p.Pending)
-		} else {
-			c.Class = "cp " + status
-			fmt.Fprintf(&t, "Quiescent checkpoint %s\n", where(p))
-		}
-		t.WriteString(pointSummary(res.Mode, p))
-		var cluster []string
-		for _, e := range byStep[p.Step] {
-			if e.Pod < 0 && !isNodeEntry(e) {
-				cluster = append(cluster, e.Event)
-			}
-		}
-		if len(cluster) > 0 {
-			t.WriteString("\ncluster:")
-			writeLines(&t, cluster)
-		}
-		c.Title = t.String()
+		pointTitle(&c, res.Mode, p, byStep[p.Step], false)
 		v.Columns = append(v.Columns, c)
 	}
 
@@ -805,6 +782,49 @@ func windowRow(ws []sim.Window, ps []point, y int, colX func(int) int) bandRowVi
 		row.Cells = append(row.Cells, b)
 	}
 	return row
+}
+
+// pointTitle sets the class and title of point p's column c: its
+// verdict, its summary and the cluster's log entries of its step
+// (entries); timed adds the simulated times.
+func pointTitle(c *colView, mode string, p point, entries []sim.LogEntry, timed bool) {
+	status := "holds"
+	if !p.Holds() {
+		status = "violated"
+	}
+	at := ""
+	if timed {
+		at = " at " + p.At.String()
+	}
+	var t strings.Builder
+	if p.transient {
+		c.Class = "cp transient-" + status
+		fmt.Fprintf(&t, "%s%s: transient point, %d items still undelivered (violations here are normal and checked only with --strict)\n",
+			strings.ToUpper(stepName(p.Step)[:1])+stepName(p.Step)[1:], at, p.Pending)
+	} else {
+		c.Class = "cp " + status
+		fmt.Fprintf(&t, "Quiescent checkpoint %s%s", where(p), at)
+		if timed && p.Step >= 0 {
+			fmt.Fprintf(&t, " (the op at %s; took %s)", p.Start, p.At-p.Start)
+		}
+		t.WriteString("\n")
+	}
+	t.WriteString(pointSummary(mode, p))
+	var cluster []string
+	for _, e := range entries {
+		if e.Pod < 0 && !isNodeEntry(e) {
+			if timed {
+				cluster = append(cluster, e.At.String()+": "+e.Event)
+			} else {
+				cluster = append(cluster, e.Event)
+			}
+		}
+	}
+	if len(cluster) > 0 {
+		t.WriteString("\ncluster:")
+		writeLines(&t, cluster)
+	}
+	c.Title = t.String()
 }
 
 // driftCell fills in the drift band's cell b of point p's step from its

@@ -201,35 +201,7 @@ func timedColumns(res *sim.Result, ps []point, s timeScale, byStep map[int][]sim
 		default:
 			c.Step, c.Op = "", ""
 		}
-		status := "holds"
-		if !p.Holds() {
-			status = "violated"
-		}
-		var t strings.Builder
-		if p.transient {
-			c.Class = "cp transient-" + status
-			fmt.Fprintf(&t, "%s at %s: transient point, %d items still undelivered (violations here are normal and checked only with --strict)\n",
-				strings.ToUpper(stepName(p.Step)[:1])+stepName(p.Step)[1:], p.At, p.Pending)
-		} else {
-			c.Class = "cp " + status
-			fmt.Fprintf(&t, "Quiescent checkpoint %s at %s", where(p), p.At)
-			if p.Step >= 0 {
-				fmt.Fprintf(&t, " (the op at %s; took %s)", p.Start, p.At-p.Start)
-			}
-			t.WriteString("\n")
-		}
-		t.WriteString(pointSummary(res.Mode, p))
-		var cluster []string
-		for _, e := range byStep[p.Step] {
-			if e.Pod < 0 && !isNodeEntry(e) {
-				cluster = append(cluster, e.At.String()+": "+e.Event)
-			}
-		}
-		if len(cluster) > 0 {
-			t.WriteString("\ncluster:")
-			writeLines(&t, cluster)
-		}
-		c.Title = t.String()
+		pointTitle(&c, res.Mode, p, byStep[p.Step], true)
 		cols = append(cols, c)
 	}
 	return cols

@@ -80,16 +80,22 @@ func parseContinue(tok string) (rv uint64, after string) {
 	return model.ParseResourceVersion(r), a
 }
 
-// serveObjects answers a LIST of the objects by PlanList's rules. For a
-// page of the current objects, key locates it in the ObjectSet (current
-// is true).
-func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, current bool) {
+// planList is how the API server answers a reflector's LIST request now:
+// PlanList over the request, the server's configuration and its state.
+func (s *Sim) planList(req model.Request) ListRead {
 	q := ListQuery{ResourceVersion: req.ResourceVersion, Limit: req.Limit}
 	if req.Continue != "" {
 		q.Continue = true
 		q.ContinueRev, q.ContinueAfter = parseContinue(req.Continue)
 	}
-	rd := PlanList(q, s.apiConfig, s.api.rv, s.api.compacted, s.api.lagged(s.apiConfig.WatchCache))
+	return PlanList(q, s.apiConfig, s.api.rv, s.api.compacted, s.api.lagged(s.apiConfig.WatchCache))
+}
+
+// serveObjects answers a LIST of the objects by PlanList's rules. For a
+// page of the current objects, key locates it in the ObjectSet (current
+// is true).
+func (s *Sim) serveObjects(req model.Request) (p model.Page, key pageKey, current bool) {
+	rd := s.planList(req)
 	if rd.Expired {
 		return model.Page{Expired: true}, key, false
 	}

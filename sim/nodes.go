@@ -416,12 +416,7 @@ func (s *Sim) answerPods(inst *nodeInstance) model.Event {
 	// The API server's list rules (PlanList), as for the objects: a read
 	// at resourceVersion "0" from the watch cache is whole and may lag, an
 	// exact or continued read is paged, a compacted one is 410 Gone.
-	q := ListQuery{ResourceVersion: req.ResourceVersion, Limit: req.Limit}
-	if req.Continue != "" {
-		q.Continue = true
-		q.ContinueRev, q.ContinueAfter = parseContinue(req.Continue)
-	}
-	rd := PlanList(q, s.apiConfig, s.api.rv, s.api.compacted, s.api.lagged(s.apiConfig.WatchCache))
+	rd := s.planList(req)
 	if rd.Expired {
 		return model.ObjectsListed{Page: model.Page{Expired: true}}
 	}

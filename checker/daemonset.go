@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -425,27 +424,7 @@ func CheckDaemonSet(opt DaemonSetOptions) (*StaticResult, *DaemonSetCounterexamp
 }
 
 func (c *daemonSetCheck) replayAll(paths []dsPath, workers int, done *atomic.Uint64) ([]dsVisit, error) {
-	out := make([]dsVisit, len(paths))
-	errs := make([]error, len(paths))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, len(paths)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) {
-					return
-				}
-				out[i], errs[i] = c.replay(paths[i])
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("checker: a DaemonSet sharding path does not replay: %w", err)
-	}
-	return out, nil
+	return replayEach(paths, workers, done, "DaemonSet sharding", c.replay)
 }
 
 // DaemonSetCounterexample is a shortest violating path of the DaemonSet

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -421,34 +420,13 @@ func CheckDataPlane(opt DataPlaneOptions) (*DataPlaneResult, error) {
 // returns, per path, the simulator's result when it is violated (nil
 // when it holds).
 func (d *dataPlane) replayLayer(layer []dpPath, workers int, done *atomic.Uint64) ([]*sim.Result, error) {
-	out := make([]*sim.Result, len(layer))
-	errs := make([]error, len(layer))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, len(layer)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(layer) {
-					return
-				}
-				t := d.trace(layer[i], "dataplane", "")
-				r, err := sim.Run(t, d.opt.Reducer, sim.Options{})
-				switch {
-				case err != nil:
-					errs[i] = err
-				case !r.Holds:
-					out[i] = r
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("checker: a data-plane path does not replay: %w", err)
-	}
-	return out, nil
+	return replayEach(layer, workers, done, "data-plane", func(p dpPath) (*sim.Result, error) {
+		r, err := sim.Run(d.trace(p, "dataplane", ""), d.opt.Reducer, sim.Options{})
+		if err != nil || r.Holds {
+			return nil, err
+		}
+		return r, nil
+	})
 }
 
 // DataPlaneExport is a data-plane counterexample as an ordinary trace

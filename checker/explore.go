@@ -372,8 +372,12 @@ func (e *explorer) layerOf(i int) int {
 }
 
 // parallel runs f(0..n-1) on the workers.
-func (e *explorer) parallel(n int, f func(i int)) {
-	if e.workers == 1 || n == 1 {
+func (e *explorer) parallel(n int, f func(i int)) { parallelFor(n, e.workers, f) }
+
+// parallelFor runs f(0..n-1) on up to workers goroutines, each taking the
+// next index; with one worker (or one index) in order, on this goroutine.
+func parallelFor(n, workers int, f func(i int)) {
+	if workers == 1 || n == 1 {
 		for i := range n {
 			f(i)
 		}
@@ -381,7 +385,7 @@ func (e *explorer) parallel(n int, f func(i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(e.workers, n) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
@@ -393,6 +397,22 @@ func (e *explorer) parallel(n int, f func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// replayEach replays every path on workers goroutines (parallelFor),
+// counting each in done; what names the paths in the error of one that
+// does not replay.
+func replayEach[P, V any](paths []P, workers int, done *atomic.Uint64, what string, replay func(P) (V, error)) ([]V, error) {
+	out := make([]V, len(paths))
+	errs := make([]error, len(paths))
+	parallelFor(len(paths), workers, func(i int) {
+		out[i], errs[i] = replay(paths[i])
+		done.Add(1)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("checker: a %s path does not replay: %w", what, err)
+	}
+	return out, nil
 }
 
 // batch expands states[lo:hi] (by ops, or by deliveries with the

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -563,27 +562,7 @@ func CheckStatic(opt StaticOptions) (*StaticResult, error) {
 
 // replayAll replays every path on workers goroutines.
 func (c *staticCheck) replayAll(paths []stPath, workers int, done *atomic.Uint64) ([]stVisit, error) {
-	out := make([]stVisit, len(paths))
-	errs := make([]error, len(paths))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, len(paths)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) {
-					return
-				}
-				out[i], errs[i] = c.replay(paths[i])
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("checker: a static sharding path does not replay: %w", err)
-	}
-	return out, nil
+	return replayEach(paths, workers, done, "static sharding", c.replay)
 }
 
 // Bounds describes the exploration's bounds in words.

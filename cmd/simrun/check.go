@@ -230,15 +230,9 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 	if rel, ok := r.(model.Release); ok {
 		return runCheckRelease(out, errOut, f, rel, faults, name)
 	}
-	var path string
-	if f.out == atomicfile.Stdout {
-		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
-	}
-	if f.out != "" {
-		path = filepath.Join(f.out, name+".json")
-		if err := checkOutFile(f.out, path, f.force); err != nil {
-			return err
-		}
+	path, err := counterexamplePath(f, name)
+	if err != nil {
+		return err
 	}
 	opt := checker.Options{Reducer: r, MaxReplicas: f.maxReplicas, Depth: f.depth, Faults: faults, Workers: f.workers}
 	terminal := isTerminal(errOut)
@@ -260,16 +254,7 @@ func runCheck(out, errOut io.Writer, f *checkFlags) error {
 		if x, err = cx.Export(name); err != nil {
 			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
 		}
-		if f.out != "" {
-			if err := os.MkdirAll(f.out, 0o755); err != nil {
-				writeErr = err
-			} else {
-				writeErr = writeFile(path, x.JSON, f.force)
-			}
-			if writeErr != nil {
-				path += " NOT written (see the error below)"
-			}
-		}
+		path, writeErr = writeCounterexample(f, path, x.JSON)
 	}
 	if f.format == "json" {
 		err = res.WriteJSON(out, x, path)
@@ -418,17 +403,10 @@ func runCheckRelease(out, errOut io.Writer, f *checkFlags, rel model.Release, fa
 		}{&dpath, dx.JSON})
 	}
 	var writeErr error
-	if f.out != "" {
-		for _, file := range files {
-			err := os.MkdirAll(f.out, 0o755)
-			if err == nil {
-				err = writeFile(*file.path, file.data, f.force)
-			}
-			if err != nil {
-				writeErr = errors.Join(writeErr, err)
-				*file.path += " NOT written (see the error below)"
-			}
-		}
+	for _, file := range files {
+		var err error
+		*file.path, err = writeCounterexample(f, *file.path, file.data)
+		writeErr = errors.Join(writeErr, err)
 	}
 	if f.format == "json" {
 		err = res.WriteJSON(out, sx, spath, dx, dpath)
@@ -472,12 +450,9 @@ func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 	if f.format != "text" {
 		return usageErr("--mode static writes text only (--format text), got %q", f.format)
 	}
-	var r model.Reducer = model.FieldSelector{}
-	if f.reducer != "" {
-		var ok bool
-		if r, ok = model.ReducerByName(f.reducer); !ok {
-			return usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
-		}
+	r, err := modeReducer(f, model.FieldSelector{})
+	if err != nil {
+		return err
 	}
 	depth := f.depth
 	if !f.depthSet {
@@ -499,15 +474,9 @@ func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 	if f.misconfigure {
 		name += "-misconfigure"
 	}
-	var path string
-	if f.out == atomicfile.Stdout {
-		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
-	}
-	if f.out != "" {
-		path = filepath.Join(f.out, name+".json")
-		if err := checkOutFile(f.out, path, f.force); err != nil {
-			return err
-		}
+	path, err := counterexamplePath(f, name)
+	if err != nil {
+		return err
 	}
 	opt := checker.StaticOptions{Reducer: r, MaxDeployments: f.maxDeployments, MaxTotal: f.maxTotal, Depth: depth, Misconfigure: f.misconfigure, Workers: f.workers}
 	terminal := isTerminal(errOut)
@@ -529,14 +498,7 @@ func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 		if x, err = cx.Export(name); err != nil {
 			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
 		}
-		if f.out != "" {
-			if writeErr = os.MkdirAll(f.out, 0o755); writeErr == nil {
-				writeErr = writeFile(path, x.JSON, f.force)
-			}
-			if writeErr != nil {
-				path += " NOT written (see the error below)"
-			}
-		}
+		path, writeErr = writeCounterexample(f, path, x.JSON)
 	}
 	if err := res.WriteText(out, x, path); err != nil {
 		return err
@@ -548,6 +510,50 @@ func runCheckStatic(cmd *cobra.Command, f *checkFlags) error {
 		return &exitError{code: exitViolated, err: errors.New("a property is violated")}
 	}
 	return nil
+}
+
+// modeReducer is the reducer of --mode static or daemonset: --reducer,
+// or def.
+func modeReducer(f *checkFlags, def model.Reducer) (model.Reducer, error) {
+	if f.reducer == "" {
+		return def, nil
+	}
+	r, ok := model.ReducerByName(f.reducer)
+	if !ok {
+		return nil, usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
+	}
+	return r, nil
+}
+
+// counterexamplePath is where --out puts the counterexample named name
+// ("" without --out), checked before the exploration.
+func counterexamplePath(f *checkFlags, name string) (string, error) {
+	if f.out == atomicfile.Stdout {
+		return "", usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
+	}
+	if f.out == "" {
+		return "", nil
+	}
+	path := filepath.Join(f.out, name+".json")
+	return path, checkOutFile(f.out, path, f.force)
+}
+
+// writeCounterexample writes a counterexample's data to path under --out,
+// if given (every mode of check uses it); it
+// returns the path as the report names it ("NOT written" when the write
+// failed) and the write's error.
+func writeCounterexample(f *checkFlags, path string, data []byte) (string, error) {
+	if f.out == "" {
+		return path, nil
+	}
+	err := os.MkdirAll(f.out, 0o755)
+	if err == nil {
+		err = writeFile(path, data, f.force)
+	}
+	if err != nil {
+		path += " NOT written (see the error below)"
+	}
+	return path, err
 }
 
 // runCheckDaemonSet is `simrun check --mode daemonset`
@@ -562,12 +568,10 @@ func runCheckDaemonSet(cmd *cobra.Command, f *checkFlags) error {
 	if f.format != "text" {
 		return usageErr("--mode daemonset writes text only (--format text), got %q", f.format)
 	}
-	r, _ := model.ReducerByName("v2.14.0")
-	if f.reducer != "" {
-		var ok bool
-		if r, ok = model.ReducerByName(f.reducer); !ok {
-			return usageErr("unknown reducer %q, want one of %s", f.reducer, model.KnownReducers())
-		}
+	v2140, _ := model.ReducerByName("v2.14.0")
+	r, err := modeReducer(f, v2140)
+	if err != nil {
+		return err
 	}
 	depth := f.depth
 	if !f.depthSet {
@@ -597,15 +601,9 @@ func runCheckDaemonSet(cmd *cobra.Command, f *checkFlags) error {
 	if f.dotted {
 		name += "-dotted"
 	}
-	var path string
-	if f.out == atomicfile.Stdout {
-		return usageErr("--out names a directory (the file is %s.json in it); - (standard output) does not apply: give a directory, e.g. --out /tmp/cx", name)
-	}
-	if f.out != "" {
-		path = filepath.Join(f.out, name+".json")
-		if err := checkOutFile(f.out, path, f.force); err != nil {
-			return err
-		}
+	path, err := counterexamplePath(f, name)
+	if err != nil {
+		return err
 	}
 	opt := checker.DaemonSetOptions{Reducer: r, MaxNodes: f.maxNodes, Depth: depth, Unscheduled: unscheduled, Taints: f.taints, Dotted: f.dotted, Workers: f.workers}
 	terminal := isTerminal(errOut)
@@ -627,14 +625,7 @@ func runCheckDaemonSet(cmd *cobra.Command, f *checkFlags) error {
 		if err != nil {
 			return &exitError{code: exitInternal, err: fmt.Errorf("internal error: %w", err)}
 		}
-		if f.out != "" {
-			if writeErr = os.MkdirAll(f.out, 0o755); writeErr == nil {
-				writeErr = writeFile(path, x.JSON, f.force)
-			}
-			if writeErr != nil {
-				path += " NOT written (see the error below)"
-			}
-		}
+		path, writeErr = writeCounterexample(f, path, x.JSON)
 	}
 	if err := checker.WriteDaemonSetText(out, opt, res, cx, path); err != nil {
 		return err

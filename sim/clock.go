@@ -234,17 +234,17 @@ func lastDue[T interface{ dueAt() time.Duration }](c *clock, q []T) time.Duratio
 func (it item) dueAt() time.Duration     { return it.due }
 func (it nodeItem) dueAt() time.Duration { return it.due }
 
-// push queues it in lane's StatefulSet stream; it.wait, if set, is its
-// latency.
+// push queues it in lane's StatefulSet stream.
 func (s *Sim) push(lane int, it item) {
 	restarts := 0
 	if it.pod != nil {
 		restarts = it.pod.state.Restarts
 	}
-	d := it.wait
-	if d == 0 {
-		d = s.clock.latency(it.kind, restarts)
-	}
+	s.pushAfter(lane, it, s.clock.latency(it.kind, restarts))
+}
+
+// pushAfter queues it in lane's StatefulSet stream with latency d.
+func (s *Sim) pushAfter(lane int, it item, d time.Duration) {
 	it.due, it.seq = s.clock.due(lastDue(&s.clock, s.inbox[lane]), d)
 	s.inbox[lane] = append(s.inbox[lane], it)
 }

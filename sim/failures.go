@@ -55,7 +55,7 @@ func (s *Sim) recoverStarts(ordinal int) {
 	s.logf(LogFault, ordinal, "", "recovers: its next start-up succeeds")
 	if p := s.newest(ordinal); p != nil && p.state.Phase == model.Crashed && !p.stopping &&
 		!slices.ContainsFunc(s.inbox[ordinal], func(it item) bool { return it.pod == p && it.kind == itemRestart }) {
-		s.push(ordinal, item{kind: itemRestart, pod: p, wait: s.crashLoopWait(p)})
+		s.pushAfter(ordinal, item{kind: itemRestart, pod: p}, s.crashLoopWait(p))
 	}
 }
 

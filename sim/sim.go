@@ -83,10 +83,9 @@ type item struct {
 	// pods has stopped (a Recreate rollout's new pods).
 	waitStopped []*pod
 	// due is the simulated time the item can be delivered at; seq the
-	// order it was queued in (clock.go); wait, if set, the latency it is
-	// queued with in place of its kind's.
-	due, wait time.Duration
-	seq       uint64
+	// order it was queued in (clock.go).
+	due time.Duration
+	seq uint64
 }
 
 // ready reports whether the item can be delivered now.
